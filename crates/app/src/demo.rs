@@ -1,0 +1,178 @@
+//! The demo world created by `serve --demo` on an empty database.
+
+use ryoritsu_domain::account::{DisplayName, LoginName, NewPassword};
+use ryoritsu_domain::audit::{AuditAction, Outcome};
+use ryoritsu_domain::org::{
+    CoordinatorProfession, OrganisationKind, Role, RoleDetail, SafetyHealthRole, SupportAgencyKind,
+};
+use ryoritsu_domain::policy::{Action, Principal, decide};
+use ryoritsu_domain::prefecture::Prefecture;
+use ryoritsu_domain::{FieldError, ValidationErrors};
+
+use crate::accounts::NewUser;
+use crate::error::AppError;
+use crate::orgs::{NewOrganisation, NewWorkplace};
+use crate::ports::{ReadRepo, Store, WriteRepo};
+use crate::{App, RequestContext};
+
+/// Every demo account signs in with this; it is printed at start and shown on the sign-in
+/// page of a demo server only.
+pub const DEMO_PASSWORD: &str = "demo-ryouritsu-shien";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSignIn {
+    pub login: String,
+    pub name: String,
+    pub role: String,
+    pub organisation: String,
+}
+
+fn name(s: &str) -> Result<DisplayName, AppError> {
+    DisplayName::parse("name", "名前", s).map_err(|e| AppError::Invalid(e.into()))
+}
+
+fn login(s: &str) -> Result<LoginName, AppError> {
+    LoginName::parse(s).map_err(|e| AppError::Invalid(e.into()))
+}
+
+impl<S: Store> App<S> {
+    /// Creates the demo world if the database holds no account. Returns the sign-ins, or
+    /// `None` when the database was not empty.
+    pub async fn seed_demo(&self) -> Result<Option<Vec<DemoSignIn>>, AppError> {
+        if self.store.read().await?.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let ctx = RequestContext {
+            operation_id: Some("demo-seed".into()),
+            ..RequestContext::default()
+        };
+        let password = NewPassword::parse(DEMO_PASSWORD, None).map_err(ValidationErrors::from)?;
+        let mut signins = Vec::new();
+        let user = |l: &str, n: &str, operator: bool| -> Result<NewUser, AppError> {
+            Ok(NewUser {
+                login: login(l)?,
+                display_name: name(n)?,
+                email: None,
+                password: password.clone(),
+                operator,
+                demo: true,
+            })
+        };
+        let op = self.create_user(&ctx, None, user("operator", "運用 担当", true)?).await?;
+        signins.push(DemoSignIn {
+            login: "operator".into(),
+            name: "運用 担当".into(),
+            role: Role::SystemOperator.label().into(),
+            organisation: "—".into(),
+        });
+        let operator = Principal {
+            user: op.id,
+            operator: true,
+            memberships: Vec::new(),
+            second_factor_ok: true,
+        };
+        let permit = decide(&operator, Action::CreateOrganisation)?;
+        let tokyo = Prefecture::from_code(13)
+            .ok_or_else(|| AppError::Invalid(FieldError::new("prefecture", "prefecture", "都道府県").into()))?;
+        let org = |kind, n: &str, agency| -> Result<NewOrganisation, AppError> {
+            Ok(NewOrganisation {
+                kind,
+                name: name(n)?,
+                prefecture: tokyo,
+                agency_kind: agency,
+                workplaces: Vec::new(),
+            })
+        };
+        let mut employer = org(OrganisationKind::Employer, "株式会社みどり精機", None)?;
+        employer.workplaces = vec![
+            NewWorkplace {
+                name: name("本社工場（東京都大田区）")?,
+                prefecture: tokyo,
+                has_occupational_physician: true,
+            },
+            NewWorkplace {
+                name: name("城南営業所")?,
+                prefecture: tokyo,
+                has_occupational_physician: false,
+            },
+        ];
+        let employer = self.create_organisation(&ctx, &operator, permit, employer).await?;
+        let hospital = self
+            .create_organisation(&ctx, &operator, permit, org(OrganisationKind::MedicalInstitution, "都立さくら総合病院", None)?)
+            .await?;
+        let center = self
+            .create_organisation(
+                &ctx,
+                &operator,
+                permit,
+                org(OrganisationKind::SupportAgency, "東京産業保健総合支援センター", Some(SupportAgencyKind::OhsCenter))?,
+            )
+            .await?;
+        let bureau = self
+            .create_organisation(&ctx, &operator, permit, org(OrganisationKind::LabourBureau, "東京労働局", None)?)
+            .await?;
+
+        let msw = RoleDetail {
+            profession: Some(CoordinatorProfession::MedicalSocialWorker),
+            ..RoleDetail::default()
+        };
+        let promoter = RoleDetail {
+            promotion_officer: true,
+            ..RoleDetail::default()
+        };
+        let none = RoleDetail::default;
+        let people = [
+            ("admin", "管理 花子", &employer, Role::OrgAdmin, none()),
+            ("hr", "山田 花子", &employer, Role::HrOfficer, none()),
+            ("manager", "鈴木 一郎", &employer, Role::LineManager, none()),
+            ("sangyoi", "高橋 誠", &employer, Role::OccupationalPhysician, none()),
+            ("worker", "田中 太郎", &employer, Role::Worker, none()),
+            ("worker2", "佐藤 美咲", &employer, Role::Worker, none()),
+            ("doctor", "伊藤 健一", &hospital, Role::AttendingPhysician, none()),
+            ("msw", "渡辺 由美", &hospital, Role::HospitalCoordinator, msw),
+            ("promoter", "小林 直子", &center, Role::AgencyCoordinator, promoter),
+            ("bureau", "加藤 浩", &bureau, Role::BureauStaff, none()),
+        ];
+        for (l, n, org, role, detail) in people {
+            let u = self.create_user(&ctx, Some(&operator), user(l, n, false)?).await?;
+            self.grant_membership(&ctx, &operator, u.id, org.id, role, detail).await?;
+            signins.push(DemoSignIn {
+                login: l.into(),
+                name: n.into(),
+                role: role.label().into(),
+                organisation: org.name.to_string(),
+            });
+        }
+        // The employer's health staff: a 衛生管理者 as well.
+        let staff = self.create_user(&ctx, Some(&operator), user("eisei", "中村 恵", false)?).await?;
+        self.grant_membership(
+            &ctx,
+            &operator,
+            staff.id,
+            employer.id,
+            Role::OccupationalHealthStaff,
+            RoleDetail {
+                safety_health_role: Some(SafetyHealthRole::HealthSupervisor),
+                ..RoleDetail::default()
+            },
+        )
+        .await?;
+        signins.push(DemoSignIn {
+            login: "eisei".into(),
+            name: "中村 恵".into(),
+            role: format!("{}（{}）", Role::OccupationalHealthStaff.label(), SafetyHealthRole::HealthSupervisor.label()),
+            organisation: employer.name.to_string(),
+        });
+        let ev = self.event(&ctx, Some(&operator), None, AuditAction::DemoSeeded, Outcome::Success);
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.put_setting("demo", "true").await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(Some(signins))
+    }
+}

@@ -1,0 +1,16 @@
+//! Ryoritsu's domain: the rules of 治療と仕事の両立支援, with no IO.
+//!
+//! Names follow the project glossary (docs/glossary.md).
+
+pub mod account;
+pub mod audit;
+pub mod error;
+pub mod info;
+pub mod org;
+pub mod policy;
+pub mod prefecture;
+pub mod session;
+pub mod time_format;
+pub mod totp;
+
+pub use error::{FieldError, ValidationErrors};
