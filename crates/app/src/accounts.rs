@@ -142,8 +142,9 @@ impl<S: Store> App<S> {
         actor: Option<&Principal>,
         new: NewUser,
     ) -> Result<UserRecord, AppError> {
-        let hash = secrets::hash_password(new.password.expose().to_owned(), self.config.password_cost)
-            .await?;
+        let hash =
+            secrets::hash_password(new.password.expose().to_owned(), self.config.password_cost)
+                .await?;
         let now = self.now();
         let user = UserRecord {
             id: self.new_id(),
@@ -182,7 +183,10 @@ impl<S: Store> App<S> {
         let now = self.now();
         let since = now - THROTTLE_WINDOW;
         let mut conn = self.store.read().await?;
-        let acct = stats(conn.login_failures_since(&account_key(login_input), since).await?);
+        let acct = stats(
+            conn.login_failures_since(&account_key(login_input), since)
+                .await?,
+        );
         let mut until = next_attempt_allowed(acct, ACCOUNT_LIMITS, now);
         if let Some(ip) = ip {
             let addr = stats(conn.login_failures_since(&address_key(ip), since).await?);
@@ -201,7 +205,10 @@ impl<S: Store> App<S> {
         login_input: &str,
         password: &str,
     ) -> Result<SignedIn, AppError> {
-        if let Err(e) = self.throttle_check(login_input, ctx.client_ip.as_deref()).await {
+        if let Err(e) = self
+            .throttle_check(login_input, ctx.client_ip.as_deref())
+            .await
+        {
             let mut ev = self.event(ctx, None, None, AuditAction::SignIn, Outcome::Denied);
             ev.purpose = Some("throttled".into());
             self.writer
@@ -218,9 +225,10 @@ impl<S: Store> App<S> {
             Ok(login) => self.store.read().await?.find_user_by_login(&login).await?,
             Err(_) => None,
         };
-        let phc = user
-            .as_ref()
-            .map_or_else(|| self.dummy_hash.as_str().to_owned(), |u| u.password_hash.clone());
+        let phc = user.as_ref().map_or_else(
+            || self.dummy_hash.as_str().to_owned(),
+            |u| u.password_hash.clone(),
+        );
         let password_ok = secrets::verify_password(password.to_owned(), phc).await?;
         let user = match user {
             Some(u) if password_ok && u.active => u,
@@ -264,7 +272,13 @@ impl<S: Store> App<S> {
         };
         let session = self.new_session(ctx, user.id, next != NextStep::Done)?;
         let principal = principal_of(&user, &memberships, next == NextStep::Done);
-        let mut ev = self.event(ctx, Some(&principal), None, AuditAction::SignIn, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&principal),
+            None,
+            AuditAction::SignIn,
+            Outcome::Success,
+        );
         ev.target = Some(format!("user:{}", user.id));
         if next != NextStep::Done {
             ev.purpose = Some("password_step".into());
@@ -285,8 +299,13 @@ impl<S: Store> App<S> {
     }
 
     /// Whether this user must pass a second factor before reaching anyone's data.
-    pub fn second_factor_required(&self, user: &UserRecord, memberships: &[MembershipRecord]) -> bool {
-        let professional = user.operator || memberships.iter().any(|m| m.role.requires_second_factor());
+    pub fn second_factor_required(
+        &self,
+        user: &UserRecord,
+        memberships: &[MembershipRecord],
+    ) -> bool {
+        let professional =
+            user.operator || memberships.iter().any(|m| m.role.requires_second_factor());
         if !professional || !self.config.require_second_factor {
             return false;
         }
@@ -310,7 +329,10 @@ impl<S: Store> App<S> {
             last_seen_at: now,
             pending_second_factor: pending,
             csrf_token: random_token()?,
-            user_agent: ctx.user_agent.as_ref().map(|s| s.chars().take(200).collect()),
+            user_agent: ctx
+                .user_agent
+                .as_ref()
+                .map(|s| s.chars().take(200).collect()),
             client_ip: ctx.client_ip.clone(),
         };
         Ok(IssuedSession { token, record })
@@ -390,16 +412,28 @@ impl<S: Store> App<S> {
             return Err(AppError::Conflict("totp_not_pending"));
         };
         let now = self.now();
-        let result = totp::verify(&secret, code, now.unix_timestamp(), auth.user.totp_last_step);
-        let recovery = if result.is_err() && code.chars().filter(char::is_ascii_alphanumeric).count() == 10 {
-            Some(totp::recovery_code_digest(code))
-        } else {
-            None
-        };
+        let result = totp::verify(
+            &secret,
+            code,
+            now.unix_timestamp(),
+            auth.user.totp_last_step,
+        );
+        let recovery =
+            if result.is_err() && code.chars().filter(char::is_ascii_alphanumeric).count() == 10 {
+                Some(totp::recovery_code_digest(code))
+            } else {
+                None
+            };
         let mut user = auth.user.clone();
         let new = self.new_session(ctx, user.id, false)?;
         let old = auth.session.id_hash.clone();
-        let mut ok_ev = self.event(ctx, Some(&auth.principal), None, AuditAction::SecondFactor, Outcome::Success);
+        let mut ok_ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            AuditAction::SecondFactor,
+            Outcome::Success,
+        );
         ok_ev.target = Some(format!("user:{}", user.id));
         let mut fail_ev = ok_ev.clone();
         fail_ev.outcome = Outcome::Failure;
@@ -421,8 +455,12 @@ impl<S: Store> App<S> {
                         used_recovery = tx.use_recovery_code(user.id, &digest, now).await?;
                     }
                     if step.is_none() && !used_recovery {
-                        for k in [Some(key), ip.map(|i| address_key(&i))].into_iter().flatten() {
-                            tx.insert_login_failure(&LoginFailureRecord { key: k, at: now }).await?;
+                        for k in [Some(key), ip.map(|i| address_key(&i))]
+                            .into_iter()
+                            .flatten()
+                        {
+                            tx.insert_login_failure(&LoginFailureRecord { key: k, at: now })
+                                .await?;
                         }
                         tx.append_audit(&fail_ev).await?;
                         return Ok(false);
@@ -442,9 +480,9 @@ impl<S: Store> App<S> {
             Ok(new)
         } else {
             match totp_error {
-                Some(e @ (totp::TotpError::Format | totp::TotpError::Reused)) => {
-                    Err(ValidationErrors::from(FieldError::new("code", e.code(), e.to_string())).into())
-                }
+                Some(e @ (totp::TotpError::Format | totp::TotpError::Reused)) => Err(
+                    ValidationErrors::from(FieldError::new("code", e.code(), e.to_string())).into(),
+                ),
                 _ => Err(AppError::AuthenticationFailed),
             }
         }
@@ -464,7 +502,10 @@ impl<S: Store> App<S> {
     }
 
     /// Starts (or restarts) second-factor setup: a new secret, not active until confirmed.
-    pub async fn begin_totp_enrolment(&self, auth: &Authenticated) -> Result<TotpEnrolment, AppError> {
+    pub async fn begin_totp_enrolment(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<TotpEnrolment, AppError> {
         auth.permit(Action::ManageOwnAccount)?;
         let secret = secrets::random_bytes::<{ totp::SECRET_BYTES }>()?.to_vec();
         let mut user = auth.user.clone();
@@ -483,7 +524,11 @@ impl<S: Store> App<S> {
             .await?;
         Ok(TotpEnrolment {
             secret_base32: totp::encode_secret(&secret),
-            uri: totp::provisioning_uri(&secret, auth.user.login.as_str(), &self.config.totp_issuer),
+            uri: totp::provisioning_uri(
+                &secret,
+                auth.user.login.as_str(),
+                &self.config.totp_issuer,
+            ),
         })
     }
 
@@ -497,8 +542,15 @@ impl<S: Store> App<S> {
     ) -> Result<(Vec<String>, Option<IssuedSession>), AppError> {
         auth.permit(Action::ManageOwnAccount)?;
         let key = format!("totp:{}", auth.user.id);
-        self.throttle_check_key(&key, ctx.client_ip.as_deref()).await?;
-        let user = self.store.read().await?.get_user(auth.user.id).await?.ok_or(AppError::Unauthenticated)?;
+        self.throttle_check_key(&key, ctx.client_ip.as_deref())
+            .await?;
+        let user = self
+            .store
+            .read()
+            .await?
+            .get_user(auth.user.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let Some(secret) = user.totp_pending_secret.clone() else {
             return Err(AppError::Conflict("totp_not_pending"));
         };
@@ -508,9 +560,16 @@ impl<S: Store> App<S> {
             Err(e) => {
                 let f = LoginFailureRecord { key, at: now };
                 self.writer
-                    .write(move |tx| Box::pin(async move { Ok(tx.insert_login_failure(&f).await?) }))
+                    .write(move |tx| {
+                        Box::pin(async move { Ok(tx.insert_login_failure(&f).await?) })
+                    })
                     .await?;
-                return Err(ValidationErrors::from(FieldError::new("code", e.code(), e.to_string())).into());
+                return Err(ValidationErrors::from(FieldError::new(
+                    "code",
+                    e.code(),
+                    e.to_string(),
+                ))
+                .into());
             }
         };
         let mut codes = Vec::with_capacity(totp::RECOVERY_CODES);
@@ -534,7 +593,13 @@ impl<S: Store> App<S> {
         updated.totp_pending_secret = None;
         updated.totp_last_step = Some(step);
         updated.version += 1;
-        let mut ev = self.event(ctx, Some(&auth.principal), None, AuditAction::TotpEnrolled, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            AuditAction::TotpEnrolled,
+            Outcome::Success,
+        );
         ev.target = Some(format!("user:{}", user.id));
         let old = auth.session.id_hash.clone();
         let new_record = upgrade.as_ref().map(|s| s.record.clone());
@@ -558,8 +623,18 @@ impl<S: Store> App<S> {
         Ok((codes, upgrade))
     }
 
-    pub async fn sign_out(&self, ctx: &RequestContext, auth: &Authenticated) -> Result<(), AppError> {
-        let mut ev = self.event(ctx, Some(&auth.principal), None, AuditAction::SignOut, Outcome::Success);
+    pub async fn sign_out(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+    ) -> Result<(), AppError> {
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            AuditAction::SignOut,
+            Outcome::Success,
+        );
         ev.target = Some(format!("user:{}", auth.user.id));
         let h = auth.session.id_hash.clone();
         self.writer
@@ -573,9 +648,17 @@ impl<S: Store> App<S> {
             .await
     }
 
-    pub async fn list_own_sessions(&self, auth: &Authenticated) -> Result<Vec<SessionRecord>, AppError> {
+    pub async fn list_own_sessions(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<SessionRecord>, AppError> {
         auth.permit(Action::ManageOwnAccount)?;
-        let mut s = self.store.read().await?.list_sessions(Some(auth.user.id)).await?;
+        let mut s = self
+            .store
+            .read()
+            .await?
+            .list_sessions(Some(auth.user.id))
+            .await?;
         s.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         Ok(s)
     }
@@ -588,11 +671,22 @@ impl<S: Store> App<S> {
         handle: &str,
     ) -> Result<(), AppError> {
         auth.permit(Action::ManageOwnAccount)?;
-        let sessions = self.store.read().await?.list_sessions(Some(auth.user.id)).await?;
+        let sessions = self
+            .store
+            .read()
+            .await?
+            .list_sessions(Some(auth.user.id))
+            .await?;
         let Some(target) = sessions.into_iter().find(|s| s.handle == handle) else {
             return Err(AppError::NotFound);
         };
-        let mut ev = self.event(ctx, Some(&auth.principal), None, AuditAction::SessionEnded, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            AuditAction::SessionEnded,
+            Outcome::Success,
+        );
         ev.target = Some(format!("session:{}", target.handle));
         self.writer
             .write(move |tx| {
@@ -614,7 +708,8 @@ impl<S: Store> App<S> {
         new: &str,
     ) -> Result<(), AppError> {
         auth.permit(Action::ManageOwnAccount)?;
-        let new = NewPassword::parse(new, Some(&auth.user.login)).map_err(ValidationErrors::from)?;
+        let new =
+            NewPassword::parse(new, Some(&auth.user.login)).map_err(ValidationErrors::from)?;
         if !secrets::verify_password(current.to_owned(), auth.user.password_hash.clone()).await? {
             return Err(ValidationErrors::from(FieldError::new(
                 "current_password",
@@ -623,12 +718,19 @@ impl<S: Store> App<S> {
             ))
             .into());
         }
-        let hash = secrets::hash_password(new.expose().to_owned(), self.config.password_cost).await?;
+        let hash =
+            secrets::hash_password(new.expose().to_owned(), self.config.password_cost).await?;
         let mut user = auth.user.clone();
         user.password_hash = hash;
         user.password_changed_at = self.now();
         user.version += 1;
-        let mut ev = self.event(ctx, Some(&auth.principal), None, AuditAction::PasswordChanged, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            AuditAction::PasswordChanged,
+            Outcome::Success,
+        );
         ev.target = Some(format!("user:{}", user.id));
         ev.category = Some(ryoritsu_domain::info::InformationCategory::Account);
         self.writer
@@ -670,7 +772,13 @@ impl<S: Store> App<S> {
         drop(conn);
         user.active = false;
         user.version += 1;
-        let mut ev = self.event(ctx, Some(&actor.principal), org, AuditAction::UserDeactivated, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&actor.principal),
+            org,
+            AuditAction::UserDeactivated,
+            Outcome::Success,
+        );
         ev.target = Some(format!("user:{user_id}"));
         ev.category = Some(ryoritsu_domain::info::InformationCategory::Account);
         self.writer
@@ -706,7 +814,11 @@ impl<S: Store> App<S> {
     }
 }
 
-pub fn principal_of(user: &UserRecord, memberships: &[MembershipRecord], second_factor_ok: bool) -> Principal {
+pub fn principal_of(
+    user: &UserRecord,
+    memberships: &[MembershipRecord],
+    second_factor_ok: bool,
+) -> Principal {
     Principal {
         user: user.id,
         operator: user.operator,

@@ -2,9 +2,9 @@
 
 use ryoritsu_domain::audit::{BreakKind, ChainBreak, ChainHead, ChainVerifier, matches_head_at};
 
+use crate::App;
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store};
-use crate::App;
 
 /// Records read per round trip while verifying.
 const BATCH: u32 = 5_000;

@@ -11,13 +11,13 @@ use ryoritsu_domain::audit::{AuditEvent, AuditRecord, ChainHead};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::App;
 use crate::error::{AppError, StoreError};
 use crate::ports::{
     IdempotencyRecord, InvitationRecord, LoginFailureRecord, MembershipRecord, OrganisationRecord,
-    ReadRepo, RecoveryCodeRecord, SessionRecord, SettingRecord, Store, UserRecord,
-    WorkplaceRecord, WriteRepo,
+    ReadRepo, RecoveryCodeRecord, SessionRecord, SettingRecord, Store, UserRecord, WorkplaceRecord,
+    WriteRepo,
 };
-use crate::App;
 
 pub const FORMAT: &str = "ryoritsu-backup";
 pub const FORMAT_VERSION: u32 = 1;
@@ -126,6 +126,13 @@ impl Dataset {
         for a in &mut d.audit {
             a.prev_hash = "*".into();
             a.hash = "*".into();
+            if a.event
+                .target
+                .as_deref()
+                .is_some_and(|t| t.starts_with("session:"))
+            {
+                a.event.target = Some("session:*".into());
+            }
         }
         d.canonical()
     }
@@ -205,7 +212,10 @@ impl<S: Store> App<S> {
             serde_json::to_writer(&mut *w, v).map_err(|e| AppError::Internal(e.to_string()))?;
             w.write_all(b"\n").map_err(io)
         };
-        line(out, &serde_json::to_value(&header).map_err(|e| AppError::Internal(e.to_string()))?)?;
+        line(
+            out,
+            &serde_json::to_value(&header).map_err(|e| AppError::Internal(e.to_string()))?,
+        )?;
         let Value::Object(tables) = data.canonical() else {
             return Err(AppError::Internal("dataset is not an object".into()));
         };
@@ -236,9 +246,12 @@ impl<S: Store> App<S> {
         }
         let known = self.store.schema_status().await?.known;
         if let Some(v) = header.schema.iter().find(|v| !known.contains(v)) {
-            return Err(bad_file(&format!("このプログラムより新しいスキーマ {v} のバックアップです")));
+            return Err(bad_file(&format!(
+                "このプログラムより新しいスキーマ {v} のバックアップです"
+            )));
         }
-        let expected_head = ChainHead::parse(&header.audit_head).ok_or_else(|| bad_file("監査ログのヘッド"))?;
+        let expected_head =
+            ChainHead::parse(&header.audit_head).ok_or_else(|| bad_file("監査ログのヘッド"))?;
         let mut tables: serde_json::Map<String, Value> = serde_json::Map::new();
         let mut count = 0usize;
         let mut ended = false;
@@ -256,7 +269,10 @@ impl<S: Store> App<S> {
             let (Some(Value::String(t)), Some(row)) = (v.get("table"), v.get("row")) else {
                 return Err(bad_file("行の形式"));
             };
-            if let Value::Array(a) = tables.entry(t.clone()).or_insert_with(|| Value::Array(Vec::new())) {
+            if let Value::Array(a) = tables
+                .entry(t.clone())
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
                 a.push(row.clone());
             }
             count += 1;
@@ -264,7 +280,8 @@ impl<S: Store> App<S> {
         if !ended {
             return Err(bad_file("ファイルが途中で切れています"));
         }
-        let data: Dataset = serde_json::from_value(Value::Object(tables)).map_err(|e| bad_file(&e.to_string()))?;
+        let data: Dataset =
+            serde_json::from_value(Value::Object(tables)).map_err(|e| bad_file(&e.to_string()))?;
         let mut audit = Vec::with_capacity(data.audit.len());
         for a in data.audit.clone() {
             audit.push(a.into_record().ok_or_else(|| bad_file("監査ログの行"))?);
@@ -302,8 +319,10 @@ impl<S: Store> App<S> {
                     for s in &data.sessions {
                         tx.insert_session(s).await?;
                     }
-                    let mut by_user: std::collections::BTreeMap<uuid::Uuid, Vec<RecoveryCodeRecord>> =
-                        std::collections::BTreeMap::new();
+                    let mut by_user: std::collections::BTreeMap<
+                        uuid::Uuid,
+                        Vec<RecoveryCodeRecord>,
+                    > = std::collections::BTreeMap::new();
                     for r in &data.recovery_codes {
                         by_user.entry(r.user_id).or_default().push(r.clone());
                     }
@@ -327,7 +346,9 @@ impl<S: Store> App<S> {
             })
             .await
             .map_err(|e| match e {
-                AppError::Store(StoreError::Conflict(c)) => bad_file(&format!("重複する行があります: {c}")),
+                AppError::Store(StoreError::Conflict(c)) => {
+                    bad_file(&format!("重複する行があります: {c}"))
+                }
                 other => other,
             })?;
         Ok(count)

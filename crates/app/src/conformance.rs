@@ -23,7 +23,10 @@ use crate::{App, AppConfig, PasswordCost, RequestContext};
 /// story can show tampering is detected; the server never uses it.
 pub trait Tamper: Send + Sync {
     /// Runs `sql` with the audit table's append-only guard lifted for the statement.
-    fn tamper_audit(&self, sql: &str) -> impl std::future::Future<Output = Result<u64, String>> + Send;
+    fn tamper_audit(
+        &self,
+        sql: &str,
+    ) -> impl std::future::Future<Output = Result<u64, String>> + Send;
     /// Tries `sql` with the guard in place; it must fail.
     fn try_raw(&self, sql: &str) -> impl std::future::Future<Output = Result<u64, String>> + Send;
 }
@@ -54,10 +57,18 @@ pub fn test_config() -> AppConfig {
 
 /// Runs the story on `store` (freshly migrated and empty) and restores its backup into
 /// `restore_into` (also empty). Returns the canonical export without random values.
-pub async fn story<S: Store + Tamper>(store: S, restore_into: S) -> Result<serde_json::Value, String> {
+pub async fn story<S: Store + Tamper>(
+    store: S,
+    restore_into: S,
+) -> Result<serde_json::Value, String> {
     let clock = Arc::new(ManualClock::new(datetime!(2026-04-01 09:00 UTC)));
-    let app = App::new(store.clone(), test_config(), clock.clone(), Arc::new(SequentialIds::default()))
-        .map_err(e)?;
+    let app = App::new(
+        store.clone(),
+        test_config(),
+        clock.clone(),
+        Arc::new(SequentialIds::default()),
+    )
+    .map_err(e)?;
     let ctx = RequestContext {
         operation_id: Some("story".into()),
         client_ip: Some("192.0.2.10".into()),
@@ -66,159 +77,405 @@ pub async fn story<S: Store + Tamper>(store: S, restore_into: S) -> Result<serde
 
     // Schema: everything known is applied, nothing unknown.
     let status = store.schema_status().await.map_err(|x| x.to_string())?;
-    ensure!(status.pending().is_empty() && status.unknown().is_empty(), "schema not current: {status:?}");
-    ensure!(app.audit_head().await.map_err(e)? == ChainHead::EMPTY, "a new log is empty");
+    ensure!(
+        status.pending().is_empty() && status.unknown().is_empty(),
+        "schema not current: {status:?}"
+    );
+    ensure!(
+        app.audit_head().await.map_err(e)? == ChainHead::EMPTY,
+        "a new log is empty"
+    );
 
     // Accounts.
     let op = app
         .create_user(&ctx, None, {
-            let mut n = NewUser::parse("operator", "運用 担当", None, "sufficiently-long-secret").map_err(|x| format!("{x:?}"))?;
+            let mut n = NewUser::parse("operator", "運用 担当", None, "sufficiently-long-secret")
+                .map_err(|x| format!("{x:?}"))?;
             n.operator = true;
             n
         })
         .await
         .map_err(e)?;
     let dup = app
-        .create_user(&ctx, None, NewUser::parse("ＯＰＥＲＡＴＯＲ", "別人", None, "another-long-secret").map_err(|x| format!("{x:?}"))?)
+        .create_user(
+            &ctx,
+            None,
+            NewUser::parse("ＯＰＥＲＡＴＯＲ", "別人", None, "another-long-secret")
+                .map_err(|x| format!("{x:?}"))?,
+        )
         .await;
-    ensure!(matches!(dup, Err(AppError::Conflict("login_taken"))), "duplicate login refused, got {dup:?}");
+    ensure!(
+        matches!(dup, Err(AppError::Conflict("login_taken"))),
+        "duplicate login refused, got {dup:?}"
+    );
 
     // Organisations.
     let operator = crate::accounts::principal_of(&op, &[], true);
     let permit = decide(&operator, Action::CreateOrganisation).map_err(|d| format!("{d:?}"))?;
-    let mut new = NewOrganisation::parse("employer", "株式会社テスト", "13", None).map_err(|x| format!("{x:?}"))?;
+    let mut new = NewOrganisation::parse("employer", "株式会社テスト", "13", None)
+        .map_err(|x| format!("{x:?}"))?;
     new.workplaces.push(NewWorkplace {
-        name: ryoritsu_domain::account::DisplayName::parse("n", "名", "本社").map_err(|x| x.message)?,
+        name: ryoritsu_domain::account::DisplayName::parse("n", "名", "本社")
+            .map_err(|x| x.message)?,
         prefecture: ryoritsu_domain::prefecture::Prefecture::from_code(13).ok_or("pref")?,
         has_occupational_physician: true,
     });
-    let employer = app.create_organisation(&ctx, &operator, permit, new).await.map_err(e)?;
+    let employer = app
+        .create_organisation(&ctx, &operator, permit, new)
+        .await
+        .map_err(e)?;
     let hospital = app
-        .create_organisation(&ctx, &operator, permit, NewOrganisation::parse("medical_institution", "テスト病院", "大阪府", None).map_err(|x| format!("{x:?}"))?)
+        .create_organisation(
+            &ctx,
+            &operator,
+            permit,
+            NewOrganisation::parse("medical_institution", "テスト病院", "大阪府", None)
+                .map_err(|x| format!("{x:?}"))?,
+        )
         .await
         .map_err(e)?;
     let mut conn = store.read().await.map_err(|x| x.to_string())?;
     let orgs = conn.list_organisations().await.map_err(|x| x.to_string())?;
     ensure!(orgs.len() == 2, "two organisations, got {}", orgs.len());
-    let got = conn.get_organisation(hospital.id).await.map_err(|x| x.to_string())?;
-    ensure!(got.as_ref() == Some(&hospital), "organisation round-trips: {got:?}");
-    ensure!(got.map(|o| o.prefecture.code()) == Some(27), "prefecture kept");
-    let wps = conn.list_workplaces(Some(employer.id)).await.map_err(|x| x.to_string())?;
-    ensure!(wps.len() == 1 && wps[0].has_occupational_physician, "workplace with 産業医 kept");
+    let got = conn
+        .get_organisation(hospital.id)
+        .await
+        .map_err(|x| x.to_string())?;
+    ensure!(
+        got.as_ref() == Some(&hospital),
+        "organisation round-trips: {got:?}"
+    );
+    ensure!(
+        got.map(|o| o.prefecture.code()) == Some(27),
+        "prefecture kept"
+    );
+    let wps = conn
+        .list_workplaces(Some(employer.id))
+        .await
+        .map_err(|x| x.to_string())?;
+    ensure!(
+        wps.len() == 1 && wps[0].has_occupational_physician,
+        "workplace with 産業医 kept"
+    );
     drop(conn);
 
     // A worker who is also an admin: memberships and sign-in.
     let admin = app
-        .create_user(&ctx, Some(&operator), NewUser::parse("admin", "管理 花子", Some("admin@example.jp"), "kanri-long-password-1").map_err(|x| format!("{x:?}"))?)
+        .create_user(
+            &ctx,
+            Some(&operator),
+            NewUser::parse(
+                "admin",
+                "管理 花子",
+                Some("admin@example.jp"),
+                "kanri-long-password-1",
+            )
+            .map_err(|x| format!("{x:?}"))?,
+        )
         .await
         .map_err(e)?;
-    app.grant_membership(&ctx, &operator, admin.id, employer.id, Role::OrgAdmin, RoleDetail::default())
-        .await
-        .map_err(e)?;
+    app.grant_membership(
+        &ctx,
+        &operator,
+        admin.id,
+        employer.id,
+        Role::OrgAdmin,
+        RoleDetail::default(),
+    )
+    .await
+    .map_err(e)?;
     let again = app
-        .grant_membership(&ctx, &operator, admin.id, employer.id, Role::OrgAdmin, RoleDetail::default())
+        .grant_membership(
+            &ctx,
+            &operator,
+            admin.id,
+            employer.id,
+            Role::OrgAdmin,
+            RoleDetail::default(),
+        )
         .await;
-    ensure!(matches!(again, Err(AppError::Conflict("already_member"))), "same role twice refused");
+    ensure!(
+        matches!(again, Err(AppError::Conflict("already_member"))),
+        "same role twice refused"
+    );
     let wrong = app
-        .grant_membership(&ctx, &operator, admin.id, employer.id, Role::AttendingPhysician, RoleDetail::default())
+        .grant_membership(
+            &ctx,
+            &operator,
+            admin.id,
+            employer.id,
+            Role::AttendingPhysician,
+            RoleDetail::default(),
+        )
         .await;
-    ensure!(matches!(wrong, Err(AppError::Invalid(_))), "physician role refused at an employer");
+    ensure!(
+        matches!(wrong, Err(AppError::Invalid(_))),
+        "physician role refused at an employer"
+    );
 
     let bad = app.sign_in(&ctx, "admin", "wrong-password-here").await;
-    ensure!(matches!(bad, Err(AppError::AuthenticationFailed)), "wrong password refused");
+    ensure!(
+        matches!(bad, Err(AppError::AuthenticationFailed)),
+        "wrong password refused"
+    );
     let unknown = app.sign_in(&ctx, "nobody", "wrong-password-here").await;
-    ensure!(matches!(unknown, Err(AppError::AuthenticationFailed)), "unknown name answered alike");
-    let signed = app.sign_in(&ctx, "admin", "kanri-long-password-1").await.map_err(e)?;
-    ensure!(signed.next == NextStep::EnrolSecondFactor, "an admin must set up a second factor");
+    ensure!(
+        matches!(unknown, Err(AppError::AuthenticationFailed)),
+        "unknown name answered alike"
+    );
+    let signed = app
+        .sign_in(&ctx, "admin", "kanri-long-password-1")
+        .await
+        .map_err(e)?;
+    ensure!(
+        signed.next == NextStep::EnrolSecondFactor,
+        "an admin must set up a second factor"
+    );
     let auth = app.authenticate(&signed.session.token).await.map_err(e)?;
-    ensure!(!auth.principal.second_factor_ok, "pending session is not fully signed in");
+    ensure!(
+        !auth.principal.second_factor_ok,
+        "pending session is not fully signed in"
+    );
     let denied = app.list_members(&auth, employer.id).await;
-    ensure!(matches!(denied, Err(AppError::Denied(_))), "no member list before the second factor");
+    ensure!(
+        matches!(denied, Err(AppError::Denied(_))),
+        "no member list before the second factor"
+    );
 
     // Second factor: enrol, use, refuse reuse.
     let enrol = app.begin_totp_enrolment(&auth).await.map_err(e)?;
     let secret = totp::decode_secret(&enrol.secret_base32).ok_or("secret")?;
-    let code = |t: time::OffsetDateTime| format!("{:06}", totp::hotp(&secret, u64::try_from(totp::step_of(t.unix_timestamp())).unwrap_or(0)));
+    let code = |t: time::OffsetDateTime| {
+        format!(
+            "{:06}",
+            totp::hotp(
+                &secret,
+                u64::try_from(totp::step_of(t.unix_timestamp())).unwrap_or(0)
+            )
+        )
+    };
     let auth = app.authenticate(&signed.session.token).await.map_err(e)?;
-    let (codes, upgraded) = app.confirm_totp_enrolment(&ctx, &auth, &code(app.now())).await.map_err(e)?;
+    let (codes, upgraded) = app
+        .confirm_totp_enrolment(&ctx, &auth, &code(app.now()))
+        .await
+        .map_err(e)?;
     ensure!(codes.len() == totp::RECOVERY_CODES, "recovery codes issued");
     let full = upgraded.ok_or("session upgraded after enrolment")?;
-    ensure!(app.authenticate(&signed.session.token).await.is_err(), "the pending session id no longer works");
+    ensure!(
+        app.authenticate(&signed.session.token).await.is_err(),
+        "the pending session id no longer works"
+    );
     let auth = app.authenticate(&full.token).await.map_err(e)?;
     ensure!(auth.principal.second_factor_ok, "full session");
     let members = app.list_members(&auth, employer.id).await.map_err(e)?;
-    ensure!(members.len() == 1 && members[0].1.id == admin.id, "member list");
+    ensure!(
+        members.len() == 1 && members[0].1.id == admin.id,
+        "member list"
+    );
 
     clock.advance(Duration::seconds(31));
-    let second = app.sign_in(&ctx, "admin", "kanri-long-password-1").await.map_err(e)?;
-    ensure!(second.next == NextStep::SecondFactor, "enrolled users are asked for a code");
+    let second = app
+        .sign_in(&ctx, "admin", "kanri-long-password-1")
+        .await
+        .map_err(e)?;
+    ensure!(
+        second.next == NextStep::SecondFactor,
+        "enrolled users are asked for a code"
+    );
     let pending = app.authenticate(&second.session.token).await.map_err(e)?;
     let now_code = code(app.now());
-    let ok = app.verify_second_factor(&ctx, &pending, &now_code).await.map_err(e)?;
-    let reused = app.sign_in(&ctx, "admin", "kanri-long-password-1").await.map_err(e)?;
+    let ok = app
+        .verify_second_factor(&ctx, &pending, &now_code)
+        .await
+        .map_err(e)?;
+    let reused = app
+        .sign_in(&ctx, "admin", "kanri-long-password-1")
+        .await
+        .map_err(e)?;
     let pending2 = app.authenticate(&reused.session.token).await.map_err(e)?;
     let replay = app.verify_second_factor(&ctx, &pending2, &now_code).await;
     ensure!(replay.is_err(), "a used code is refused");
-    let rec = app.verify_second_factor(&ctx, &pending2, &codes[0]).await.map_err(e)?;
-    let rec_again = app.sign_in(&ctx, "admin", "kanri-long-password-1").await.map_err(e)?;
-    let pending3 = app.authenticate(&rec_again.session.token).await.map_err(e)?;
-    ensure!(app.verify_second_factor(&ctx, &pending3, &codes[0]).await.is_err(), "a recovery code works once");
+    let rec = app
+        .verify_second_factor(&ctx, &pending2, &codes[0])
+        .await
+        .map_err(e)?;
+    let rec_again = app
+        .sign_in(&ctx, "admin", "kanri-long-password-1")
+        .await
+        .map_err(e)?;
+    let pending3 = app
+        .authenticate(&rec_again.session.token)
+        .await
+        .map_err(e)?;
+    ensure!(
+        app.verify_second_factor(&ctx, &pending3, &codes[0])
+            .await
+            .is_err(),
+        "a recovery code works once"
+    );
     drop((ok, rec));
 
     // Invitations.
-    let inv = app.invite(&ctx, &auth, employer.id, Role::HrOfficer, RoleDetail::default(), Some("人事部".into())).await.map_err(e)?;
+    let inv = app
+        .invite(
+            &ctx,
+            &auth,
+            employer.id,
+            Role::HrOfficer,
+            RoleDetail::default(),
+            Some("人事部".into()),
+        )
+        .await
+        .map_err(e)?;
     let view = app.invitation(&inv.token).await.map_err(e)?;
-    ensure!(view.organisation.id == employer.id, "invitation names its organisation");
-    let hr = NewUser::parse("hr.yamada", "山田 花子", None, "jinji-officer-password").map_err(|x| format!("{x:?}"))?;
-    let (hr_user, m) = app.accept_invitation(&ctx, &inv.token, None, Some(hr)).await.map_err(e)?;
-    ensure!(m.role == Role::HrOfficer && m.organisation_kind == OrganisationKind::Employer, "membership from invitation");
-    let twice = app.accept_invitation(&ctx, &inv.token, None, Some(NewUser::parse("hr.other", "他人", None, "jinji-officer-password").map_err(|x| format!("{x:?}"))?)).await;
-    ensure!(matches!(twice, Err(AppError::Conflict("invitation_used"))), "an invitation works once");
-    let cross = app.invite(&ctx, &auth, hospital.id, Role::AttendingPhysician, RoleDetail::default(), None).await;
-    ensure!(matches!(cross, Err(AppError::Denied(ryoritsu_domain::policy::Denial::NotFound))), "another organisation is invisible");
+    ensure!(
+        view.organisation.id == employer.id,
+        "invitation names its organisation"
+    );
+    let hr = NewUser::parse("hr.yamada", "山田 花子", None, "jinji-officer-password")
+        .map_err(|x| format!("{x:?}"))?;
+    let (hr_user, m) = app
+        .accept_invitation(&ctx, &inv.token, None, Some(hr))
+        .await
+        .map_err(e)?;
+    ensure!(
+        m.role == Role::HrOfficer && m.organisation_kind == OrganisationKind::Employer,
+        "membership from invitation"
+    );
+    let twice = app
+        .accept_invitation(
+            &ctx,
+            &inv.token,
+            None,
+            Some(
+                NewUser::parse("hr.other", "他人", None, "jinji-officer-password")
+                    .map_err(|x| format!("{x:?}"))?,
+            ),
+        )
+        .await;
+    ensure!(
+        matches!(twice, Err(AppError::Conflict("invitation_used"))),
+        "an invitation works once"
+    );
+    let cross = app
+        .invite(
+            &ctx,
+            &auth,
+            hospital.id,
+            Role::AttendingPhysician,
+            RoleDetail::default(),
+            None,
+        )
+        .await;
+    ensure!(
+        matches!(
+            cross,
+            Err(AppError::Denied(ryoritsu_domain::policy::Denial::NotFound))
+        ),
+        "another organisation is invisible"
+    );
 
     // Sessions: listing, ending one, idle expiry, password change ends all.
     let mine = app.list_own_sessions(&auth).await.map_err(e)?;
     ensure!(mine.len() >= 2, "sessions listed");
-    let other = mine.iter().find(|s| s.id_hash != auth.session.id_hash).ok_or("another session")?;
-    app.end_own_session(&ctx, &auth, &other.handle).await.map_err(e)?;
-    ensure!(app.list_own_sessions(&auth).await.map_err(e)?.len() == mine.len() - 1, "one session ended");
+    let other = mine
+        .iter()
+        .find(|s| s.id_hash != auth.session.id_hash)
+        .ok_or("another session")?;
+    app.end_own_session(&ctx, &auth, &other.handle)
+        .await
+        .map_err(e)?;
+    ensure!(
+        app.list_own_sessions(&auth).await.map_err(e)?.len() == mine.len() - 1,
+        "one session ended"
+    );
     clock.advance(Duration::minutes(31));
-    ensure!(matches!(app.authenticate(&full.token).await, Err(AppError::Unauthenticated)), "idle expiry");
-    let hr_signed = app.sign_in(&ctx, "hr.yamada", "jinji-officer-password").await.map_err(e)?;
-    ensure!(hr_signed.next == NextStep::EnrolSecondFactor, "HR needs a second factor");
-    let hr_auth = app.authenticate(&hr_signed.session.token).await.map_err(e)?;
-    app.change_password(&ctx, &hr_auth, "jinji-officer-password", "a-new-jinji-password-2026").await.map_err(e)?;
-    ensure!(app.authenticate(&hr_signed.session.token).await.is_err(), "password change ends sessions");
-    ensure!(app.sign_in(&ctx, "hr.yamada", "jinji-officer-password").await.is_err(), "old password refused");
+    ensure!(
+        matches!(
+            app.authenticate(&full.token).await,
+            Err(AppError::Unauthenticated)
+        ),
+        "idle expiry"
+    );
+    let hr_signed = app
+        .sign_in(&ctx, "hr.yamada", "jinji-officer-password")
+        .await
+        .map_err(e)?;
+    ensure!(
+        hr_signed.next == NextStep::EnrolSecondFactor,
+        "HR needs a second factor"
+    );
+    let hr_auth = app
+        .authenticate(&hr_signed.session.token)
+        .await
+        .map_err(e)?;
+    app.change_password(
+        &ctx,
+        &hr_auth,
+        "jinji-officer-password",
+        "a-new-jinji-password-2026",
+    )
+    .await
+    .map_err(e)?;
+    ensure!(
+        app.authenticate(&hr_signed.session.token).await.is_err(),
+        "password change ends sessions"
+    );
+    ensure!(
+        app.sign_in(&ctx, "hr.yamada", "jinji-officer-password")
+            .await
+            .is_err(),
+        "old password refused"
+    );
     drop(hr_user);
 
     // Throttling: the sixth quick failure waits.
     for _ in 0..5 {
         let _ = app.sign_in(&ctx, "operator", "not-the-password").await;
     }
-    let t = app.sign_in(&ctx, "operator", "sufficiently-long-secret").await;
-    ensure!(matches!(t, Err(AppError::Throttled(_))), "back-off after five failures, got {t:?}");
+    let t = app
+        .sign_in(&ctx, "operator", "sufficiently-long-secret")
+        .await;
+    ensure!(
+        matches!(t, Err(AppError::Throttled(_))),
+        "back-off after five failures, got {t:?}"
+    );
     clock.advance(Duration::seconds(2));
-    ensure!(app.sign_in(&ctx, "operator", "sufficiently-long-secret").await.is_ok(), "back-off ends");
+    ensure!(
+        app.sign_in(&ctx, "operator", "sufficiently-long-secret")
+            .await
+            .is_ok(),
+        "back-off ends"
+    );
 
     // Idempotency.
     let run = |n: &'static str| {
         let app = app.clone();
         async move {
-            app.idempotent("user:x".into(), Some("key-1".into()), crate::idempotency::fingerprint("POST", "/p", n.as_bytes()), move |tx| {
-                Box::pin(async move {
-                    tx.put_setting("counter", n).await?;
-                    Ok((201, format!("{{\"n\":\"{n}\"}}")))
-                })
-            })
+            app.idempotent(
+                "user:x".into(),
+                Some("key-1".into()),
+                crate::idempotency::fingerprint("POST", "/p", n.as_bytes()),
+                move |tx| {
+                    Box::pin(async move {
+                        tx.put_setting("counter", n).await?;
+                        Ok((201, format!("{{\"n\":\"{n}\"}}")))
+                    })
+                },
+            )
             .await
         }
     };
     let first = run("a").await.map_err(e)?;
     let second = run("a").await.map_err(e)?;
-    ensure!(!first.replayed && second.replayed && first.body == second.body, "replay returns the first answer");
-    ensure!(matches!(run("b").await, Err(AppError::IdempotencyMismatch)), "key reused with another body refused");
+    ensure!(
+        !first.replayed && second.replayed && first.body == second.body,
+        "replay returns the first answer"
+    );
+    ensure!(
+        matches!(run("b").await, Err(AppError::IdempotencyMismatch)),
+        "key reused with another body refused"
+    );
 
     // Group commit: many concurrent writers, each acknowledged, all present.
     let mut handles = Vec::new();
@@ -252,38 +509,95 @@ pub async fn story<S: Store + Tamper>(store: S, restore_into: S) -> Result<serde
         .await;
     ensure!(failing.is_err(), "the failing job reports its error");
     let mut conn = store.read().await.map_err(|x| x.to_string())?;
-    ensure!(conn.get_setting("half-written").await.map_err(|x| x.to_string())?.is_none(), "no half-write");
-    ensure!(conn.get_setting("concurrent-49").await.map_err(|x| x.to_string())?.is_some(), "concurrent write kept");
+    ensure!(
+        conn.get_setting("half-written")
+            .await
+            .map_err(|x| x.to_string())?
+            .is_none(),
+        "no half-write"
+    );
+    ensure!(
+        conn.get_setting("concurrent-49")
+            .await
+            .map_err(|x| x.to_string())?
+            .is_some(),
+        "concurrent write kept"
+    );
     drop(conn);
 
     // The audit chain holds, and the append-only guard refuses changes.
-    let report = app.verify_audit(None).await.map_err(e)?.map_err(|b| b.to_string())?;
-    ensure!(report.records > 40, "events were recorded: {}", report.records);
-    ensure!(store.try_raw("UPDATE audit_event SET outcome = 'failure' WHERE seq = 1").await.is_err(), "UPDATE refused");
-    ensure!(store.try_raw("DELETE FROM audit_event WHERE seq = 1").await.is_err(), "DELETE refused");
+    let report = app
+        .verify_audit(None)
+        .await
+        .map_err(e)?
+        .map_err(|b| b.to_string())?;
+    ensure!(
+        report.records > 40,
+        "events were recorded: {}",
+        report.records
+    );
+    ensure!(
+        store
+            .try_raw("UPDATE audit_event SET outcome = 'failure' WHERE seq = 1")
+            .await
+            .is_err(),
+        "UPDATE refused"
+    );
+    ensure!(
+        store
+            .try_raw("DELETE FROM audit_event WHERE seq = 1")
+            .await
+            .is_err(),
+        "DELETE refused"
+    );
 
     // Backup, restore into the empty store, same canonical export and a verified chain.
     let before = app.export_dataset().await.map_err(e)?;
     let mut file = Vec::new();
     app.backup(&mut file).await.map_err(e)?;
-    let restored = App::new(restore_into.clone(), test_config(), clock.clone(), Arc::new(SequentialIds::default())).map_err(e)?;
-    restored.restore(std::io::Cursor::new(&file)).await.map_err(e)?;
+    let restored = App::new(
+        restore_into.clone(),
+        test_config(),
+        clock.clone(),
+        Arc::new(SequentialIds::default()),
+    )
+    .map_err(e)?;
+    restored
+        .restore(std::io::Cursor::new(&file))
+        .await
+        .map_err(e)?;
     let after = restored.export_dataset().await.map_err(e)?;
     ensure!(before == after, "restored data equals the original");
-    ensure!(restored.verify_audit(None).await.map_err(e)?.is_ok(), "restored chain verifies");
+    ensure!(
+        restored.verify_audit(None).await.map_err(e)?.is_ok(),
+        "restored chain verifies"
+    );
     let again = restored.restore(std::io::Cursor::new(&file)).await;
-    ensure!(matches!(again, Err(AppError::Conflict("not_empty"))), "restore refuses a non-empty database");
+    ensure!(
+        matches!(again, Err(AppError::Conflict("not_empty"))),
+        "restore refuses a non-empty database"
+    );
     let cut = &file[..file.len() / 2];
     let fresh_check = restored.restore(std::io::Cursor::new(cut)).await;
     ensure!(fresh_check.is_err(), "a cut-off file is refused");
 
     // Tampering is named by sequence number.
     let head = app.audit_head().await.map_err(e)?;
-    store.tamper_audit("UPDATE audit_event SET outcome = 'denied' WHERE seq = 5").await?;
+    store
+        .tamper_audit("UPDATE audit_event SET outcome = 'denied' WHERE seq = 5")
+        .await?;
     let r = app.verify_audit(None).await.map_err(e)?;
-    ensure!(matches!(r, Err(b) if b.seq == 5 && b.kind == BreakKind::Altered), "edit found at 5: {r:?}");
-    store.tamper_audit("UPDATE audit_event SET outcome = 'success' WHERE seq = 5").await?;
-    ensure!(app.verify_audit(Some(head)).await.map_err(e)?.is_ok(), "restored edit verifies again");
+    ensure!(
+        matches!(r, Err(b) if b.seq == 5 && b.kind == BreakKind::Altered),
+        "edit found at 5: {r:?}"
+    );
+    store
+        .tamper_audit("UPDATE audit_event SET outcome = 'success' WHERE seq = 5")
+        .await?;
+    ensure!(
+        app.verify_audit(Some(head)).await.map_err(e)?.is_ok(),
+        "restored edit verifies again"
+    );
 
     let canonical = before.canonical_without_random();
     Ok(canonical)

@@ -58,7 +58,9 @@ impl<S: Store> App<S> {
                 demo: true,
             })
         };
-        let op = self.create_user(&ctx, None, user("operator", "運用 担当", true)?).await?;
+        let op = self
+            .create_user(&ctx, None, user("operator", "運用 担当", true)?)
+            .await?;
         signins.push(DemoSignIn {
             login: "operator".into(),
             name: "運用 担当".into(),
@@ -72,8 +74,9 @@ impl<S: Store> App<S> {
             second_factor_ok: true,
         };
         let permit = decide(&operator, Action::CreateOrganisation)?;
-        let tokyo = Prefecture::from_code(13)
-            .ok_or_else(|| AppError::Invalid(FieldError::new("prefecture", "prefecture", "都道府県").into()))?;
+        let tokyo = Prefecture::from_code(13).ok_or_else(|| {
+            AppError::Invalid(FieldError::new("prefecture", "prefecture", "都道府県").into())
+        })?;
         let org = |kind, n: &str, agency| -> Result<NewOrganisation, AppError> {
             Ok(NewOrganisation {
                 kind,
@@ -96,20 +99,40 @@ impl<S: Store> App<S> {
                 has_occupational_physician: false,
             },
         ];
-        let employer = self.create_organisation(&ctx, &operator, permit, employer).await?;
+        let employer = self
+            .create_organisation(&ctx, &operator, permit, employer)
+            .await?;
         let hospital = self
-            .create_organisation(&ctx, &operator, permit, org(OrganisationKind::MedicalInstitution, "都立さくら総合病院", None)?)
+            .create_organisation(
+                &ctx,
+                &operator,
+                permit,
+                org(
+                    OrganisationKind::MedicalInstitution,
+                    "都立さくら総合病院",
+                    None,
+                )?,
+            )
             .await?;
         let center = self
             .create_organisation(
                 &ctx,
                 &operator,
                 permit,
-                org(OrganisationKind::SupportAgency, "東京産業保健総合支援センター", Some(SupportAgencyKind::OhsCenter))?,
+                org(
+                    OrganisationKind::SupportAgency,
+                    "東京産業保健総合支援センター",
+                    Some(SupportAgencyKind::OhsCenter),
+                )?,
             )
             .await?;
         let bureau = self
-            .create_organisation(&ctx, &operator, permit, org(OrganisationKind::LabourBureau, "東京労働局", None)?)
+            .create_organisation(
+                &ctx,
+                &operator,
+                permit,
+                org(OrganisationKind::LabourBureau, "東京労働局", None)?,
+            )
             .await?;
 
         let msw = RoleDetail {
@@ -123,19 +146,46 @@ impl<S: Store> App<S> {
         let none = RoleDetail::default;
         let people = [
             ("admin", "管理 花子", &employer, Role::OrgAdmin, none()),
-            ("hr", "山田 花子", &employer, Role::HrOfficer, none()),
+            ("jinji", "山田 花子", &employer, Role::HrOfficer, none()),
             ("manager", "鈴木 一郎", &employer, Role::LineManager, none()),
-            ("sangyoi", "高橋 誠", &employer, Role::OccupationalPhysician, none()),
+            (
+                "sangyoi",
+                "高橋 誠",
+                &employer,
+                Role::OccupationalPhysician,
+                none(),
+            ),
             ("worker", "田中 太郎", &employer, Role::Worker, none()),
             ("worker2", "佐藤 美咲", &employer, Role::Worker, none()),
-            ("doctor", "伊藤 健一", &hospital, Role::AttendingPhysician, none()),
-            ("msw", "渡辺 由美", &hospital, Role::HospitalCoordinator, msw),
-            ("promoter", "小林 直子", &center, Role::AgencyCoordinator, promoter),
+            (
+                "doctor",
+                "伊藤 健一",
+                &hospital,
+                Role::AttendingPhysician,
+                none(),
+            ),
+            (
+                "msw",
+                "渡辺 由美",
+                &hospital,
+                Role::HospitalCoordinator,
+                msw,
+            ),
+            (
+                "promoter",
+                "小林 直子",
+                &center,
+                Role::AgencyCoordinator,
+                promoter,
+            ),
             ("bureau", "加藤 浩", &bureau, Role::BureauStaff, none()),
         ];
         for (l, n, org, role, detail) in people {
-            let u = self.create_user(&ctx, Some(&operator), user(l, n, false)?).await?;
-            self.grant_membership(&ctx, &operator, u.id, org.id, role, detail).await?;
+            let u = self
+                .create_user(&ctx, Some(&operator), user(l, n, false)?)
+                .await?;
+            self.grant_membership(&ctx, &operator, u.id, org.id, role, detail)
+                .await?;
             signins.push(DemoSignIn {
                 login: l.into(),
                 name: n.into(),
@@ -144,7 +194,9 @@ impl<S: Store> App<S> {
             });
         }
         // The employer's health staff: a 衛生管理者 as well.
-        let staff = self.create_user(&ctx, Some(&operator), user("eisei", "中村 恵", false)?).await?;
+        let staff = self
+            .create_user(&ctx, Some(&operator), user("eisei", "中村 恵", false)?)
+            .await?;
         self.grant_membership(
             &ctx,
             &operator,
@@ -160,10 +212,20 @@ impl<S: Store> App<S> {
         signins.push(DemoSignIn {
             login: "eisei".into(),
             name: "中村 恵".into(),
-            role: format!("{}（{}）", Role::OccupationalHealthStaff.label(), SafetyHealthRole::HealthSupervisor.label()),
+            role: format!(
+                "{}（{}）",
+                Role::OccupationalHealthStaff.label(),
+                SafetyHealthRole::HealthSupervisor.label()
+            ),
             organisation: employer.name.to_string(),
         });
-        let ev = self.event(&ctx, Some(&operator), None, AuditAction::DemoSeeded, Outcome::Success);
+        let ev = self.event(
+            &ctx,
+            Some(&operator),
+            None,
+            AuditAction::DemoSeeded,
+            Outcome::Success,
+        );
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
@@ -174,5 +236,52 @@ impl<S: Store> App<S> {
             })
             .await?;
         Ok(Some(signins))
+    }
+}
+
+impl<S: Store> App<S> {
+    /// The demo accounts, for the sign-in page of a demo server.
+    pub async fn demo_sign_ins(&self) -> Result<Vec<DemoSignIn>, AppError> {
+        let mut c = self.store.read().await?;
+        let orgs = c.list_organisations().await?;
+        let memberships = c.list_memberships_of_user(None).await?;
+        let mut out = Vec::new();
+        for u in c
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| u.demo && u.active)
+        {
+            let mine: Vec<_> = memberships.iter().filter(|m| m.user_id == u.id).collect();
+            if u.operator {
+                out.push(DemoSignIn {
+                    login: u.login.to_string(),
+                    name: u.display_name.to_string(),
+                    role: Role::SystemOperator.label().into(),
+                    organisation: "—".into(),
+                });
+            }
+            for m in mine {
+                let org = orgs
+                    .iter()
+                    .find(|o| o.id == m.organisation_id)
+                    .map_or_else(String::new, |o| o.name.to_string());
+                let role = match m.detail.safety_health_role {
+                    Some(r) if m.role == Role::OccupationalHealthStaff => {
+                        format!("{}（{}）", m.role.label(), r.label())
+                    }
+                    _ => m.role.label().to_owned(),
+                };
+                out.push(DemoSignIn {
+                    login: u.login.to_string(),
+                    name: u.display_name.to_string(),
+                    role,
+                    organisation: org,
+                });
+            }
+        }
+        // Workers first, as most people trying the demo start there.
+        out.sort_by_key(|d| (d.role != Role::Worker.label(), d.login.clone()));
+        Ok(out)
     }
 }

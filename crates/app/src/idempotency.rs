@@ -56,7 +56,13 @@ impl<S: Store> App<S> {
             });
         };
         // Fast path: a replay needs no write.
-        if let Some(r) = self.store.read().await?.get_idempotency(&scope, &key).await? {
+        if let Some(r) = self
+            .store
+            .read()
+            .await?
+            .get_idempotency(&scope, &key)
+            .await?
+        {
             return replay(r, &fingerprint);
         }
         let now = self.now();

@@ -34,9 +34,8 @@ pub struct NewOrganisation {
 }
 
 pub fn parse_prefecture(field: &str, input: &str) -> Result<Prefecture, FieldError> {
-    Prefecture::parse(input).ok_or_else(|| {
-        FieldError::new(field, "prefecture", "都道府県を選んでください。")
-    })
+    Prefecture::parse(input)
+        .ok_or_else(|| FieldError::new(field, "prefecture", "都道府県を選んでください。"))
 }
 
 impl NewOrganisation {
@@ -49,18 +48,32 @@ impl NewOrganisation {
         let mut errs = ValidationErrors::default();
         let kind = OrganisationKind::from_code(kind.trim());
         if kind.is_none() {
-            errs.push(FieldError::new("kind", "required", "組織の種類を選んでください。"));
+            errs.push(FieldError::new(
+                "kind",
+                "required",
+                "組織の種類を選んでください。",
+            ));
         }
-        let name = DisplayName::parse("name", "組織名", name).map_err(|e| errs.push(e)).ok();
-        let prefecture = parse_prefecture("prefecture", prefecture).map_err(|e| errs.push(e)).ok();
+        let name = DisplayName::parse("name", "組織名", name)
+            .map_err(|e| errs.push(e))
+            .ok();
+        let prefecture = parse_prefecture("prefecture", prefecture)
+            .map_err(|e| errs.push(e))
+            .ok();
         let agency_kind = match (kind, agency_kind.map(str::trim).filter(|s| !s.is_empty())) {
-            (Some(OrganisationKind::SupportAgency), Some(a)) => match SupportAgencyKind::from_code(a) {
-                Some(a) => Some(a),
-                None => {
-                    errs.push(FieldError::new("agency_kind", "invalid", "支援機関の種類を選んでください。"));
-                    None
+            (Some(OrganisationKind::SupportAgency), Some(a)) => {
+                match SupportAgencyKind::from_code(a) {
+                    Some(a) => Some(a),
+                    None => {
+                        errs.push(FieldError::new(
+                            "agency_kind",
+                            "invalid",
+                            "支援機関の種類を選んでください。",
+                        ));
+                        None
+                    }
                 }
-            },
+            }
             (Some(OrganisationKind::SupportAgency), None) => Some(SupportAgencyKind::OtherAgency),
             _ => None,
         };
@@ -135,11 +148,23 @@ impl<S: Store> App<S> {
                 created_at: now,
             })
             .collect();
-        let mut ev = self.event(ctx, Some(principal), Some(org.id), AuditAction::OrganisationCreated, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(principal),
+            Some(org.id),
+            AuditAction::OrganisationCreated,
+            Outcome::Success,
+        );
         ev.target = Some(format!("organisation:{}", org.id));
         let mut wev = Vec::new();
         for w in &workplaces {
-            let mut e = self.event(ctx, Some(principal), Some(org.id), AuditAction::WorkplaceAdded, Outcome::Success);
+            let mut e = self.event(
+                ctx,
+                Some(principal),
+                Some(org.id),
+                AuditAction::WorkplaceAdded,
+                Outcome::Success,
+            );
             e.target = Some(format!("workplace:{}", w.id));
             wev.push(e);
         }
@@ -196,7 +221,13 @@ impl<S: Store> App<S> {
             has_occupational_physician: new.has_occupational_physician,
             created_at: self.now(),
         };
-        let mut ev = self.event(ctx, Some(&auth.principal), Some(org), AuditAction::WorkplaceAdded, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(org),
+            AuditAction::WorkplaceAdded,
+            Outcome::Success,
+        );
         ev.target = Some(format!("workplace:{}", w.id));
         let rec = w.clone();
         Ok(Planned {
@@ -293,11 +324,17 @@ impl<S: Store> App<S> {
             return Err(ValidationErrors::from(FieldError::new(
                 "role",
                 "not_allowed",
-                format!("{}には「{}」の役割を設定できません。", o.kind.label(), role.label()),
+                format!(
+                    "{}には「{}」の役割を設定できません。",
+                    o.kind.label(),
+                    role.label()
+                ),
             ))
             .into());
         }
-        let detail = detail.normalised_for(role).map_err(ValidationErrors::from)?;
+        let detail = detail
+            .normalised_for(role)
+            .map_err(ValidationErrors::from)?;
         let note = note
             .map(|n| n.trim().chars().take(200).collect::<String>())
             .filter(|n| !n.is_empty());
@@ -316,7 +353,13 @@ impl<S: Store> App<S> {
             used_by: None,
             created_at: now,
         };
-        let mut ev = self.event(ctx, Some(&auth.principal), Some(org), AuditAction::InvitationCreated, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(org),
+            AuditAction::InvitationCreated,
+            Outcome::Success,
+        );
         ev.target = Some(format!("invitation:{}", record.id));
         let r = record.clone();
         Ok(Planned {
@@ -359,7 +402,9 @@ impl<S: Store> App<S> {
         signed_in: Option<&Authenticated>,
         new_user: Option<NewUser>,
     ) -> Result<(UserRecord, MembershipRecord), AppError> {
-        let p = self.plan_accept_invitation(ctx, token, signed_in, new_user).await?;
+        let p = self
+            .plan_accept_invitation(ctx, token, signed_in, new_user)
+            .await?;
         self.commit(p).await
     }
 
@@ -375,7 +420,11 @@ impl<S: Store> App<S> {
         let user = match (signed_in, new_user) {
             (Some(a), _) => a.user.clone(),
             (None, Some(n)) => {
-                let hash = crate::secrets::hash_password(n.password.expose().to_owned(), self.config.password_cost).await?;
+                let hash = crate::secrets::hash_password(
+                    n.password.expose().to_owned(),
+                    self.config.password_cost,
+                )
+                .await?;
                 let now = self.now();
                 UserRecord {
                     id: self.new_id(),
@@ -412,11 +461,29 @@ impl<S: Store> App<S> {
             memberships: Vec::new(),
             second_factor_ok: false,
         };
-        let mut created_ev = self.event(ctx, Some(&principal), Some(inv.organisation_id), AuditAction::UserCreated, Outcome::Success);
+        let mut created_ev = self.event(
+            ctx,
+            Some(&principal),
+            Some(inv.organisation_id),
+            AuditAction::UserCreated,
+            Outcome::Success,
+        );
         created_ev.target = Some(format!("user:{}", user.id));
-        let mut ev = self.event(ctx, Some(&principal), Some(inv.organisation_id), AuditAction::InvitationAccepted, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&principal),
+            Some(inv.organisation_id),
+            AuditAction::InvitationAccepted,
+            Outcome::Success,
+        );
         ev.target = Some(format!("invitation:{}", inv.id));
-        let mut gev = self.event(ctx, Some(&principal), Some(inv.organisation_id), AuditAction::MembershipGranted, Outcome::Success);
+        let mut gev = self.event(
+            ctx,
+            Some(&principal),
+            Some(inv.organisation_id),
+            AuditAction::MembershipGranted,
+            Outcome::Success,
+        );
         gev.target = Some(format!("membership:{}", membership.id));
         let (u, m) = (user.clone(), membership.clone());
         let now = self.now();
@@ -436,7 +503,10 @@ impl<S: Store> App<S> {
                         return Err(AppError::Conflict("invitation_used"));
                     }
                     let existing = tx.list_memberships_of_user(Some(u.id)).await?;
-                    if existing.iter().any(|x| x.organisation_id == m.organisation_id && x.role == m.role) {
+                    if existing
+                        .iter()
+                        .any(|x| x.organisation_id == m.organisation_id && x.role == m.role)
+                    {
                         return Err(AppError::Conflict("already_member"));
                     }
                     tx.insert_membership(&m).await?;
@@ -470,11 +540,17 @@ impl<S: Store> App<S> {
             return Err(ValidationErrors::from(FieldError::new(
                 "role",
                 "not_allowed",
-                format!("{}には「{}」の役割を設定できません。", o.kind.label(), role.label()),
+                format!(
+                    "{}には「{}」の役割を設定できません。",
+                    o.kind.label(),
+                    role.label()
+                ),
             ))
             .into());
         }
-        let detail = detail.normalised_for(role).map_err(ValidationErrors::from)?;
+        let detail = detail
+            .normalised_for(role)
+            .map_err(ValidationErrors::from)?;
         let m = MembershipRecord {
             id: self.new_id(),
             user_id: user,
@@ -484,14 +560,23 @@ impl<S: Store> App<S> {
             detail,
             created_at: self.now(),
         };
-        let mut ev = self.event(ctx, Some(principal), Some(org), AuditAction::MembershipGranted, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(principal),
+            Some(org),
+            AuditAction::MembershipGranted,
+            Outcome::Success,
+        );
         ev.target = Some(format!("membership:{}", m.id));
         let rec = m.clone();
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     let existing = tx.list_memberships_of_user(Some(rec.user_id)).await?;
-                    if existing.iter().any(|x| x.organisation_id == rec.organisation_id && x.role == rec.role) {
+                    if existing
+                        .iter()
+                        .any(|x| x.organisation_id == rec.organisation_id && x.role == rec.role)
+                    {
                         return Err(AppError::Conflict("already_member"));
                     }
                     tx.insert_membership(&rec).await?;
@@ -517,11 +602,21 @@ impl<S: Store> App<S> {
             return Err(AppError::NotFound);
         };
         if target.role == Role::OrgAdmin
-            && members.iter().filter(|(m, _)| m.role == Role::OrgAdmin).count() <= 1
+            && members
+                .iter()
+                .filter(|(m, _)| m.role == Role::OrgAdmin)
+                .count()
+                <= 1
         {
             return Err(AppError::Conflict("last_admin"));
         }
-        let mut ev = self.event(ctx, Some(&auth.principal), Some(org), AuditAction::MembershipRevoked, Outcome::Success);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(org),
+            AuditAction::MembershipRevoked,
+            Outcome::Success,
+        );
         ev.target = Some(format!("membership:{membership}"));
         self.writer
             .write(move |tx| {

@@ -167,7 +167,10 @@ pub trait ReadRepo: Send {
         organisation: Option<Uuid>,
     ) -> impl Future<Output = StoreResult<Vec<WorkplaceRecord>>> + Send;
 
-    fn get_user(&mut self, id: Uuid) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+    fn get_user(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
     fn find_user_by_login(
         &mut self,
         login: &LoginName,
@@ -313,8 +316,7 @@ pub trait WriteRepo: ReadRepo {
         &mut self,
         f: &LoginFailureRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn clear_login_failures(&mut self, key: &str)
-    -> impl Future<Output = StoreResult<()>> + Send;
+    fn clear_login_failures(&mut self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
     fn prune_login_failures(
         &mut self,
         before: OffsetDateTime,
@@ -325,8 +327,11 @@ pub trait WriteRepo: ReadRepo {
         r: &IdempotencyRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    fn put_setting(&mut self, name: &str, value: &str)
-    -> impl Future<Output = StoreResult<()>> + Send;
+    fn put_setting(
+        &mut self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Chains `event` after the current head and stores it, in this transaction.
     fn append_audit(

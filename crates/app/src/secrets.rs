@@ -3,8 +3,8 @@
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use sha2::{Digest, Sha256};
 
-use crate::error::AppError;
 use crate::PasswordCost;
+use crate::error::AppError;
 
 /// 256 random bits as lower-case hex: session ids, invitation tokens, CSRF tokens.
 pub fn random_token() -> Result<String, AppError> {

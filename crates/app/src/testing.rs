@@ -13,7 +13,9 @@ pub struct ManualClock(Mutex<OffsetDateTime>);
 
 impl ManualClock {
     pub fn new(start: OffsetDateTime) -> ManualClock {
-        ManualClock(Mutex::new(ryoritsu_domain::time_format::truncate_micros(start)))
+        ManualClock(Mutex::new(ryoritsu_domain::time_format::truncate_micros(
+            start,
+        )))
     }
 
     pub fn advance(&self, by: Duration) {

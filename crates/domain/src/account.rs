@@ -24,7 +24,11 @@ impl LoginName {
         let s = fold(input);
         let n = s.chars().count();
         if n == 0 {
-            return Err(FieldError::new("login", "required", "ログインIDを入力してください。"));
+            return Err(FieldError::new(
+                "login",
+                "required",
+                "ログインIDを入力してください。",
+            ));
         }
         if !(3..=64).contains(&n) {
             return Err(FieldError::new(
@@ -88,7 +92,11 @@ impl DisplayName {
         let s: String = input.nfc().collect::<String>().trim().to_owned();
         let n = s.chars().count();
         if n == 0 {
-            return Err(FieldError::new(field, "required", format!("{label}を入力してください。")));
+            return Err(FieldError::new(
+                field,
+                "required",
+                format!("{label}を入力してください。"),
+            ));
         }
         if n > 100 {
             return Err(FieldError::new(
@@ -264,7 +272,10 @@ mod tests {
     #[test]
     fn login_names_fold_width_and_case() {
         assert_eq!(LoginName::parse("ＴＡＮＡＫＡ").unwrap().as_str(), "tanaka");
-        assert_eq!(LoginName::parse("  Sato.H@Example ").unwrap().as_str(), "sato.h@example");
+        assert_eq!(
+            LoginName::parse("  Sato.H@Example ").unwrap().as_str(),
+            "sato.h@example"
+        );
         assert_eq!(LoginName::parse("ab").unwrap_err().code, "length");
         assert_eq!(LoginName::parse("田中").unwrap_err().code, "length");
         assert_eq!(LoginName::parse("田中太郎").unwrap_err().code, "charset");
@@ -273,7 +284,10 @@ mod tests {
 
     #[test]
     fn passwords_need_twelve_characters_counted_as_characters() {
-        assert_eq!(NewPassword::parse("short", None).unwrap_err().code, "too_short");
+        assert_eq!(
+            NewPassword::parse("short", None).unwrap_err().code,
+            "too_short"
+        );
         // 12 Japanese characters are 36 bytes but exactly 12 characters: accepted.
         assert!(NewPassword::parse("みどりのやまとあおいうみだ", None).is_ok());
         assert_eq!(
@@ -286,16 +300,29 @@ mod tests {
     #[test]
     fn common_passwords_are_refused_whatever_their_width() {
         assert!(COMMON_PASSWORDS.len() > 1000, "the shipped list is loaded");
-        assert_eq!(NewPassword::parse("password1234", None).unwrap_err().code, "common");
-        assert_eq!(NewPassword::parse("ＰＡＳＳＷＯＲＤ１２３４", None).unwrap_err().code, "common");
-        assert_eq!(NewPassword::parse("aaaaaaaaaaaaaa", None).unwrap_err().code, "common");
+        assert_eq!(
+            NewPassword::parse("password1234", None).unwrap_err().code,
+            "common"
+        );
+        assert_eq!(
+            NewPassword::parse("ＰＡＳＳＷＯＲＤ１２３４", None)
+                .unwrap_err()
+                .code,
+            "common"
+        );
+        assert_eq!(
+            NewPassword::parse("aaaaaaaaaaaaaa", None).unwrap_err().code,
+            "common"
+        );
     }
 
     #[test]
     fn the_login_name_may_not_hide_in_the_password() {
         let login = LoginName::parse("hanako").unwrap();
         assert_eq!(
-            NewPassword::parse("my-hanako-secret-9", Some(&login)).unwrap_err().code,
+            NewPassword::parse("my-hanako-secret-9", Some(&login))
+                .unwrap_err()
+                .code,
             "contains_login"
         );
     }
@@ -309,17 +336,26 @@ mod tests {
     #[test]
     fn display_names_refuse_controls_and_bidi_overrides() {
         assert!(DisplayName::parse("name", "氏名", "山田 花子").is_ok());
-        assert_eq!(DisplayName::parse("name", "氏名", " ").unwrap_err().code, "required");
         assert_eq!(
-            DisplayName::parse("name", "氏名", "abc\u{202E}def").unwrap_err().code,
+            DisplayName::parse("name", "氏名", " ").unwrap_err().code,
+            "required"
+        );
+        assert_eq!(
+            DisplayName::parse("name", "氏名", "abc\u{202E}def")
+                .unwrap_err()
+                .code,
             "charset"
         );
         assert_eq!(
-            DisplayName::parse("name", "氏名", "a\u{0}b").unwrap_err().code,
+            DisplayName::parse("name", "氏名", "a\u{0}b")
+                .unwrap_err()
+                .code,
             "charset"
         );
         assert_eq!(
-            DisplayName::parse("name", "氏名", "x".repeat(101).as_str()).unwrap_err().code,
+            DisplayName::parse("name", "氏名", "x".repeat(101).as_str())
+                .unwrap_err()
+                .code,
             "too_long"
         );
     }

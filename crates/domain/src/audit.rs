@@ -447,6 +447,9 @@ mod tests {
             Outcome::Denied,
         );
         let s = String::from_utf8(e.canonical_bytes(7)).unwrap();
-        assert!(s.starts_with(r#"{"seq":7,"at":"2026-04-01T09:00:00.123456Z","#), "{s}");
+        assert!(
+            s.starts_with(r#"{"seq":7,"at":"2026-04-01T09:00:00.123456Z","#),
+            "{s}"
+        );
     }
 }

@@ -237,7 +237,10 @@ mod tests {
         let d = RoleDetail::default()
             .normalised_for(Role::OccupationalPhysician)
             .unwrap();
-        assert_eq!(d.safety_health_role, Some(SafetyHealthRole::OccupationalPhysician));
+        assert_eq!(
+            d.safety_health_role,
+            Some(SafetyHealthRole::OccupationalPhysician)
+        );
         let d = RoleDetail {
             safety_health_role: Some(SafetyHealthRole::HealthSupervisor),
             profession: Some(CoordinatorProfession::Nurse),

@@ -210,7 +210,11 @@ mod tests {
             (&admin_a, Action::CreateOrganisation, Err(Denial::Forbidden)),
             (&hr_a, Action::ManageMembers(A), Err(Denial::Forbidden)),
             (&hr_a, Action::ViewOrganisation(A), Ok(())),
-            (&worker_a, Action::ManageOrganisation(A), Err(Denial::Forbidden)),
+            (
+                &worker_a,
+                Action::ManageOrganisation(A),
+                Err(Denial::Forbidden),
+            ),
             (&worker_a, Action::ManageOwnAccount, Ok(())),
             (&worker_a, Action::VerifyAudit, Err(Denial::Forbidden)),
             (&operator, Action::CreateOrganisation, Ok(())),
@@ -218,7 +222,11 @@ mod tests {
             (&operator, Action::VerifyAudit, Ok(())),
         ];
         for (p, action, expected) in cases {
-            assert_eq!(decide(p, action).map(|_| ()), expected, "{action:?} by {p:?}");
+            assert_eq!(
+                decide(p, action).map(|_| ()),
+                expected,
+                "{action:?} by {p:?}"
+            );
         }
     }
 

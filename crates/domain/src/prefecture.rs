@@ -76,7 +76,8 @@ impl Prefecture {
         }
         Prefecture::all().find(|p| {
             let name = p.name();
-            name == s || (s.chars().count() >= 2 && name.strip_suffix(['都', '府', '県']) == Some(s))
+            name == s
+                || (s.chars().count() >= 2 && name.strip_suffix(['都', '府', '県']) == Some(s))
         })
     }
 
@@ -100,7 +101,8 @@ impl Prefecture {
 impl TryFrom<u8> for Prefecture {
     type Error = String;
     fn try_from(code: u8) -> Result<Self, Self::Error> {
-        Prefecture::from_code(code).ok_or_else(|| format!("都道府県コードが正しくありません: {code}"))
+        Prefecture::from_code(code)
+            .ok_or_else(|| format!("都道府県コードが正しくありません: {code}"))
     }
 }
 

@@ -172,7 +172,10 @@ mod tests {
         let t = 1_234_567_890;
         let code = format!("{:06}", hotp(SEED, u64::try_from(step_of(t)).unwrap()));
         let step = verify(SEED, &code, t, None).unwrap();
-        assert_eq!(verify(SEED, &code, t + 5, Some(step)), Err(TotpError::Reused));
+        assert_eq!(
+            verify(SEED, &code, t + 5, Some(step)),
+            Err(TotpError::Reused)
+        );
         // an older code within the window is refused too once a later one was used
         let older = format!("{:06}", hotp(SEED, u64::try_from(step - 1).unwrap()));
         assert_eq!(verify(SEED, &older, t, Some(step)), Err(TotpError::Reused));

@@ -1,1 +1,7 @@
-fn main() {}
+//! `ryoritsu`: the server and its command line.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    ryoritsu::cli::main()
+}

@@ -61,7 +61,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -260,7 +262,11 @@ impl Tamper for SqliteStore {
         tx.execute("DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_event_no_delete")
             .await
             .map_err(|e| e.to_string())?;
-        let n = tx.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.map_err(|e| e.to_string())?.rows_affected();
+        let n = tx
+            .execute(sqlx::AssertSqlSafe(sql.to_owned()))
+            .await
+            .map_err(|e| e.to_string())?
+            .rows_affected();
         tx.execute(GUARD).await.map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
         Ok(n)

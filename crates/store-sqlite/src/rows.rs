@@ -206,7 +206,10 @@ fn all<T>(rows: Vec<SqliteRow>, f: fn(&SqliteRow) -> StoreResult<T>) -> StoreRes
 
 // ---- reads ----------------------------------------------------------------------------
 
-pub async fn get_organisation(c: &mut SqliteConnection, id: Uuid) -> StoreResult<Option<OrganisationRecord>> {
+pub async fn get_organisation(
+    c: &mut SqliteConnection,
+    id: Uuid,
+) -> StoreResult<Option<OrganisationRecord>> {
     sqlx::query("SELECT * FROM organisations WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
@@ -225,7 +228,10 @@ pub async fn list_organisations(c: &mut SqliteConnection) -> StoreResult<Vec<Org
     all(rows, organisation)
 }
 
-pub async fn list_workplaces(c: &mut SqliteConnection, org: Option<Uuid>) -> StoreResult<Vec<WorkplaceRecord>> {
+pub async fn list_workplaces(
+    c: &mut SqliteConnection,
+    org: Option<Uuid>,
+) -> StoreResult<Vec<WorkplaceRecord>> {
     let rows = sqlx::query(
         "SELECT * FROM workplaces WHERE ($1 IS NULL OR organisation_id = $1) ORDER BY created_at, id",
     )
@@ -237,32 +243,47 @@ pub async fn list_workplaces(c: &mut SqliteConnection, org: Option<Uuid>) -> Sto
 }
 
 pub async fn get_user(c: &mut SqliteConnection, id: Uuid) -> StoreResult<Option<UserRecord>> {
-    sqlx::query(concat!("SELECT ", user_cols!(), " FROM users u WHERE u.id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
-        .map_err(map_err)?
-        .as_ref()
-        .map(user)
-        .transpose()
+    sqlx::query(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users u WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+    .map_err(map_err)?
+    .as_ref()
+    .map(user)
+    .transpose()
 }
 
-pub async fn find_user_by_login(c: &mut SqliteConnection, login: &LoginName) -> StoreResult<Option<UserRecord>> {
-    sqlx::query(concat!("SELECT ", user_cols!(), " FROM users u WHERE u.login = $1"))
-        .bind(login.as_str())
-        .fetch_optional(c)
-        .await
-        .map_err(map_err)?
-        .as_ref()
-        .map(user)
-        .transpose()
+pub async fn find_user_by_login(
+    c: &mut SqliteConnection,
+    login: &LoginName,
+) -> StoreResult<Option<UserRecord>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users u WHERE u.login = $1"
+    ))
+    .bind(login.as_str())
+    .fetch_optional(c)
+    .await
+    .map_err(map_err)?
+    .as_ref()
+    .map(user)
+    .transpose()
 }
 
 pub async fn list_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>> {
-    let rows = sqlx::query(concat!("SELECT ", user_cols!(), " FROM users u ORDER BY u.login"))
-        .fetch_all(c)
-        .await
-        .map_err(map_err)?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users u ORDER BY u.login"
+    ))
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
     all(rows, user)
 }
 
@@ -273,7 +294,10 @@ pub async fn count_users(c: &mut SqliteConnection) -> StoreResult<i64> {
         .map_err(map_err)
 }
 
-pub async fn list_memberships_of_user(c: &mut SqliteConnection, user_id: Option<Uuid>) -> StoreResult<Vec<MembershipRecord>> {
+pub async fn list_memberships_of_user(
+    c: &mut SqliteConnection,
+    user_id: Option<Uuid>,
+) -> StoreResult<Vec<MembershipRecord>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         membership_cols!(),
@@ -287,7 +311,10 @@ pub async fn list_memberships_of_user(c: &mut SqliteConnection, user_id: Option<
     all(rows, membership)
 }
 
-pub async fn list_members(c: &mut SqliteConnection, org: Uuid) -> StoreResult<Vec<(MembershipRecord, UserRecord)>> {
+pub async fn list_members(
+    c: &mut SqliteConnection,
+    org: Uuid,
+) -> StoreResult<Vec<(MembershipRecord, UserRecord)>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         membership_cols!(),
@@ -301,10 +328,15 @@ pub async fn list_members(c: &mut SqliteConnection, org: Uuid) -> StoreResult<Ve
     .fetch_all(c)
     .await
     .map_err(map_err)?;
-    rows.iter().map(|r| Ok((membership(r)?, user(r)?))).collect()
+    rows.iter()
+        .map(|r| Ok((membership(r)?, user(r)?)))
+        .collect()
 }
 
-pub async fn find_invitation(c: &mut SqliteConnection, token_hash: &str) -> StoreResult<Option<InvitationRecord>> {
+pub async fn find_invitation(
+    c: &mut SqliteConnection,
+    token_hash: &str,
+) -> StoreResult<Option<InvitationRecord>> {
     sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(c)
@@ -315,7 +347,10 @@ pub async fn find_invitation(c: &mut SqliteConnection, token_hash: &str) -> Stor
         .transpose()
 }
 
-pub async fn list_invitations(c: &mut SqliteConnection, org: Option<Uuid>) -> StoreResult<Vec<InvitationRecord>> {
+pub async fn list_invitations(
+    c: &mut SqliteConnection,
+    org: Option<Uuid>,
+) -> StoreResult<Vec<InvitationRecord>> {
     let rows = sqlx::query(
         "SELECT * FROM invitations WHERE ($1 IS NULL OR organisation_id = $1) ORDER BY created_at DESC, id",
     )
@@ -326,7 +361,10 @@ pub async fn list_invitations(c: &mut SqliteConnection, org: Option<Uuid>) -> St
     all(rows, invitation)
 }
 
-pub async fn get_session(c: &mut SqliteConnection, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+pub async fn get_session(
+    c: &mut SqliteConnection,
+    id_hash: &str,
+) -> StoreResult<Option<SessionRecord>> {
     sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .fetch_optional(c)
@@ -337,7 +375,10 @@ pub async fn get_session(c: &mut SqliteConnection, id_hash: &str) -> StoreResult
         .transpose()
 }
 
-pub async fn list_sessions(c: &mut SqliteConnection, user_id: Option<Uuid>) -> StoreResult<Vec<SessionRecord>> {
+pub async fn list_sessions(
+    c: &mut SqliteConnection,
+    user_id: Option<Uuid>,
+) -> StoreResult<Vec<SessionRecord>> {
     let rows = sqlx::query(
         "SELECT * FROM sessions WHERE ($1 IS NULL OR user_id = $1) ORDER BY created_at, id_hash",
     )
@@ -348,7 +389,10 @@ pub async fn list_sessions(c: &mut SqliteConnection, user_id: Option<Uuid>) -> S
     all(rows, session)
 }
 
-pub async fn list_recovery_codes(c: &mut SqliteConnection, user_id: Option<Uuid>) -> StoreResult<Vec<RecoveryCodeRecord>> {
+pub async fn list_recovery_codes(
+    c: &mut SqliteConnection,
+    user_id: Option<Uuid>,
+) -> StoreResult<Vec<RecoveryCodeRecord>> {
     let rows = sqlx::query(
         "SELECT * FROM recovery_codes WHERE ($1 IS NULL OR user_id = $1) ORDER BY user_id, digest",
     )
@@ -367,13 +411,18 @@ pub async fn list_recovery_codes(c: &mut SqliteConnection, user_id: Option<Uuid>
         .collect()
 }
 
-pub async fn login_failures_since(c: &mut SqliteConnection, key: &str, since: OffsetDateTime) -> StoreResult<Vec<OffsetDateTime>> {
-    let rows: Vec<i64> = sqlx::query_scalar("SELECT at FROM login_failures WHERE key = $1 AND at >= $2 ORDER BY at")
-        .bind(key)
-        .bind(unix_micros(since))
-        .fetch_all(c)
-        .await
-        .map_err(map_err)?;
+pub async fn login_failures_since(
+    c: &mut SqliteConnection,
+    key: &str,
+    since: OffsetDateTime,
+) -> StoreResult<Vec<OffsetDateTime>> {
+    let rows: Vec<i64> =
+        sqlx::query_scalar("SELECT at FROM login_failures WHERE key = $1 AND at >= $2 ORDER BY at")
+            .bind(key)
+            .bind(unix_micros(since))
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
     rows.into_iter()
         .map(|v| from_unix_micros(v).ok_or_else(|| corrupt("at")))
         .collect()
@@ -405,7 +454,11 @@ fn idempotency(r: &SqliteRow) -> StoreResult<IdempotencyRecord> {
     })
 }
 
-pub async fn get_idempotency(c: &mut SqliteConnection, scope: &str, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+pub async fn get_idempotency(
+    c: &mut SqliteConnection,
+    scope: &str,
+    key: &str,
+) -> StoreResult<Option<IdempotencyRecord>> {
     sqlx::query("SELECT * FROM idempotency WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
@@ -459,7 +512,11 @@ pub async fn audit_head(c: &mut SqliteConnection) -> StoreResult<ChainHead> {
     })
 }
 
-pub async fn audit_records(c: &mut SqliteConnection, after: i64, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+pub async fn audit_records(
+    c: &mut SqliteConnection,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<AuditRecord>> {
     let rows = sqlx::query("SELECT * FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2")
         .bind(after)
         .bind(i64::from(limit))
@@ -471,7 +528,10 @@ pub async fn audit_records(c: &mut SqliteConnection, after: i64, limit: u32) -> 
 
 // ---- writes ---------------------------------------------------------------------------
 
-pub async fn insert_organisation(c: &mut SqliteConnection, o: &OrganisationRecord) -> StoreResult<()> {
+pub async fn insert_organisation(
+    c: &mut SqliteConnection,
+    o: &OrganisationRecord,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO organisations (id, kind, name, prefecture, agency_kind, created_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -604,14 +664,21 @@ pub async fn insert_invitation(c: &mut SqliteConnection, i: &InvitationRecord) -
     Ok(())
 }
 
-pub async fn use_invitation(c: &mut SqliteConnection, id: Uuid, user_id: Uuid, at: OffsetDateTime) -> StoreResult<bool> {
-    let r = sqlx::query("UPDATE invitations SET used_at = $1, used_by = $2 WHERE id = $3 AND used_at IS NULL")
-        .bind(unix_micros(at))
-        .bind(user_id)
-        .bind(id)
-        .execute(c)
-        .await
-        .map_err(map_err)?;
+pub async fn use_invitation(
+    c: &mut SqliteConnection,
+    id: Uuid,
+    user_id: Uuid,
+    at: OffsetDateTime,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE invitations SET used_at = $1, used_by = $2 WHERE id = $3 AND used_at IS NULL",
+    )
+    .bind(unix_micros(at))
+    .bind(user_id)
+    .bind(id)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -635,7 +702,11 @@ pub async fn insert_session(c: &mut SqliteConnection, s: &SessionRecord) -> Stor
     Ok(())
 }
 
-pub async fn touch_session(c: &mut SqliteConnection, id_hash: &str, at: OffsetDateTime) -> StoreResult<()> {
+pub async fn touch_session(
+    c: &mut SqliteConnection,
+    id_hash: &str,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(unix_micros(at))
         .bind(id_hash)
@@ -654,17 +725,26 @@ pub async fn delete_session(c: &mut SqliteConnection, id_hash: &str) -> StoreRes
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn delete_sessions_of_user(c: &mut SqliteConnection, user_id: Uuid, keep: Option<&str>) -> StoreResult<u64> {
-    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
-        .bind(user_id)
-        .bind(keep)
-        .execute(c)
-        .await
-        .map_err(map_err)?;
+pub async fn delete_sessions_of_user(
+    c: &mut SqliteConnection,
+    user_id: Uuid,
+    keep: Option<&str>,
+) -> StoreResult<u64> {
+    let r =
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
+            .bind(user_id)
+            .bind(keep)
+            .execute(c)
+            .await
+            .map_err(map_err)?;
     Ok(r.rows_affected())
 }
 
-pub async fn delete_expired_sessions(c: &mut SqliteConnection, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> StoreResult<u64> {
+pub async fn delete_expired_sessions(
+    c: &mut SqliteConnection,
+    idle_before: OffsetDateTime,
+    created_before: OffsetDateTime,
+) -> StoreResult<u64> {
     let r = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(unix_micros(idle_before))
         .bind(unix_micros(created_before))
@@ -674,7 +754,11 @@ pub async fn delete_expired_sessions(c: &mut SqliteConnection, idle_before: Offs
     Ok(r.rows_affected())
 }
 
-pub async fn replace_recovery_codes(c: &mut SqliteConnection, user_id: Uuid, codes: &[RecoveryCodeRecord]) -> StoreResult<()> {
+pub async fn replace_recovery_codes(
+    c: &mut SqliteConnection,
+    user_id: Uuid,
+    codes: &[RecoveryCodeRecord],
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
@@ -692,7 +776,12 @@ pub async fn replace_recovery_codes(c: &mut SqliteConnection, user_id: Uuid, cod
     Ok(())
 }
 
-pub async fn use_recovery_code(c: &mut SqliteConnection, user_id: Uuid, digest: &str, at: OffsetDateTime) -> StoreResult<bool> {
+pub async fn use_recovery_code(
+    c: &mut SqliteConnection,
+    user_id: Uuid,
+    digest: &str,
+    at: OffsetDateTime,
+) -> StoreResult<bool> {
     let r = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL")
         .bind(unix_micros(at))
         .bind(user_id)
@@ -703,7 +792,10 @@ pub async fn use_recovery_code(c: &mut SqliteConnection, user_id: Uuid, digest: 
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn insert_login_failure(c: &mut SqliteConnection, f: &LoginFailureRecord) -> StoreResult<()> {
+pub async fn insert_login_failure(
+    c: &mut SqliteConnection,
+    f: &LoginFailureRecord,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
         .bind(&f.key)
         .bind(unix_micros(f.at))
@@ -722,7 +814,10 @@ pub async fn clear_login_failures(c: &mut SqliteConnection, key: &str) -> StoreR
     Ok(())
 }
 
-pub async fn prune_login_failures(c: &mut SqliteConnection, before: OffsetDateTime) -> StoreResult<()> {
+pub async fn prune_login_failures(
+    c: &mut SqliteConnection,
+    before: OffsetDateTime,
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM login_failures WHERE at < $1")
         .bind(unix_micros(before))
         .execute(c)
@@ -731,7 +826,10 @@ pub async fn prune_login_failures(c: &mut SqliteConnection, before: OffsetDateTi
     Ok(())
 }
 
-pub async fn insert_idempotency(c: &mut SqliteConnection, r: &IdempotencyRecord) -> StoreResult<()> {
+pub async fn insert_idempotency(
+    c: &mut SqliteConnection,
+    r: &IdempotencyRecord,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO idempotency (scope, key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -791,7 +889,10 @@ async fn insert_audit(c: &mut SqliteConnection, r: &AuditRecord) -> StoreResult<
     Ok(())
 }
 
-pub async fn append_audit(c: &mut SqliteConnection, event: &AuditEvent) -> StoreResult<AuditRecord> {
+pub async fn append_audit(
+    c: &mut SqliteConnection,
+    event: &AuditEvent,
+) -> StoreResult<AuditRecord> {
     // The write transaction is BEGIN IMMEDIATE, so no other writer can move the head
     // between this read and the insert.
     let head = audit_head(&mut *c).await?;
@@ -807,70 +908,136 @@ pub async fn restore_audit_record(c: &mut SqliteConnection, r: &AuditRecord) -> 
 macro_rules! impl_read_repo {
     ($t:ty) => {
         impl ryoritsu_app::ports::ReadRepo for $t {
-            async fn get_organisation(&mut self, id: uuid::Uuid) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::OrganisationRecord>> {
+            async fn get_organisation(
+                &mut self,
+                id: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::OrganisationRecord>> {
                 $crate::rows::get_organisation($crate::rows::AsConn::conn(self), id).await
             }
-            async fn list_organisations(&mut self) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::OrganisationRecord>> {
+            async fn list_organisations(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::OrganisationRecord>> {
                 $crate::rows::list_organisations($crate::rows::AsConn::conn(self)).await
             }
-            async fn list_workplaces(&mut self, org: Option<uuid::Uuid>) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::WorkplaceRecord>> {
+            async fn list_workplaces(
+                &mut self,
+                org: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::WorkplaceRecord>> {
                 $crate::rows::list_workplaces($crate::rows::AsConn::conn(self), org).await
             }
-            async fn get_user(&mut self, id: uuid::Uuid) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::UserRecord>> {
+            async fn get_user(
+                &mut self,
+                id: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::UserRecord>> {
                 $crate::rows::get_user($crate::rows::AsConn::conn(self), id).await
             }
-            async fn find_user_by_login(&mut self, login: &ryoritsu_domain::account::LoginName) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::UserRecord>> {
+            async fn find_user_by_login(
+                &mut self,
+                login: &ryoritsu_domain::account::LoginName,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::UserRecord>> {
                 $crate::rows::find_user_by_login($crate::rows::AsConn::conn(self), login).await
             }
-            async fn list_users(&mut self) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::UserRecord>> {
+            async fn list_users(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::UserRecord>> {
                 $crate::rows::list_users($crate::rows::AsConn::conn(self)).await
             }
             async fn count_users(&mut self) -> ryoritsu_app::StoreResult<i64> {
                 $crate::rows::count_users($crate::rows::AsConn::conn(self)).await
             }
-            async fn list_memberships_of_user(&mut self, user: Option<uuid::Uuid>) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::MembershipRecord>> {
+            async fn list_memberships_of_user(
+                &mut self,
+                user: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::MembershipRecord>> {
                 $crate::rows::list_memberships_of_user($crate::rows::AsConn::conn(self), user).await
             }
-            async fn list_members(&mut self, org: uuid::Uuid) -> ryoritsu_app::StoreResult<Vec<(ryoritsu_app::ports::MembershipRecord, ryoritsu_app::ports::UserRecord)>> {
+            async fn list_members(
+                &mut self,
+                org: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<(
+                    ryoritsu_app::ports::MembershipRecord,
+                    ryoritsu_app::ports::UserRecord,
+                )>,
+            > {
                 $crate::rows::list_members($crate::rows::AsConn::conn(self), org).await
             }
-            async fn find_invitation(&mut self, token_hash: &str) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::InvitationRecord>> {
+            async fn find_invitation(
+                &mut self,
+                token_hash: &str,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::InvitationRecord>> {
                 $crate::rows::find_invitation($crate::rows::AsConn::conn(self), token_hash).await
             }
-            async fn list_invitations(&mut self, org: Option<uuid::Uuid>) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::InvitationRecord>> {
+            async fn list_invitations(
+                &mut self,
+                org: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::InvitationRecord>> {
                 $crate::rows::list_invitations($crate::rows::AsConn::conn(self), org).await
             }
-            async fn get_session(&mut self, id_hash: &str) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::SessionRecord>> {
+            async fn get_session(
+                &mut self,
+                id_hash: &str,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::SessionRecord>> {
                 $crate::rows::get_session($crate::rows::AsConn::conn(self), id_hash).await
             }
-            async fn list_sessions(&mut self, user: Option<uuid::Uuid>) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::SessionRecord>> {
+            async fn list_sessions(
+                &mut self,
+                user: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::SessionRecord>> {
                 $crate::rows::list_sessions($crate::rows::AsConn::conn(self), user).await
             }
-            async fn list_recovery_codes(&mut self, user: Option<uuid::Uuid>) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::RecoveryCodeRecord>> {
+            async fn list_recovery_codes(
+                &mut self,
+                user: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::RecoveryCodeRecord>> {
                 $crate::rows::list_recovery_codes($crate::rows::AsConn::conn(self), user).await
             }
-            async fn login_failures_since(&mut self, key: &str, since: time::OffsetDateTime) -> ryoritsu_app::StoreResult<Vec<time::OffsetDateTime>> {
-                $crate::rows::login_failures_since($crate::rows::AsConn::conn(self), key, since).await
+            async fn login_failures_since(
+                &mut self,
+                key: &str,
+                since: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<Vec<time::OffsetDateTime>> {
+                $crate::rows::login_failures_since($crate::rows::AsConn::conn(self), key, since)
+                    .await
             }
-            async fn list_login_failures(&mut self) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::LoginFailureRecord>> {
+            async fn list_login_failures(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::LoginFailureRecord>> {
                 $crate::rows::list_login_failures($crate::rows::AsConn::conn(self)).await
             }
-            async fn get_idempotency(&mut self, scope: &str, key: &str) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::IdempotencyRecord>> {
+            async fn get_idempotency(
+                &mut self,
+                scope: &str,
+                key: &str,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::ports::IdempotencyRecord>> {
                 $crate::rows::get_idempotency($crate::rows::AsConn::conn(self), scope, key).await
             }
-            async fn list_idempotency(&mut self) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::IdempotencyRecord>> {
+            async fn list_idempotency(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::IdempotencyRecord>> {
                 $crate::rows::list_idempotency($crate::rows::AsConn::conn(self)).await
             }
-            async fn get_setting(&mut self, name: &str) -> ryoritsu_app::StoreResult<Option<String>> {
+            async fn get_setting(
+                &mut self,
+                name: &str,
+            ) -> ryoritsu_app::StoreResult<Option<String>> {
                 $crate::rows::get_setting($crate::rows::AsConn::conn(self), name).await
             }
-            async fn list_settings(&mut self) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::SettingRecord>> {
+            async fn list_settings(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::ports::SettingRecord>> {
                 $crate::rows::list_settings($crate::rows::AsConn::conn(self)).await
             }
-            async fn audit_head(&mut self) -> ryoritsu_app::StoreResult<ryoritsu_domain::audit::ChainHead> {
+            async fn audit_head(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<ryoritsu_domain::audit::ChainHead> {
                 $crate::rows::audit_head($crate::rows::AsConn::conn(self)).await
             }
-            async fn audit_records(&mut self, after: i64, limit: u32) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::audit::AuditRecord>> {
+            async fn audit_records(
+                &mut self,
+                after: i64,
+                limit: u32,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::audit::AuditRecord>> {
                 $crate::rows::audit_records($crate::rows::AsConn::conn(self), after, limit).await
             }
         }
@@ -881,70 +1048,147 @@ pub(crate) use impl_read_repo;
 macro_rules! impl_write_repo {
     ($t:ty) => {
         impl ryoritsu_app::ports::WriteRepo for $t {
-            async fn insert_organisation(&mut self, o: &ryoritsu_app::ports::OrganisationRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_organisation(
+                &mut self,
+                o: &ryoritsu_app::ports::OrganisationRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_organisation($crate::rows::AsConn::conn(self), o).await
             }
-            async fn insert_workplace(&mut self, w: &ryoritsu_app::ports::WorkplaceRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_workplace(
+                &mut self,
+                w: &ryoritsu_app::ports::WorkplaceRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_workplace($crate::rows::AsConn::conn(self), w).await
             }
-            async fn insert_user(&mut self, u: &ryoritsu_app::ports::UserRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_user(
+                &mut self,
+                u: &ryoritsu_app::ports::UserRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_user($crate::rows::AsConn::conn(self), u).await
             }
-            async fn update_user(&mut self, u: &ryoritsu_app::ports::UserRecord) -> ryoritsu_app::StoreResult<bool> {
+            async fn update_user(
+                &mut self,
+                u: &ryoritsu_app::ports::UserRecord,
+            ) -> ryoritsu_app::StoreResult<bool> {
                 $crate::rows::update_user($crate::rows::AsConn::conn(self), u).await
             }
-            async fn insert_membership(&mut self, m: &ryoritsu_app::ports::MembershipRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_membership(
+                &mut self,
+                m: &ryoritsu_app::ports::MembershipRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_membership($crate::rows::AsConn::conn(self), m).await
             }
-            async fn delete_membership(&mut self, id: uuid::Uuid) -> ryoritsu_app::StoreResult<bool> {
+            async fn delete_membership(
+                &mut self,
+                id: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<bool> {
                 $crate::rows::delete_membership($crate::rows::AsConn::conn(self), id).await
             }
-            async fn insert_invitation(&mut self, i: &ryoritsu_app::ports::InvitationRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_invitation(
+                &mut self,
+                i: &ryoritsu_app::ports::InvitationRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_invitation($crate::rows::AsConn::conn(self), i).await
             }
-            async fn use_invitation(&mut self, id: uuid::Uuid, user: uuid::Uuid, at: time::OffsetDateTime) -> ryoritsu_app::StoreResult<bool> {
+            async fn use_invitation(
+                &mut self,
+                id: uuid::Uuid,
+                user: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<bool> {
                 $crate::rows::use_invitation($crate::rows::AsConn::conn(self), id, user, at).await
             }
-            async fn insert_session(&mut self, s: &ryoritsu_app::ports::SessionRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_session(
+                &mut self,
+                s: &ryoritsu_app::ports::SessionRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_session($crate::rows::AsConn::conn(self), s).await
             }
-            async fn touch_session(&mut self, id_hash: &str, at: time::OffsetDateTime) -> ryoritsu_app::StoreResult<()> {
+            async fn touch_session(
+                &mut self,
+                id_hash: &str,
+                at: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::touch_session($crate::rows::AsConn::conn(self), id_hash, at).await
             }
             async fn delete_session(&mut self, id_hash: &str) -> ryoritsu_app::StoreResult<bool> {
                 $crate::rows::delete_session($crate::rows::AsConn::conn(self), id_hash).await
             }
-            async fn delete_sessions_of_user(&mut self, user: uuid::Uuid, keep: Option<&str>) -> ryoritsu_app::StoreResult<u64> {
-                $crate::rows::delete_sessions_of_user($crate::rows::AsConn::conn(self), user, keep).await
+            async fn delete_sessions_of_user(
+                &mut self,
+                user: uuid::Uuid,
+                keep: Option<&str>,
+            ) -> ryoritsu_app::StoreResult<u64> {
+                $crate::rows::delete_sessions_of_user($crate::rows::AsConn::conn(self), user, keep)
+                    .await
             }
-            async fn delete_expired_sessions(&mut self, idle_before: time::OffsetDateTime, created_before: time::OffsetDateTime) -> ryoritsu_app::StoreResult<u64> {
-                $crate::rows::delete_expired_sessions($crate::rows::AsConn::conn(self), idle_before, created_before).await
+            async fn delete_expired_sessions(
+                &mut self,
+                idle_before: time::OffsetDateTime,
+                created_before: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<u64> {
+                $crate::rows::delete_expired_sessions(
+                    $crate::rows::AsConn::conn(self),
+                    idle_before,
+                    created_before,
+                )
+                .await
             }
-            async fn replace_recovery_codes(&mut self, user: uuid::Uuid, codes: &[ryoritsu_app::ports::RecoveryCodeRecord]) -> ryoritsu_app::StoreResult<()> {
-                $crate::rows::replace_recovery_codes($crate::rows::AsConn::conn(self), user, codes).await
+            async fn replace_recovery_codes(
+                &mut self,
+                user: uuid::Uuid,
+                codes: &[ryoritsu_app::ports::RecoveryCodeRecord],
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::rows::replace_recovery_codes($crate::rows::AsConn::conn(self), user, codes)
+                    .await
             }
-            async fn use_recovery_code(&mut self, user: uuid::Uuid, digest: &str, at: time::OffsetDateTime) -> ryoritsu_app::StoreResult<bool> {
-                $crate::rows::use_recovery_code($crate::rows::AsConn::conn(self), user, digest, at).await
+            async fn use_recovery_code(
+                &mut self,
+                user: uuid::Uuid,
+                digest: &str,
+                at: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<bool> {
+                $crate::rows::use_recovery_code($crate::rows::AsConn::conn(self), user, digest, at)
+                    .await
             }
-            async fn insert_login_failure(&mut self, f: &ryoritsu_app::ports::LoginFailureRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_login_failure(
+                &mut self,
+                f: &ryoritsu_app::ports::LoginFailureRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_login_failure($crate::rows::AsConn::conn(self), f).await
             }
             async fn clear_login_failures(&mut self, key: &str) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::clear_login_failures($crate::rows::AsConn::conn(self), key).await
             }
-            async fn prune_login_failures(&mut self, before: time::OffsetDateTime) -> ryoritsu_app::StoreResult<()> {
+            async fn prune_login_failures(
+                &mut self,
+                before: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::prune_login_failures($crate::rows::AsConn::conn(self), before).await
             }
-            async fn insert_idempotency(&mut self, r: &ryoritsu_app::ports::IdempotencyRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn insert_idempotency(
+                &mut self,
+                r: &ryoritsu_app::ports::IdempotencyRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_idempotency($crate::rows::AsConn::conn(self), r).await
             }
-            async fn put_setting(&mut self, name: &str, value: &str) -> ryoritsu_app::StoreResult<()> {
+            async fn put_setting(
+                &mut self,
+                name: &str,
+                value: &str,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::put_setting($crate::rows::AsConn::conn(self), name, value).await
             }
-            async fn append_audit(&mut self, event: &ryoritsu_domain::audit::AuditEvent) -> ryoritsu_app::StoreResult<ryoritsu_domain::audit::AuditRecord> {
+            async fn append_audit(
+                &mut self,
+                event: &ryoritsu_domain::audit::AuditEvent,
+            ) -> ryoritsu_app::StoreResult<ryoritsu_domain::audit::AuditRecord> {
                 $crate::rows::append_audit($crate::rows::AsConn::conn(self), event).await
             }
-            async fn restore_audit_record(&mut self, r: &ryoritsu_domain::audit::AuditRecord) -> ryoritsu_app::StoreResult<()> {
+            async fn restore_audit_record(
+                &mut self,
+                r: &ryoritsu_domain::audit::AuditRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::restore_audit_record($crate::rows::AsConn::conn(self), r).await
             }
         }

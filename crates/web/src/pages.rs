@@ -1,0 +1,1603 @@
+//! The Japanese pages. One struct per template; the role guides shown on the home page
+//! are the only other user-visible text, kept together at the end of this file.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use ryoritsu_app::AppError;
+use ryoritsu_app::accounts::{Authenticated, NewUser, NextStep};
+use ryoritsu_app::ports::Store;
+use ryoritsu_domain::FieldError;
+use ryoritsu_domain::account::DisplayName;
+use ryoritsu_domain::org::{
+    CoordinatorProfession, OrganisationKind, Role, RoleDetail, SafetyHealthRole, SupportAgencyKind,
+};
+use ryoritsu_domain::policy::{Action, decide};
+use ryoritsu_domain::prefecture::Prefecture;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::extract::{PageForm, PathParam, QueryParams};
+use crate::failure::Failure;
+use crate::session::{Csrf, Ctx, MaybeUser, User, clear_cookie, session_cookie_name, set_cookie};
+use crate::{Access, AppState, RouteTable};
+
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct NavUser {
+    pub display_name: String,
+}
+
+/// What every page shares: title, CSRF token, demo notice, navigation.
+pub struct Layout {
+    pub title: String,
+    pub csrf: String,
+    pub demo: bool,
+    pub user: Option<NavUser>,
+    pub nav: Vec<NavLink>,
+    pub asset_version: &'static str,
+}
+
+impl Layout {
+    fn new<S: Store>(
+        st: &AppState<S>,
+        title: &str,
+        csrf: &str,
+        auth: Option<&Authenticated>,
+        here: &str,
+    ) -> Layout {
+        let signed_in = auth.filter(|a| a.principal.second_factor_ok);
+        let mut nav = Vec::new();
+        if let Some(a) = signed_in {
+            nav.push(NavLink {
+                href: "/",
+                label: "ホーム",
+                current: here == "/",
+            });
+            let admin =
+                a.principal.operator || a.memberships.iter().any(|m| m.role == Role::OrgAdmin);
+            if admin {
+                nav.push(NavLink {
+                    href: "/organisations",
+                    label: "組織の管理",
+                    current: here == "/organisations",
+                });
+            }
+            nav.push(NavLink {
+                href: "/account",
+                label: "アカウント",
+                current: here == "/account",
+            });
+        }
+        Layout {
+            title: title.to_owned(),
+            csrf: csrf.to_owned(),
+            demo: st.app.config().demo,
+            user: auth.map(|a| NavUser {
+                display_name: a.user.display_name.to_string(),
+            }),
+            nav,
+            asset_version: ASSET_VERSION,
+        }
+    }
+}
+
+/// Field messages for re-shown forms.
+#[derive(Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => Failure::internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// Dates as people read them here: 2026年4月1日 9:05 (Japan time).
+pub fn jp_datetime(t: OffsetDateTime) -> String {
+    let jst = t.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!(
+        "{}年{}月{}日 {}:{:02}",
+        jst.year(),
+        u8::from(jst.month()),
+        jst.day(),
+        jst.hour(),
+        jst.minute()
+    )
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: String,
+    message: String,
+    operation_id: Option<String>,
+}
+
+/// The page shown for a failure; it has no session context, so no menu.
+pub fn error_page(f: &Failure) -> Html<String> {
+    let heading = match f.status {
+        StatusCode::NOT_FOUND => "ページが見つかりません",
+        StatusCode::FORBIDDEN => "この操作は行えません",
+        StatusCode::UNAUTHORIZED => "ログインが必要です",
+        StatusCode::TOO_MANY_REQUESTS => "しばらくお待ちください",
+        s if s.is_server_error() => "問題が発生しました",
+        _ => "入力内容を確認してください",
+    };
+    let page = ErrorPage {
+        layout: Layout {
+            title: heading.to_owned(),
+            csrf: String::new(),
+            demo: crate::context::demo(),
+            user: None,
+            nav: Vec::new(),
+            asset_version: ASSET_VERSION,
+        },
+        heading: heading.to_owned(),
+        message: f.message.clone(),
+        operation_id: f.operation_id.clone(),
+    };
+    Html(page.render().unwrap_or_else(|_| f.message.clone()))
+}
+
+// ---- sign-in ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    message: Option<String>,
+    notice: Option<String>,
+    login: String,
+    next: String,
+    demo_accounts: Vec<ryoritsu_app::demo::DemoSignIn>,
+    demo_password: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    next: Option<String>,
+    done: Option<String>,
+}
+
+/// Only same-site paths, so a crafted link cannot send someone elsewhere after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn demo_accounts<S: Store>(st: &AppState<S>) -> Vec<ryoritsu_app::demo::DemoSignIn> {
+    if st.app.config().demo {
+        st.app.demo_sign_ins().await.unwrap_or_default()
+    } else {
+        Vec::new()
+    }
+}
+
+async fn login_page<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    MaybeUser(user): MaybeUser,
+    QueryParams(q): QueryParams<LoginQuery>,
+) -> Response {
+    if user.as_ref().is_some_and(|u| u.principal.second_factor_ok) {
+        return Redirect::to("/").into_response();
+    }
+    let notice = match q.done.as_deref() {
+        Some("password") => {
+            Some("パスワードを変更しました。新しいパスワードでログインしてください。".to_owned())
+        }
+        Some("logout") => Some("ログアウトしました。".to_owned()),
+        _ => None,
+    };
+    render(&LoginPage {
+        layout: Layout::new(&st, "ログイン", &csrf, None, "/login"),
+        message: None,
+        notice,
+        login: String::new(),
+        next: safe_next(q.next.as_deref()),
+        demo_accounts: demo_accounts(&st).await,
+        demo_password: ryoritsu_app::demo::DEMO_PASSWORD,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn with_session_cookie<S: Store>(st: &AppState<S>, mut resp: Response, token: &str) -> Response {
+    let secure = st.web.secure_cookies;
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(secure, session_cookie_name(secure), token),
+    );
+    resp
+}
+
+async fn login_submit<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    PageForm(form): PageForm<LoginForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    match st.app.sign_in(&ctx, &form.login, &form.password).await {
+        Ok(signed) => {
+            let to = match signed.next {
+                NextStep::Done => next,
+                NextStep::SecondFactor => "/login/second-factor".to_owned(),
+                NextStep::EnrolSecondFactor => "/account/two-factor".to_owned(),
+            };
+            with_session_cookie(
+                &st,
+                Redirect::to(&to).into_response(),
+                &signed.session.token,
+            )
+        }
+        Err(e @ (AppError::AuthenticationFailed | AppError::Throttled(_))) => {
+            let status = if matches!(e, AppError::Throttled(_)) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let page = LoginPage {
+                layout: Layout::new(&st, "ログイン", &csrf, None, "/login"),
+                message: Some(e.message()),
+                notice: None,
+                login: form.login.chars().take(64).collect(),
+                next,
+                demo_accounts: demo_accounts(&st).await,
+                demo_password: ryoritsu_app::demo::DEMO_PASSWORD,
+            };
+            (status, render(&page)).into_response()
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct SecondFactorPage {
+    layout: Layout,
+    message: Option<String>,
+}
+
+async fn second_factor_page<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+) -> Response {
+    if auth.principal.second_factor_ok {
+        return Redirect::to("/").into_response();
+    }
+    if auth.user.totp_secret.is_none() {
+        return Redirect::to("/account/two-factor").into_response();
+    }
+    render(&SecondFactorPage {
+        layout: Layout::new(&st, "確認コードの入力", &csrf, Some(&auth), ""),
+        message: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn second_factor_submit<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PageForm(form): PageForm<CodeForm>,
+) -> Response {
+    match st.app.verify_second_factor(&ctx, &auth, &form.code).await {
+        Ok(session) => with_session_cookie(&st, Redirect::to("/").into_response(), &session.token),
+        Err(
+            e @ (AppError::AuthenticationFailed | AppError::Throttled(_) | AppError::Invalid(_)),
+        ) => {
+            let status = Failure::from(e.clone()).status;
+            let page = SecondFactorPage {
+                layout: Layout::new(&st, "確認コードの入力", &csrf, Some(&auth), ""),
+                message: Some(match &e {
+                    AppError::AuthenticationFailed => "確認コードが正しくありません。".to_owned(),
+                    other => other.message(),
+                }),
+            };
+            (status, render(&page)).into_response()
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+async fn logout<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+) -> Response {
+    if let Err(e) = st.app.sign_out(&ctx, &auth).await {
+        return Failure::from(e).into_response();
+    }
+    let secure = st.web.secure_cookies;
+    let mut r = Redirect::to("/login?done=logout").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        clear_cookie(secure, session_cookie_name(secure)),
+    );
+    r
+}
+
+// ---- second-factor setup ------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "two_factor_setup.html")]
+struct TwoFactorSetupPage {
+    layout: Layout,
+    required: bool,
+    message: Option<String>,
+    qr_svg: String,
+    secret: String,
+}
+
+fn qr_svg(data: &str) -> String {
+    match qrcode::QrCode::new(data.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            svg.find("<svg")
+                .map_or(svg.clone(), |i| svg[i..].to_owned())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+async fn two_factor_page<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+) -> Response {
+    two_factor_render(&st, &csrf, &auth, None, StatusCode::OK).await
+}
+
+async fn two_factor_render<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: &Authenticated,
+    message: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let enrol = match st.app.begin_totp_enrolment(auth).await {
+        Ok(e) => e,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let required = st.app.second_factor_required(&auth.user, &auth.memberships);
+    let page = TwoFactorSetupPage {
+        layout: Layout::new(st, "二要素認証の設定", csrf, Some(auth), "/account"),
+        required: required && auth.user.totp_secret.is_none(),
+        message,
+        qr_svg: qr_svg(&enrol.uri),
+        secret: enrol
+            .secret_base32
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    (status, render(&page)).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage {
+    layout: Layout,
+    codes: Vec<String>,
+}
+
+async fn two_factor_submit<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PageForm(form): PageForm<CodeForm>,
+) -> Response {
+    match st.app.confirm_totp_enrolment(&ctx, &auth, &form.code).await {
+        Ok((codes, upgraded)) => {
+            let csrf = upgraded
+                .as_ref()
+                .map_or(csrf, |s| s.record.csrf_token.clone());
+            let page = RecoveryCodesPage {
+                layout: Layout::new(
+                    &st,
+                    "二要素認証を設定しました",
+                    &csrf,
+                    Some(&auth),
+                    "/account",
+                ),
+                codes,
+            };
+            let resp = render(&page);
+            match upgraded {
+                Some(s) => with_session_cookie(&st, resp, &s.token),
+                None => resp,
+            }
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Throttled(_) | AppError::Conflict(_))) => {
+            let status = Failure::from(e.clone()).status;
+            two_factor_render(&st, &csrf, &auth, Some(e.message()), status).await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+// ---- home ---------------------------------------------------------------------------
+
+pub struct HomeLink {
+    pub href: String,
+    pub label: &'static str,
+}
+
+pub struct HomeSection {
+    pub organisation: String,
+    pub role: String,
+    pub intro: &'static str,
+    pub steps: &'static [&'static str],
+    pub links: Vec<HomeLink>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    display_name: String,
+    sections: Vec<HomeSection>,
+}
+
+async fn home<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+) -> Response {
+    let orgs = match st.app.list_organisations(&auth).await {
+        Ok(o) => o,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let org_name = |id: Uuid| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .map_or_else(String::new, |o| o.name.to_string())
+    };
+    let mut sections = Vec::new();
+    if auth.principal.operator {
+        let (intro, steps) = role_guide(Role::SystemOperator);
+        sections.push(HomeSection {
+            organisation: "Ryoritsu".into(),
+            role: Role::SystemOperator.label().into(),
+            intro,
+            steps,
+            links: vec![HomeLink {
+                href: "/organisations".into(),
+                label: "組織の一覧と登録",
+            }],
+        });
+    }
+    for m in &auth.memberships {
+        let (intro, steps) = role_guide(m.role);
+        let mut links = Vec::new();
+        if m.role == Role::OrgAdmin {
+            links.push(HomeLink {
+                href: format!("/organisations/{}", m.organisation_id),
+                label: "メンバーの招待と管理",
+            });
+        }
+        let role = match m.detail.safety_health_role {
+            Some(r) if m.role == Role::OccupationalHealthStaff => {
+                format!("{}（{}）", m.role.label(), r.label())
+            }
+            _ => match m.detail.profession {
+                Some(p) => format!("{}（{}）", m.role.label(), p.label()),
+                None if m.detail.promotion_officer => "両立支援促進員".to_owned(),
+                None => m.role.label().to_owned(),
+            },
+        };
+        sections.push(HomeSection {
+            organisation: org_name(m.organisation_id),
+            role,
+            intro,
+            steps,
+            links,
+        });
+    }
+    render(&HomePage {
+        layout: Layout::new(&st, "ホーム", &csrf, Some(&auth), "/"),
+        display_name: auth.user.display_name.to_string(),
+        sections,
+    })
+}
+
+// ---- account ------------------------------------------------------------------------
+
+pub struct SessionRow {
+    pub handle: String,
+    pub agent: String,
+    pub created: String,
+    pub last_seen: String,
+    pub ip: Option<String>,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    notice: Option<String>,
+    display_name: String,
+    login: String,
+    memberships: Vec<String>,
+    totp_enabled: bool,
+    totp_required: bool,
+    sessions: Vec<SessionRow>,
+    errors: Errors,
+}
+
+/// A readable name for a browser from its User-Agent, without fingerprinting detail.
+fn agent_label(ua: Option<&str>) -> String {
+    let Some(ua) = ua else {
+        return "不明な端末".into();
+    };
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Chrome/") {
+        "Chrome"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "その他のアプリ"
+    };
+    let os = if ua.contains("iPhone") || ua.contains("iPad") {
+        "iPhone・iPad"
+    } else if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS") {
+        "Mac"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        "不明な端末"
+    };
+    format!("{browser}（{os}）")
+}
+
+async fn account_render<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: &Authenticated,
+    notice: Option<String>,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    let sessions = match st.app.list_own_sessions(auth).await {
+        Ok(s) => s,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let orgs = st.app.list_organisations(auth).await.unwrap_or_default();
+    let memberships = auth
+        .memberships
+        .iter()
+        .map(|m| {
+            let org = orgs
+                .iter()
+                .find(|o| o.id == m.organisation_id)
+                .map_or_else(String::new, |o| o.name.to_string());
+            format!("{org}　{}", m.role.label())
+        })
+        .collect();
+    let page = AccountPage {
+        layout: Layout::new(st, "アカウント設定", csrf, Some(auth), "/account"),
+        notice,
+        display_name: auth.user.display_name.to_string(),
+        login: auth.user.login.to_string(),
+        memberships,
+        totp_enabled: auth.user.totp_secret.is_some(),
+        totp_required: st.app.second_factor_required(&auth.user, &auth.memberships),
+        sessions: sessions
+            .iter()
+            .map(|s| SessionRow {
+                handle: s.handle.clone(),
+                agent: agent_label(s.user_agent.as_deref()),
+                created: jp_datetime(s.created_at),
+                last_seen: jp_datetime(s.last_seen_at),
+                ip: s.client_ip.clone(),
+                current: s.id_hash == auth.session.id_hash,
+            })
+            .collect(),
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    done: Option<String>,
+}
+
+async fn account<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+    QueryParams(q): QueryParams<NoticeQuery>,
+) -> Response {
+    let notice = match q.done.as_deref() {
+        Some("session") => Some("選んだ端末をログアウトさせました。".to_owned()),
+        _ => None,
+    };
+    account_render(&st, &csrf, &auth, notice, Errors::default(), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn change_password<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PageForm(form): PageForm<PasswordForm>,
+) -> Response {
+    match st
+        .app
+        .change_password(&ctx, &auth, &form.current_password, &form.new_password)
+        .await
+    {
+        Ok(()) => {
+            let secure = st.web.secure_cookies;
+            let mut r = Redirect::to("/login?done=password").into_response();
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                clear_cookie(secure, session_cookie_name(secure)),
+            );
+            r
+        }
+        Err(AppError::Invalid(v)) => {
+            account_render(
+                &st,
+                &csrf,
+                &auth,
+                None,
+                Errors(v.errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+async fn end_session<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(handle): PathParam<String>,
+) -> Response {
+    match st.app.end_own_session(&ctx, &auth, &handle).await {
+        Ok(()) => Redirect::to("/account?done=session").into_response(),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+// ---- organisations ------------------------------------------------------------------
+
+pub struct OrgRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: &'static str,
+    pub prefecture: &'static str,
+    pub prefecture_code: String,
+    pub created: String,
+}
+
+impl OrgRow {
+    fn of(o: &ryoritsu_app::ports::OrganisationRecord) -> OrgRow {
+        OrgRow {
+            id: o.id,
+            name: o.name.to_string(),
+            kind: match o.agency_kind {
+                Some(a) if o.kind == OrganisationKind::SupportAgency => a.label(),
+                _ => o.kind.label(),
+            },
+            prefecture: o.prefecture.name(),
+            prefecture_code: o.prefecture.code().to_string(),
+            created: jp_datetime(o.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct OrgForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    prefecture: String,
+    #[serde(default)]
+    agency_kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "organisations.html")]
+struct OrganisationsPage {
+    layout: Layout,
+    notice: Option<String>,
+    organisations: Vec<OrgRow>,
+    can_create: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    agency_kinds: Vec<(&'static str, &'static str)>,
+    prefectures: Vec<(String, &'static str)>,
+    form: OrgForm,
+    errors: Errors,
+}
+
+fn prefecture_options() -> Vec<(String, &'static str)> {
+    Prefecture::all()
+        .map(|p| (p.code().to_string(), p.name()))
+        .collect()
+}
+
+async fn organisations_render<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: &Authenticated,
+    notice: Option<String>,
+    form: OrgForm,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    let orgs = match st.app.list_organisations(auth).await {
+        Ok(o) => o,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let page = OrganisationsPage {
+        layout: Layout::new(st, "組織", csrf, Some(auth), "/organisations"),
+        notice,
+        organisations: orgs.iter().map(OrgRow::of).collect(),
+        can_create: decide(&auth.principal, Action::CreateOrganisation).is_ok(),
+        kinds: OrganisationKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        agency_kinds: SupportAgencyKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        prefectures: prefecture_options(),
+        form,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn organisations<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+) -> Response {
+    organisations_render(
+        &st,
+        &csrf,
+        &auth,
+        None,
+        OrgForm::default(),
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create_organisation<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PageForm(form): PageForm<OrgForm>,
+) -> Response {
+    let permit = match auth.permit(Action::CreateOrganisation) {
+        Ok(p) => p,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let agency = Some(form.agency_kind.as_str()).filter(|s| !s.is_empty());
+    let new = match ryoritsu_app::orgs::NewOrganisation::parse(
+        &form.kind,
+        &form.name,
+        &form.prefecture,
+        agency,
+    ) {
+        Ok(n) => n,
+        Err(v) => {
+            return organisations_render(
+                &st,
+                &csrf,
+                &auth,
+                None,
+                form,
+                Errors(v.errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match st
+        .app
+        .create_organisation(&ctx, &auth.principal, permit, new)
+        .await
+    {
+        Ok(o) => Redirect::to(&format!("/organisations/{}?done=created", o.id)).into_response(),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+pub struct WorkplaceRow {
+    pub name: String,
+    pub prefecture: &'static str,
+    pub has_physician: bool,
+}
+
+pub struct MemberRow {
+    pub membership_id: Uuid,
+    pub name: String,
+    pub login: String,
+    pub role: String,
+    pub active: bool,
+}
+
+pub struct InvitationRow {
+    pub role: &'static str,
+    pub note: Option<String>,
+    pub created: String,
+    pub expires: String,
+    pub state: &'static str,
+    pub badge_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "organisation.html")]
+struct OrganisationPage {
+    layout: Layout,
+    notice: Option<String>,
+    org: OrgRow,
+    is_employer: bool,
+    is_hospital: bool,
+    is_agency: bool,
+    can_manage: bool,
+    workplaces: Vec<WorkplaceRow>,
+    members: Vec<MemberRow>,
+    invitations: Vec<InvitationRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    safety_roles: Vec<(&'static str, &'static str)>,
+    professions: Vec<(&'static str, &'static str)>,
+    prefectures: Vec<(String, &'static str)>,
+    errors: Errors,
+}
+
+async fn organisation_render<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: &Authenticated,
+    id: Uuid,
+    notice: Option<String>,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    let org = match st.app.get_organisation(auth, id).await {
+        Ok(o) => o,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let can_manage = decide(&auth.principal, Action::ManageMembers(id)).is_ok();
+    let workplaces = st.app.list_workplaces(auth, id).await.unwrap_or_default();
+    let (members, invitations) = if can_manage {
+        (
+            st.app.list_members(auth, id).await.unwrap_or_default(),
+            st.app.list_invitations(auth, id).await.unwrap_or_default(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let now = st.app.now();
+    let page = OrganisationPage {
+        layout: Layout::new(
+            st,
+            &org.name.to_string(),
+            csrf,
+            Some(auth),
+            "/organisations",
+        ),
+        notice,
+        is_employer: org.kind == OrganisationKind::Employer,
+        is_hospital: org.kind == OrganisationKind::MedicalInstitution,
+        is_agency: org.kind == OrganisationKind::SupportAgency,
+        can_manage,
+        workplaces: workplaces
+            .iter()
+            .map(|w| WorkplaceRow {
+                name: w.name.to_string(),
+                prefecture: w.prefecture.name(),
+                has_physician: w.has_occupational_physician,
+            })
+            .collect(),
+        members: members
+            .iter()
+            .map(|(m, u)| MemberRow {
+                membership_id: m.id,
+                name: u.display_name.to_string(),
+                login: u.login.to_string(),
+                role: m.role.label().to_owned(),
+                active: u.active,
+            })
+            .collect(),
+        invitations: invitations
+            .iter()
+            .map(|i| {
+                let (state, badge_class) = if i.used_at.is_some() {
+                    ("参加済み", "badge-ok")
+                } else if i.expires_at <= now {
+                    ("期限切れ", "badge-muted")
+                } else {
+                    ("未使用", "badge-warn")
+                };
+                InvitationRow {
+                    role: i.role.label(),
+                    note: i.note.clone(),
+                    created: jp_datetime(i.created_at),
+                    expires: jp_datetime(i.expires_at),
+                    state,
+                    badge_class,
+                }
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .filter(|r| r.invitable() && r.allowed_in(org.kind))
+            .map(|r| (r.code(), r.label()))
+            .collect(),
+        safety_roles: SafetyHealthRole::ALL
+            .iter()
+            .map(|r| (r.code(), r.label()))
+            .collect(),
+        professions: CoordinatorProfession::ALL
+            .iter()
+            .map(|r| (r.code(), r.label()))
+            .collect(),
+        prefectures: prefecture_options(),
+        org: OrgRow::of(&org),
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn organisation<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+    QueryParams(q): QueryParams<NoticeQuery>,
+) -> Response {
+    let notice = match q.done.as_deref() {
+        Some("created") => Some("組織を登録しました。".to_owned()),
+        Some("workplace") => Some("事業場を追加しました。".to_owned()),
+        Some("revoked") => Some("役割を外しました。".to_owned()),
+        _ => None,
+    };
+    organisation_render(
+        &st,
+        &csrf,
+        &auth,
+        id,
+        notice,
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct WorkplaceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    prefecture: String,
+    #[serde(default)]
+    has_occupational_physician: Option<String>,
+}
+
+async fn add_workplace<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+    PageForm(form): PageForm<WorkplaceForm>,
+) -> Response {
+    let new = match crate::api::parse_workplace(
+        &form.name,
+        &form.prefecture,
+        form.has_occupational_physician.is_some(),
+    ) {
+        Ok(n) => n,
+        Err(v) => {
+            return organisation_render(
+                &st,
+                &csrf,
+                &auth,
+                id,
+                None,
+                Errors(v.errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match st.app.add_workplace(&ctx, &auth, id, new).await {
+        Ok(_) => Redirect::to(&format!("/organisations/{id}?done=workplace")).into_response(),
+        Err(AppError::Invalid(v)) => {
+            organisation_render(
+                &st,
+                &csrf,
+                &auth,
+                id,
+                None,
+                Errors(v.errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    safety_health_role: String,
+    #[serde(default)]
+    profession: String,
+    #[serde(default)]
+    promotion_officer: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitation_created.html")]
+struct InvitationCreatedPage {
+    layout: Layout,
+    organisation: String,
+    org_id: Uuid,
+    role: &'static str,
+    expires: String,
+    link: String,
+}
+
+/// The link people follow, on this server's public origin when one is configured.
+pub fn invitation_link<S: Store>(
+    st: &AppState<S>,
+    headers: &axum::http::HeaderMap,
+    token: &str,
+) -> String {
+    let base = st.web.public_origin.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = if st.web.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}")
+    });
+    format!("{}/invitations/{token}", base.trim_end_matches('/'))
+}
+
+async fn invite<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    headers: axum::http::HeaderMap,
+    PathParam(id): PathParam<Uuid>,
+    PageForm(form): PageForm<InviteForm>,
+) -> Response {
+    let parsed = crate::api::parse_invitation(
+        &form.role,
+        Some(form.safety_health_role.as_str()),
+        Some(form.profession.as_str()),
+        form.promotion_officer.is_some(),
+    );
+    let (role, detail) = match parsed {
+        Ok(v) => v,
+        Err(v) => {
+            return organisation_render(
+                &st,
+                &csrf,
+                &auth,
+                id,
+                None,
+                Errors(v.errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let note = Some(form.note).filter(|n| !n.trim().is_empty());
+    match st.app.invite(&ctx, &auth, id, role, detail, note).await {
+        Ok(inv) => {
+            let org = st
+                .app
+                .get_organisation(&auth, id)
+                .await
+                .map(|o| o.name.to_string())
+                .unwrap_or_default();
+            render(&InvitationCreatedPage {
+                layout: Layout::new(
+                    &st,
+                    "招待リンクを発行しました",
+                    &csrf,
+                    Some(&auth),
+                    "/organisations",
+                ),
+                organisation: org,
+                org_id: id,
+                role: inv.record.role.label(),
+                expires: jp_datetime(inv.record.expires_at),
+                link: invitation_link(&st, &headers, &inv.token),
+            })
+        }
+        Err(AppError::Invalid(v)) => {
+            organisation_render(
+                &st,
+                &csrf,
+                &auth,
+                id,
+                None,
+                Errors(v.errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+async fn revoke<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam((id, membership)): PathParam<(Uuid, Uuid)>,
+) -> Response {
+    match st.app.revoke_membership(&ctx, &auth, id, membership).await {
+        Ok(()) => Redirect::to(&format!("/organisations/{id}?done=revoked")).into_response(),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+// ---- invitations --------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct AcceptForm {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    layout: Layout,
+    token: String,
+    organisation: String,
+    kind: &'static str,
+    role: &'static str,
+    signed_in_as: Option<String>,
+    message: Option<String>,
+    form: AcceptForm,
+    errors: Errors,
+}
+
+/// Invitation tokens are 64 hex characters; anything else names nothing.
+fn token_shape_ok(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+async fn invitation_render<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: Option<&Authenticated>,
+    token: &str,
+    message: Option<String>,
+    form: AcceptForm,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    if !token_shape_ok(token) {
+        return Failure::not_found().into_response();
+    }
+    let view = match st.app.invitation(token).await {
+        Ok(v) => v,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    let page = InvitationPage {
+        layout: Layout::new(st, "招待への参加", csrf, auth, ""),
+        token: token.to_owned(),
+        organisation: view.organisation.name.to_string(),
+        kind: view.organisation.kind.label(),
+        role: view.invitation.role.label(),
+        signed_in_as: auth
+            .filter(|a| a.principal.second_factor_ok)
+            .map(|a| a.user.display_name.to_string()),
+        message,
+        form: AcceptForm {
+            password: String::new(),
+            ..form
+        },
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn invitation<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    MaybeUser(user): MaybeUser,
+    PathParam(token): PathParam<String>,
+) -> Response {
+    invitation_render(
+        &st,
+        &csrf,
+        user.as_deref(),
+        &token,
+        None,
+        AcceptForm::default(),
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn accept_invitation<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    MaybeUser(user): MaybeUser,
+    PathParam(token): PathParam<String>,
+    PageForm(form): PageForm<AcceptForm>,
+) -> Response {
+    if !token_shape_ok(&token) {
+        return Failure::not_found().into_response();
+    }
+    let signed_in = user.as_deref().filter(|a| a.principal.second_factor_ok);
+    let new_user = if signed_in.is_some() {
+        None
+    } else {
+        match NewUser::parse(
+            &form.login,
+            &form.display_name,
+            Some(&form.email),
+            &form.password,
+        ) {
+            Ok(n) => Some(n),
+            Err(v) => {
+                return invitation_render(
+                    &st,
+                    &csrf,
+                    user.as_deref(),
+                    &token,
+                    None,
+                    form,
+                    Errors(v.errors),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        }
+    };
+    match st
+        .app
+        .accept_invitation(&ctx, &token, signed_in, new_user)
+        .await
+    {
+        Ok(_) if signed_in.is_some() => Redirect::to("/").into_response(),
+        Ok(_) => Redirect::to("/login?next=%2F").into_response(),
+        Err(e @ AppError::Conflict("login_taken")) => {
+            let errors = Errors(vec![FieldError::new("login", "login_taken", e.message())]);
+            invitation_render(
+                &st,
+                &csrf,
+                user.as_deref(),
+                &token,
+                None,
+                form,
+                errors,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+async fn healthz<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+) -> Response {
+    match st.app.store().health().await {
+        Ok(()) => {
+            let mut r = axum::Json(serde_json::json!({ "status": "ok" })).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => Failure::from(AppError::Store(e)).api().into_response(),
+    }
+}
+
+pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
+    use Method as M;
+    t.add(M::GET, "/", Access::SignedIn, "own memberships", home::<S>)
+        .add(M::GET, "/login", Access::Public, "none", login_page::<S>)
+        .add(
+            M::POST,
+            "/login",
+            Access::Public,
+            "sign-in throttling",
+            login_submit::<S>,
+        )
+        .add(
+            M::GET,
+            "/login/second-factor",
+            Access::Session,
+            "ManageOwnAccount",
+            second_factor_page::<S>,
+        )
+        .add(
+            M::POST,
+            "/login/second-factor",
+            Access::Session,
+            "ManageOwnAccount",
+            second_factor_submit::<S>,
+        )
+        .add(
+            M::POST,
+            "/logout",
+            Access::Session,
+            "ManageOwnAccount",
+            logout::<S>,
+        )
+        .add(
+            M::GET,
+            "/account",
+            Access::SignedIn,
+            "ManageOwnAccount",
+            account::<S>,
+        )
+        .add(
+            M::POST,
+            "/account/password",
+            Access::SignedIn,
+            "ManageOwnAccount",
+            change_password::<S>,
+        )
+        .add(
+            M::POST,
+            "/account/sessions/{handle}/end",
+            Access::SignedIn,
+            "ManageOwnAccount",
+            end_session::<S>,
+        )
+        .add(
+            M::GET,
+            "/account/two-factor",
+            Access::Session,
+            "ManageOwnAccount",
+            two_factor_page::<S>,
+        )
+        .add(
+            M::POST,
+            "/account/two-factor",
+            Access::Session,
+            "ManageOwnAccount",
+            two_factor_submit::<S>,
+        )
+        .add(
+            M::GET,
+            "/organisations",
+            Access::SignedIn,
+            "ViewOrganisation (each)",
+            organisations::<S>,
+        )
+        .add(
+            M::POST,
+            "/organisations",
+            Access::SignedIn,
+            "CreateOrganisation",
+            create_organisation::<S>,
+        )
+        .add(
+            M::GET,
+            "/organisations/{id}",
+            Access::SignedIn,
+            "ViewOrganisation",
+            organisation::<S>,
+        )
+        .add(
+            M::POST,
+            "/organisations/{id}/workplaces",
+            Access::SignedIn,
+            "ManageOrganisation",
+            add_workplace::<S>,
+        )
+        .add(
+            M::POST,
+            "/organisations/{id}/invitations",
+            Access::SignedIn,
+            "ManageMembers",
+            invite::<S>,
+        )
+        .add(
+            M::POST,
+            "/organisations/{id}/members/{membership}/revoke",
+            Access::SignedIn,
+            "ManageMembers",
+            revoke::<S>,
+        )
+        .add(
+            M::GET,
+            "/invitations/{token}",
+            Access::Public,
+            "invitation token",
+            invitation::<S>,
+        )
+        .add(
+            M::POST,
+            "/invitations/{token}",
+            Access::Public,
+            "invitation token",
+            accept_invitation::<S>,
+        )
+        .add(M::GET, "/healthz", Access::Public, "none", healthz::<S>)
+}
+
+/// What each role does in 両立支援, shown on its home page.
+pub fn role_guide(role: Role) -> (&'static str, &'static [&'static str]) {
+    match role {
+        Role::Worker => (
+            "治療を受けながら働き続けるための支援を、会社に申し出ることができます。あなたの健康に関する情報は、あなたが同意した相手にだけ、同意した範囲で共有されます。",
+            &[
+                "会社（人事労務担当者など）に両立支援を申し出ます。",
+                "会社と一緒に、仕事の内容をまとめた「勤務情報提供書」を作り、主治医に渡します。",
+                "主治医が、仕事を続けられるか、どんな配慮が必要かを「意見書」にまとめます。",
+                "会社が産業医の意見を聴き、あなたと話し合って「両立支援プラン」を作ります。",
+                "プランに沿って働きながら、定期的に見直します。",
+            ],
+        ),
+        Role::HrOfficer => (
+            "労働者からの申出を受けて、両立支援の手続きを進める窓口です。診断名などの医療情報は、本人が同意した場合に限り表示されます。",
+            &[
+                "労働者の申出を受け付けます。",
+                "本人と一緒に勤務情報提供書を作成し、主治医に渡してもらいます。",
+                "主治医意見書を受け取り、産業医の意見を聴きます。",
+                "就業上の措置と治療への配慮を決め、両立支援プランを作成します。",
+                "フォローアップの面談と見直しを行います。",
+            ],
+        ),
+        Role::LineManager => (
+            "部下の両立支援で、就業上の措置と配慮の内容を確認し、職場で実行する役割です。診断名や治療の詳細は表示されません。",
+            &[
+                "両立支援プランに書かれた就業上の措置（勤務時間・業務内容など）を確認します。",
+                "職場での配慮を実行し、本人の様子に気を配ります。",
+                "見直しの時期に、職場での状況を人事労務担当者に伝えます。",
+            ],
+        ),
+        Role::OccupationalPhysician => (
+            "主治医の意見書をもとに、就業上の措置について事業者に意見を述べる役割です。医療情報は本人の同意の範囲で閲覧できます。",
+            &[
+                "主治医意見書と勤務情報を確認します。",
+                "必要に応じて本人と面談します。",
+                "就業上の措置と配慮について、事業者に意見を述べます。",
+                "プランの見直しに意見を述べます。",
+            ],
+        ),
+        Role::OccupationalHealthStaff => (
+            "産業医や人事労務担当者と連携して、本人の健康管理と職場での配慮を支える役割です。",
+            &[
+                "本人の相談に応じます。",
+                "主治医意見書の内容を、必要な範囲に加工して関係者に伝えます。",
+                "フォローアップの面談を行います。",
+            ],
+        ),
+        Role::AttendingPhysician => (
+            "患者の勤務情報をもとに、就業継続や職場復帰の可否、必要な配慮について意見書を作成する役割です。",
+            &[
+                "患者から勤務情報提供書を受け取ります。",
+                "治療の状況と見通しを踏まえて、就業上の措置と配慮について意見書を作成します。",
+                "意見書は患者を通じて事業者に渡ります。",
+            ],
+        ),
+        Role::HospitalCoordinator => (
+            "患者の治療と仕事の両立について相談に応じ、患者・主治医・会社の間の情報共有を支援します。本人に代わって会社と交渉することはありません。",
+            &[
+                "患者の仕事や生活の状況を聞き取ります。",
+                "勤務情報提供書の作成や意見書の受け渡しを支援します。",
+                "相談の内容を記録します（本人の同意の範囲で共有されます）。",
+            ],
+        ),
+        Role::AgencyCoordinator => (
+            "支援機関の立場から、労働者・事業者・医療機関の両立支援を支援します。本人に代わって会社と交渉することはありません。",
+            &[
+                "労働者や事業者からの相談に応じます。",
+                "事業場を訪問し、制度づくりや個別の調整を支援します。",
+                "支援の記録を残します。",
+            ],
+        ),
+        Role::BureauStaff => (
+            "地域両立支援推進チームの事務局として、地域の両立支援の取組を進める役割です。個人を特定できる情報は扱いません。",
+            &[
+                "地域の関係機関と連携して、両立支援の取組を計画します。",
+                "地域の支援状況を統計で確認します。",
+            ],
+        ),
+        Role::OrgAdmin => (
+            "組織のメンバーを招待し、役割を管理します。組織管理者であっても、それだけで健康情報を見ることはできません。",
+            &[],
+        ),
+        Role::SystemOperator => (
+            "Ryoritsu全体の運用者として、組織の登録と監査ログの確認を行います。",
+            &[],
+        ),
+    }
+}
