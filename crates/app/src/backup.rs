@@ -52,8 +52,10 @@ impl AuditRow {
     }
 }
 
-/// Everything the database holds, in a fixed order.
+/// Everything the database holds, in a fixed order. An empty table may be absent from a
+/// backup file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Dataset {
     pub settings: Vec<SettingRecord>,
     pub organisations: Vec<OrganisationRecord>,

@@ -274,6 +274,8 @@ impl<S: Store> App<S> {
         org: Uuid,
     ) -> Result<Vec<WorkplaceRecord>, AppError> {
         auth.permit(Action::ViewOrganisation(org))?;
+        // The operator may look anywhere, but a list of a missing organisation is a 404.
+        self.get_organisation(auth, org).await?;
         Ok(self.store.read().await?.list_workplaces(Some(org)).await?)
     }
 
@@ -283,6 +285,8 @@ impl<S: Store> App<S> {
         org: Uuid,
     ) -> Result<Vec<(MembershipRecord, UserRecord)>, AppError> {
         auth.permit(Action::ManageMembers(org))?;
+        // The operator may look anywhere, but a list of a missing organisation is a 404.
+        self.get_organisation(auth, org).await?;
         Ok(self.store.read().await?.list_members(org).await?)
     }
 
@@ -292,6 +296,8 @@ impl<S: Store> App<S> {
         org: Uuid,
     ) -> Result<Vec<InvitationRecord>, AppError> {
         auth.permit(Action::ManageMembers(org))?;
+        // The operator may look anywhere, but a list of a missing organisation is a 404.
+        self.get_organisation(auth, org).await?;
         Ok(self.store.read().await?.list_invitations(Some(org)).await?)
     }
 

@@ -240,7 +240,7 @@ impl NewPassword {
                 "パスワードにログインIDを含めないでください。",
             ));
         }
-        if folded.chars().all(|c| Some(c) == folded.chars().next()) {
+        if folded.chars().all(|c| folded.starts_with(c)) {
             return Err(FieldError::new(
                 "password",
                 "common",

@@ -56,10 +56,9 @@ impl Principal {
 
     /// The role to record in the audit log for an action in `org`.
     pub fn audit_role(&self, org: Option<Uuid>) -> Option<Role> {
-        if let Some(org) = org {
-            if let Some(r) = self.roles_in(org).max_by_key(|r| *r == Role::OrgAdmin) {
-                return Some(r);
-            }
+        if let Some(r) = org.and_then(|org| self.roles_in(org).max_by_key(|r| *r == Role::OrgAdmin))
+        {
+            return Some(r);
         }
         if self.operator {
             return Some(Role::SystemOperator);

@@ -58,6 +58,8 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print the OpenAPI document of the JSON API (as committed in docs/api/openapi.json).
+    Openapi,
 }
 
 #[derive(Args, Debug)]
@@ -197,6 +199,10 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, String> {
         Command::Backup { path } => with_store(&url, Backup { cfg, path }).await,
         Command::Restore { path } => with_store(&url, Restore { cfg, path }).await,
         Command::Audit(c) => with_store(&url, AuditCmd { cfg, c }).await,
+        Command::Openapi => {
+            print!("{}", ryoritsu_web::api::openapi_json());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -175,7 +175,16 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
     let secrets = file_secrets(std::env::vars())?;
     let mut fig = Figment::from(Serialized::defaults(Config::default()))
         .merge(Toml::file(&path))
-        .merge(Env::prefixed(PREFIX).split("__").ignore(&["config"]));
+        .merge(
+            Env::prefixed(PREFIX)
+                .filter(|k| {
+                    // Not configuration keys: the config file's own path, the log filter,
+                    // file indirections (read below) and variables the tests use.
+                    let k = k.as_str().to_ascii_lowercase();
+                    !(k == "config" || k == "log" || k.ends_with("_file") || k.starts_with("test_"))
+                })
+                .split("__"),
+        );
     for (k, v) in secrets {
         fig = fig.merge((k, v));
     }

@@ -9,10 +9,10 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use ryoritsu_app::Planned;
 use ryoritsu_app::accounts::NextStep;
 use ryoritsu_app::orgs::NewWorkplace;
 use ryoritsu_app::ports::{OrganisationRecord, Store, WorkplaceRecord};
-use ryoritsu_app::{AppError, Planned};
 use ryoritsu_domain::account::DisplayName;
 use ryoritsu_domain::org::{CoordinatorProfession, Role, RoleDetail, SafetyHealthRole};
 use ryoritsu_domain::policy::Action;
@@ -891,6 +891,22 @@ pub async fn accept_invitation<S: Store>(
     .await
 }
 
+/// Deactivates an account and ends all its sessions at once (organisation admins, for
+/// members of their organisation; the operator, for anyone).
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "organisations",
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn deactivate_user<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+) -> Response {
+    match st.app.deactivate_user(&ctx, &auth, id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
 /// Reference data: the 47 prefectures with their JIS codes.
 #[utoipa::path(get, path = "/api/v1/prefectures", tag = "reference", responses((status = 200, body = Vec<PrefectureOut>)))]
 pub async fn prefectures() -> Response {
@@ -937,7 +953,7 @@ pub async fn roles() -> Response {
         description = "治療と仕事の両立支援プラットフォーム Ryoritsu の API。エラーは `code`（安定したコード）と `message`（日本語）を返します。"),
     paths(sign_in, second_factor, sign_out, me, my_sessions, end_my_session, change_password,
         list_organisations, create_organisation, get_organisation, list_workplaces, add_workplace,
-        list_members, create_invitation, accept_invitation, prefectures, roles),
+        list_members, create_invitation, accept_invitation, deactivate_user, prefectures, roles),
     components(schemas(ErrorBody)),
     tags((name = "auth", description = "サインイン"), (name = "account", description = "自分のアカウント"),
         (name = "organisations", description = "組織・事業場・メンバー"), (name = "reference", description = "参照データ"))
@@ -1083,5 +1099,12 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::Public,
         "invitation token",
         accept_invitation::<S>,
+    )
+    .add(
+        M::POST,
+        "/api/v1/users/{id}/deactivate",
+        Access::SignedIn,
+        "ManageMembers (of the person's organisation)",
+        deactivate_user::<S>,
     )
 }

@@ -164,9 +164,14 @@ async fn guard_body_size<S: Store>(st: &AppState<S>, req: Request, next: Next) -
 /// Japanese body and stable code as ours.
 fn fill_error_body(resp: Response) -> Response {
     let status = resp.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || resp.extensions().get::<FailureInfo>().is_some()
-    {
+    // Ours carry `FailureInfo`, or are pages re-shown with their messages (HTML).
+    let ours = resp.extensions().get::<FailureInfo>().is_some()
+        || resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html") || v.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || ours {
         return resp;
     }
     let (code, message) = match status {

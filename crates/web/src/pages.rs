@@ -1,8 +1,6 @@
 //! The Japanese pages. One struct per template; the role guides shown on the home page
 //! are the only other user-visible text, kept together at the end of this file.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -10,9 +8,8 @@ use ryoritsu_app::AppError;
 use ryoritsu_app::accounts::{Authenticated, NewUser, NextStep};
 use ryoritsu_app::ports::Store;
 use ryoritsu_domain::FieldError;
-use ryoritsu_domain::account::DisplayName;
 use ryoritsu_domain::org::{
-    CoordinatorProfession, OrganisationKind, Role, RoleDetail, SafetyHealthRole, SupportAgencyKind,
+    CoordinatorProfession, OrganisationKind, Role, SafetyHealthRole, SupportAgencyKind,
 };
 use ryoritsu_domain::policy::{Action, decide};
 use ryoritsu_domain::prefecture::Prefecture;

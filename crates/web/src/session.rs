@@ -183,11 +183,19 @@ pub async fn session_layer<S: Store>(
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let is_form = parts
+        let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        // Without a session there is no ambient authority to abuse, except signing the
+        // visitor in as someone else (login CSRF). A browser can send JSON cross-site only
+        // after a CORS preflight, which this server never grants, so anonymous JSON calls
+        // (API sign-in, accepting an invitation) need only the Origin check; anonymous
+        // forms need the pre-session token.
+        let anonymous_json = auth.is_none() && content_type.starts_with("application/json");
         let (provided, body) = match header_token {
             Some(t) => (Some(t), body),
             None if is_form => {
@@ -212,9 +220,9 @@ pub async fn session_layer<S: Store>(
         // A pre-session token is only valid with the cookie it was made from, which a
         // first-time visitor without one cannot yet have sent.
         let usable = auth.is_some() || existing_pre.is_some();
-        if !usable
-            || !provided.is_some_and(|p| !expected.is_empty() && constant_time_eq(&p, &expected))
-        {
+        let token_ok =
+            provided.is_some_and(|p| !expected.is_empty() && constant_time_eq(&p, &expected));
+        if !anonymous_json && !(usable && token_ok) {
             return deny_csrf(&st, auth.as_deref(), "token").await;
         }
         body

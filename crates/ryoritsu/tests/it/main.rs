@@ -1,0 +1,12 @@
+//! All integration tests in one binary (each file under tests/ would be its own link).
+
+mod audit_cli;
+mod auth;
+mod backup_cli;
+mod csrf;
+mod demo_roles;
+mod harness;
+mod headers;
+mod idempotency;
+mod openapi;
+mod router_walk;
