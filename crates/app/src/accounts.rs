@@ -261,12 +261,12 @@ impl<S: Store> App<S> {
             .await?
             .list_memberships_of_user(Some(user.id))
             .await?;
-        let next = if self.second_factor_required(&user, &memberships) {
-            if user.totp_secret.is_some() {
-                NextStep::SecondFactor
-            } else {
-                NextStep::EnrolSecondFactor
-            }
+        // Anyone who has set up a second factor uses it, required or not: the account page
+        // promises that a leaked password alone is then not enough.
+        let next = if user.totp_secret.is_some() {
+            NextStep::SecondFactor
+        } else if self.second_factor_required(&user, &memberships) {
+            NextStep::EnrolSecondFactor
         } else {
             NextStep::Done
         };
@@ -363,7 +363,7 @@ impl<S: Store> App<S> {
                         })
                     })
                     .await?;
-                return Err(AppError::Unauthenticated);
+                Err(AppError::Unauthenticated)
             }
             SessionCheck::Valid { touch } => {
                 let Some(user) = conn.get_user(session.user_id).await? else {
@@ -507,21 +507,30 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
     ) -> Result<TotpEnrolment, AppError> {
         auth.permit(Action::ManageOwnAccount)?;
-        let secret = secrets::random_bytes::<{ totp::SECRET_BYTES }>()?.to_vec();
-        let mut user = auth.user.clone();
-        user.totp_pending_secret = Some(secret.clone());
-        user.version += 1;
-        self.writer
-            .write(move |tx| {
-                Box::pin(async move {
-                    if tx.update_user(&user).await? {
-                        Ok(())
-                    } else {
-                        Err(AppError::PreconditionFailed)
-                    }
-                })
-            })
-            .await?;
+        refuse_reenrolment_before_second_factor(auth)?;
+        // Re-showing the page keeps the secret already shown, so a phone that scanned it
+        // stays valid; a new one is made only when none is pending.
+        let secret = match auth.user.totp_pending_secret.clone() {
+            Some(s) => s,
+            None => {
+                let secret = secrets::random_bytes::<{ totp::SECRET_BYTES }>()?.to_vec();
+                let mut user = auth.user.clone();
+                user.totp_pending_secret = Some(secret.clone());
+                user.version += 1;
+                self.writer
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            if tx.update_user(&user).await? {
+                                Ok(())
+                            } else {
+                                Err(AppError::PreconditionFailed)
+                            }
+                        })
+                    })
+                    .await?;
+                secret
+            }
+        };
         Ok(TotpEnrolment {
             secret_base32: totp::encode_secret(&secret),
             uri: totp::provisioning_uri(
@@ -541,6 +550,7 @@ impl<S: Store> App<S> {
         code: &str,
     ) -> Result<(Vec<String>, Option<IssuedSession>), AppError> {
         auth.permit(Action::ManageOwnAccount)?;
+        refuse_reenrolment_before_second_factor(auth)?;
         let key = format!("totp:{}", auth.user.id);
         self.throttle_check_key(&key, ctx.client_ip.as_deref())
             .await?;
@@ -659,7 +669,7 @@ impl<S: Store> App<S> {
             .await?
             .list_sessions(Some(auth.user.id))
             .await?;
-        s.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        s.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(s)
     }
 
@@ -807,11 +817,24 @@ impl<S: Store> App<S> {
                     )
                     .await?;
                     tx.prune_login_failures(now - THROTTLE_WINDOW).await?;
+                    tx.prune_idempotency(now - crate::idempotency::RETENTION)
+                        .await?;
                     Ok(())
                 })
             })
             .await
     }
+}
+
+/// A session that has passed only the password may set up a first second factor, never
+/// replace an existing one: otherwise a password alone would be enough to get in.
+fn refuse_reenrolment_before_second_factor(auth: &Authenticated) -> Result<(), AppError> {
+    if auth.session.pending_second_factor && auth.user.totp_secret.is_some() {
+        return Err(AppError::Denied(
+            ryoritsu_domain::policy::Denial::SecondFactorRequired,
+        ));
+    }
+    Ok(())
 }
 
 pub fn principal_of(

@@ -47,13 +47,13 @@ pub async fn verify_chain<R: ReadRepo>(
             if let Err(b) = v.feed(r) {
                 return Ok(Err(b));
             }
-            if let Some(e) = &expected {
-                if !matches_head_at(r, e) {
-                    return Ok(Err(ChainBreak {
-                        seq: r.seq,
-                        kind: BreakKind::HeadMismatch,
-                    }));
-                }
+            if let Some(e) = &expected
+                && !matches_head_at(r, e)
+            {
+                return Ok(Err(ChainBreak {
+                    seq: r.seq,
+                    kind: BreakKind::HeadMismatch,
+                }));
             }
             n += 1;
         }

@@ -10,6 +10,10 @@ use crate::error::AppError;
 use crate::ports::{IdempotencyRecord, ReadRepo, Store, WriteRepo};
 use crate::{App, TxFuture};
 
+/// How long a stored answer is kept for replay. Answers may hold one-time values (an
+/// invitation link), so they are not kept longer than a client's retries need.
+pub const RETENTION: time::Duration = time::Duration::hours(24);
+
 /// A response as stored for replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -36,6 +40,21 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
 }
 
 impl<S: Store> App<S> {
+    /// The stored answer for this key, if any, checked before a use case is even planned:
+    /// a retry after success must replay, not fail on state the first call changed.
+    pub async fn replay(
+        &self,
+        scope: &str,
+        key: Option<&str>,
+        fingerprint: &str,
+    ) -> Result<Option<StoredResponse>, AppError> {
+        let Some(key) = key else { return Ok(None) };
+        match self.store.read().await?.get_idempotency(scope, key).await? {
+            Some(r) => replay(r, fingerprint).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Runs `f` once per (scope, key). `f` returns the status and JSON body to answer with.
     pub async fn idempotent<F>(
         &self,

@@ -326,6 +326,11 @@ pub trait WriteRepo: ReadRepo {
         &mut self,
         r: &IdempotencyRecord,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Forgets stored answers older than `before` (a retry comes within hours, not days).
+    fn prune_idempotency(
+        &mut self,
+        before: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     fn put_setting(
         &mut self,
@@ -400,7 +405,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// A short description of the backend and its durability settings, for logs and
     /// benchmarks (never the URL).
     fn describe(&self) -> String;
-    /// Checks the database itself (SQLite `quick_check`, PostgreSQL a round trip).
+    /// A round trip to the database.
     fn health(&self) -> impl Future<Output = StoreResult<()>> + Send;
     fn close(&self) -> impl Future<Output = ()> + Send;
 

@@ -193,6 +193,7 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures must return figment's own error.
 mod tests {
     use super::*;
 
@@ -230,7 +231,7 @@ mod tests {
             jail.create_file("dburl", "postgres://u:pw@localhost/db\n")?;
             jail.set_env("RYORITSU_DATABASE_URL_FILE", "dburl");
             jail.set_env("RYORITSU_PASSWORD__ITERATIONS", "3");
-            let c = load(None).map_err(|e| figment::Error::from(e))?;
+            let c = load(None).map_err(figment::Error::from)?;
             assert_eq!(c.listen.port(), 9000);
             assert_eq!(c.body_limit, 4096);
             assert_eq!(c.password.iterations, 3);
@@ -242,7 +243,7 @@ mod tests {
     #[test]
     fn defaults_use_sqlite_under_data_on_loopback() {
         figment::Jail::expect_with(|_| {
-            let c = load(None).map_err(|e| figment::Error::from(e))?;
+            let c = load(None).map_err(figment::Error::from)?;
             assert_eq!(c.database_url.expose(), "sqlite://data/ryoritsu.db");
             assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
             assert!(!c.secure());

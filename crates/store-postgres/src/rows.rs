@@ -813,6 +813,15 @@ pub async fn prune_login_failures(c: &mut PgConnection, before: OffsetDateTime) 
     Ok(())
 }
 
+pub async fn prune_idempotency(c: &mut PgConnection, before: OffsetDateTime) -> StoreResult<u64> {
+    let r = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+        .bind(before)
+        .execute(c)
+        .await
+        .map_err(map_err)?;
+    Ok(r.rows_affected())
+}
+
 pub async fn insert_idempotency(c: &mut PgConnection, r: &IdempotencyRecord) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO idempotency (scope, key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1160,6 +1169,12 @@ macro_rules! impl_write_repo {
                 r: &ryoritsu_app::ports::IdempotencyRecord,
             ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_idempotency($crate::rows::AsConn::conn(self), r).await
+            }
+            async fn prune_idempotency(
+                &mut self,
+                before: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<u64> {
+                $crate::rows::prune_idempotency($crate::rows::AsConn::conn(self), before).await
             }
             async fn put_setting(
                 &mut self,

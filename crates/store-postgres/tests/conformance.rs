@@ -5,6 +5,9 @@
 //! databases (e.g. `postgres://postgres@127.0.0.1:5432/postgres`); each run works in two
 //! throwaway databases and drops them afterwards.
 
+// In tests a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ryoritsu_app::StoreError;

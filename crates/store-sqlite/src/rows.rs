@@ -826,6 +826,18 @@ pub async fn prune_login_failures(
     Ok(())
 }
 
+pub async fn prune_idempotency(
+    c: &mut SqliteConnection,
+    before: OffsetDateTime,
+) -> StoreResult<u64> {
+    let r = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+        .bind(unix_micros(before))
+        .execute(c)
+        .await
+        .map_err(map_err)?;
+    Ok(r.rows_affected())
+}
+
 pub async fn insert_idempotency(
     c: &mut SqliteConnection,
     r: &IdempotencyRecord,
@@ -1171,6 +1183,12 @@ macro_rules! impl_write_repo {
                 r: &ryoritsu_app::ports::IdempotencyRecord,
             ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::insert_idempotency($crate::rows::AsConn::conn(self), r).await
+            }
+            async fn prune_idempotency(
+                &mut self,
+                before: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<u64> {
+                $crate::rows::prune_idempotency($crate::rows::AsConn::conn(self), before).await
             }
             async fn put_setting(
                 &mut self,

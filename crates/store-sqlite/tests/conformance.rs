@@ -1,5 +1,8 @@
 //! The storage conformance story on SQLite.
 
+// In tests a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ryoritsu_app::ports::Store;
 use ryoritsu_store_sqlite::SqliteStore;
 

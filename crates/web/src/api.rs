@@ -376,40 +376,66 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Failure> {
     }
 }
 
-async fn commit<S: Store, T>(
-    st: &AppState<S>,
+/// The idempotency frame of one POST: the caller's scope, the key, and the fingerprint of
+/// the exact request.
+struct Idem {
     scope: String,
-    headers: &HeaderMap,
-    method_path: &str,
-    body: &[u8],
-    planned: Planned<S, T>,
-    render: impl FnOnce(&T) -> (u16, String),
-) -> Response {
-    let key = match idempotency_key(headers) {
-        Ok(k) => k,
-        Err(f) => return f.into_response(),
-    };
-    let fp = ryoritsu_app::idempotency::fingerprint("POST", method_path, body);
-    match st
-        .app
-        .commit_idempotent(scope, key, fp, planned, render)
-        .await
-    {
-        Ok(r) => {
-            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-            let mut resp = (status, r.body).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            if r.replayed {
-                resp.headers_mut()
-                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            }
-            resp
-        }
-        Err(e) => Failure::from(e).into_response(),
+    key: Option<String>,
+    fingerprint: String,
+}
+
+impl Idem {
+    fn new(scope: String, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Idem, Failure> {
+        Ok(Idem {
+            scope,
+            key: idempotency_key(headers)?,
+            fingerprint: ryoritsu_app::idempotency::fingerprint("POST", path, body),
+        })
     }
+
+    /// A retry of a request already answered gets that answer before anything is planned
+    /// (planning would fail on what the first request changed, e.g. a used invitation).
+    async fn replayed<S: Store>(&self, st: &AppState<S>) -> Option<Response> {
+        match st
+            .app
+            .replay(&self.scope, self.key.as_deref(), &self.fingerprint)
+            .await
+        {
+            Ok(Some(r)) => Some(stored(r)),
+            Ok(None) => None,
+            Err(e) => Some(Failure::from(e).into_response()),
+        }
+    }
+
+    async fn commit<S: Store, T>(
+        self,
+        st: &AppState<S>,
+        planned: Planned<S, T>,
+        render: impl FnOnce(&T) -> (u16, String),
+    ) -> Response {
+        match st
+            .app
+            .commit_idempotent(self.scope, self.key, self.fingerprint, planned, render)
+            .await
+        {
+            Ok(r) => stored(r),
+            Err(e) => Failure::from(e).into_response(),
+        }
+    }
+}
+
+fn stored(r: ryoritsu_app::idempotency::StoredResponse) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let mut resp = (status, r.body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if r.replayed {
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    resp
 }
 
 fn body_json<T: Serialize>(status: u16, v: &T) -> (u16, String) {
@@ -619,6 +645,18 @@ pub async fn create_organisation<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let idem = match Idem::new(
+        format!("user:{}", auth.user.id),
+        &headers,
+        "/api/v1/organisations",
+        &body,
+    ) {
+        Ok(i) => i,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(r) = idem.replayed(&st).await {
+        return r;
+    }
     let parsed: CreateOrganisation = match parse_body(&body) {
         Ok(b) => b,
         Err(f) => return f.into_response(),
@@ -638,16 +676,8 @@ pub async fn create_organisation<S: Store>(
         Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
-    commit(
-        &st,
-        format!("user:{}", auth.user.id),
-        &headers,
-        "/api/v1/organisations",
-        &body,
-        planned,
-        |o| body_json(201, &OrganisationOut::from(o)),
-    )
-    .await
+    idem.commit(&st, planned, |o| body_json(201, &OrganisationOut::from(o)))
+        .await
 }
 
 /// JSON bodies for idempotent POSTs are read raw (the fingerprint covers the exact bytes)
@@ -714,6 +744,18 @@ pub async fn add_workplace<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let idem = match Idem::new(
+        format!("user:{}", auth.user.id),
+        &headers,
+        &format!("/api/v1/organisations/{id}/workplaces"),
+        &body,
+    ) {
+        Ok(i) => i,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(r) = idem.replayed(&st).await {
+        return r;
+    }
     let parsed: CreateWorkplace = match parse_body(&body) {
         Ok(b) => b,
         Err(f) => return f.into_response(),
@@ -730,17 +772,8 @@ pub async fn add_workplace<S: Store>(
         Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
-    let path = format!("/api/v1/organisations/{id}/workplaces");
-    commit(
-        &st,
-        format!("user:{}", auth.user.id),
-        &headers,
-        &path,
-        &body,
-        planned,
-        |w| body_json(201, &WorkplaceOut::from(w)),
-    )
-    .await
+    idem.commit(&st, planned, |w| body_json(201, &WorkplaceOut::from(w)))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/members", tag = "organisations",
@@ -780,6 +813,18 @@ pub async fn create_invitation<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let idem = match Idem::new(
+        format!("user:{}", auth.user.id),
+        &headers,
+        &format!("/api/v1/organisations/{id}/invitations"),
+        &body,
+    ) {
+        Ok(i) => i,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(r) = idem.replayed(&st).await {
+        return r;
+    }
     let parsed: CreateInvitation = match parse_body(&body) {
         Ok(b) => b,
         Err(f) => return f.into_response(),
@@ -801,28 +846,19 @@ pub async fn create_invitation<S: Store>(
         Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
-    let path = format!("/api/v1/organisations/{id}/invitations");
     let link_base = crate::pages::invitation_link(&st, &headers, "");
-    commit(
-        &st,
-        format!("user:{}", auth.user.id),
-        &headers,
-        &path,
-        &body,
-        planned,
-        move |i| {
-            body_json(
-                201,
-                &InvitationOut {
-                    id: i.record.id,
-                    organisation_id: i.record.organisation_id,
-                    role: i.record.role.code().into(),
-                    expires_at: ryoritsu_domain::time_format::format_micros(i.record.expires_at),
-                    link: format!("{link_base}{}", i.token),
-                },
-            )
-        },
-    )
+    idem.commit(&st, planned, move |i| {
+        body_json(
+            201,
+            &InvitationOut {
+                id: i.record.id,
+                organisation_id: i.record.organisation_id,
+                role: i.record.role.code().into(),
+                expires_at: ryoritsu_domain::time_format::format_micros(i.record.expires_at),
+                link: format!("{link_base}{}", i.token),
+            },
+        )
+    })
     .await
 }
 
@@ -838,6 +874,18 @@ pub async fn accept_invitation<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let idem = match Idem::new(
+        format!("invitation:{}", ryoritsu_app::secrets::token_digest(&token)),
+        &headers,
+        "/api/v1/invitations/accept",
+        &body,
+    ) {
+        Ok(i) => i,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(r) = idem.replayed(&st).await {
+        return r;
+    }
     let parsed: AcceptInvitation = match parse_body(&body) {
         Ok(b) => b,
         Err(f) => return f.into_response(),
@@ -867,27 +915,17 @@ pub async fn accept_invitation<S: Store>(
         Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
-    // Scoped by the token: a retry by the same (anonymous) client replays the answer.
-    let scope = format!("invitation:{}", ryoritsu_app::secrets::token_digest(&token));
-    commit(
-        &st,
-        scope,
-        &headers,
-        "/api/v1/invitations/accept",
-        &body,
-        planned,
-        |(u, m)| {
-            body_json(
-                201,
-                &AcceptedOut {
-                    user_id: u.id,
-                    membership_id: m.id,
-                    organisation_id: m.organisation_id,
-                    role: m.role.code().into(),
-                },
-            )
-        },
-    )
+    idem.commit(&st, planned, |(u, m)| {
+        body_json(
+            201,
+            &AcceptedOut {
+                user_id: u.id,
+                membership_id: m.id,
+                organisation_id: m.organisation_id,
+                role: m.role.code().into(),
+            },
+        )
+    })
     .await
 }
 

@@ -67,21 +67,18 @@ fn new_operation_id() -> String {
 /// The client's address: the socket peer, or (only when configured, behind a proxy that
 /// sets it) the last address the proxy appended to `X-Forwarded-For`.
 fn client_ip<S: Store>(st: &AppState<S>, req: &Request) -> Option<String> {
-    if st.web.trust_forwarded_for {
-        if let Some(v) = req
+    if st.web.trust_forwarded_for
+        && let Some(v) = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-        {
-            if let Some(last) = v
-                .rsplit(',')
-                .next()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                return Some(last.chars().take(64).collect());
-            }
-        }
+        && let Some(last) = v
+            .rsplit(',')
+            .next()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    {
+        return Some(last.chars().take(64).collect());
     }
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()

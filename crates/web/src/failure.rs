@@ -26,6 +26,9 @@ pub struct Failure {
     pub operation_id: Option<String>,
     /// Seconds to wait, for 429.
     pub retry_after: Option<i64>,
+    /// The access policy refused the request: the session layer records it in the audit
+    /// log.
+    pub denied: bool,
 }
 
 /// The body of every API error (RFC 9457 problem details, with our code and fields).
@@ -60,6 +63,7 @@ impl Failure {
             flavour: None,
             operation_id: crate::context::operation_id(),
             retry_after: None,
+            denied: false,
         }
     }
 
@@ -109,6 +113,7 @@ impl From<AppError> for Failure {
             tracing::error!(error = ?e, "request failed");
         }
         let mut f = Failure::new(status, e.code(), e.message());
+        f.denied = matches!(e, AppError::Denied(_));
         if let AppError::Invalid(v) = &e {
             f.fields = v.errors.clone();
         }
@@ -161,14 +166,15 @@ impl IntoResponse for Failure {
                 r
             }
         };
-        if let Some(s) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(s) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp.extensions_mut().insert(FailureInfo {
             code: self.code,
             message: self.message,
+            denied: self.denied,
         });
         resp
     }
@@ -183,4 +189,5 @@ pub struct RenderedFailure;
 pub struct FailureInfo {
     pub code: String,
     pub message: String,
+    pub denied: bool,
 }

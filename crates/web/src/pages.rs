@@ -384,6 +384,10 @@ async fn two_factor_page<S: Store>(
     Csrf(csrf): Csrf,
     User(auth): User,
 ) -> Response {
+    // Half signed in with a second factor already set up: the code comes first.
+    if auth.session.pending_second_factor && auth.user.totp_secret.is_some() {
+        return Redirect::to("/login/second-factor").into_response();
+    }
     two_factor_render(&st, &csrf, &auth, None, StatusCode::OK).await
 }
 
@@ -1257,7 +1261,6 @@ async fn invitation_render<S: Store>(
     csrf: &str,
     auth: Option<&Authenticated>,
     token: &str,
-    message: Option<String>,
     form: AcceptForm,
     errors: Errors,
     status: StatusCode,
@@ -1278,7 +1281,7 @@ async fn invitation_render<S: Store>(
         signed_in_as: auth
             .filter(|a| a.principal.second_factor_ok)
             .map(|a| a.user.display_name.to_string()),
-        message,
+        message: None,
         form: AcceptForm {
             password: String::new(),
             ..form
@@ -1299,7 +1302,6 @@ async fn invitation<S: Store>(
         &csrf,
         user.as_deref(),
         &token,
-        None,
         AcceptForm::default(),
         Errors::default(),
         StatusCode::OK,
@@ -1335,7 +1337,6 @@ async fn accept_invitation<S: Store>(
                     &csrf,
                     user.as_deref(),
                     &token,
-                    None,
                     form,
                     Errors(v.errors),
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -1358,7 +1359,6 @@ async fn accept_invitation<S: Store>(
                 &csrf,
                 user.as_deref(),
                 &token,
-                None,
                 form,
                 errors,
                 StatusCode::CONFLICT,

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use crate::AppState;
 use crate::context::{flavour, is_unsafe, request_context};
-use crate::failure::{Failure, Flavour};
+use crate::failure::{Failure, FailureInfo, Flavour};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -222,16 +222,23 @@ pub async fn session_layer<S: Store>(
         let usable = auth.is_some() || existing_pre.is_some();
         let token_ok =
             provided.is_some_and(|p| !expected.is_empty() && constant_time_eq(&p, &expected));
-        if !anonymous_json && !(usable && token_ok) {
+        if !(anonymous_json || (usable && token_ok)) {
             return deny_csrf(&st, auth.as_deref(), "token").await;
         }
         body
     } else {
         body
     };
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     parts.extensions.insert(CurrentSession(auth.clone()));
     parts.extensions.insert(CsrfToken(expected));
     let mut resp = next.run(Request::from_parts(parts, body)).await;
+    if let Some(info) = resp.extensions().get::<FailureInfo>().filter(|i| i.denied) {
+        audit_denial(&st, auth.as_deref(), route, &info.code).await;
+    }
     if let Some(p) = new_pre {
         resp.headers_mut().append(
             header::SET_COOKIE,
@@ -245,6 +252,39 @@ pub async fn session_layer<S: Store>(
         );
     }
     resp
+}
+
+/// Every refusal by the access policy is recorded, with the route and the reason.
+async fn audit_denial<S: Store>(
+    st: &AppState<S>,
+    auth: Option<&Authenticated>,
+    route: Option<String>,
+    code: &str,
+) {
+    let ctx = request_context();
+    let mut ev = st.app.event(
+        &ctx,
+        auth.map(|a| &a.principal),
+        None,
+        ryoritsu_domain::audit::AuditAction::AccessDenied,
+        ryoritsu_domain::audit::Outcome::Denied,
+    );
+    ev.target = route.map(|r| format!("route:{r}"));
+    ev.purpose = Some(code.to_owned());
+    let written = st
+        .app
+        .writer()
+        .write(move |tx| {
+            Box::pin(async move {
+                use ryoritsu_app::ports::WriteRepo;
+                tx.append_audit(&ev).await?;
+                Ok(())
+            })
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::error!(error = %e, "could not record a denied access");
+    }
 }
 
 /// A refused state change is an attempt to get around a control: it is audited.

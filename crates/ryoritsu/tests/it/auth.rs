@@ -392,3 +392,74 @@ async fn deactivation_ends_every_session_of_the_person() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// Enrols a second factor through the page for a client signed in with its password.
+async fn enrol(s: &TestServer, c: &mut Client) -> String {
+    let setup = c.get("/account/two-factor").await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let secret = secret_from_page(&setup.body);
+    let code = totp_code(&secret, &s.clock);
+    let done = c
+        .post_form(
+            "/account/two-factor",
+            &[("csrf_token", &setup.csrf_field()), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    s.clock.advance(Duration::seconds(30));
+    secret
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_alone_cannot_replace_an_existing_second_factor() {
+    let s = server().await;
+    let mut owner = s.client();
+    owner.page_sign_in("jinji", DEMO_PASSWORD).await;
+    enrol(&s, &mut owner).await;
+
+    // Someone who knows only the password.
+    let mut thief = s.client();
+    let r = thief.page_sign_in("jinji", DEMO_PASSWORD).await;
+    assert_eq!(r.header("location"), Some("/login/second-factor"));
+    let setup = thief.get("/account/two-factor").await;
+    assert_eq!(setup.status, 303, "no new enrolment before the code");
+    assert_eq!(setup.header("location"), Some("/login/second-factor"));
+    let page = thief.get("/login/second-factor").await;
+    let forged = thief
+        .post_form(
+            "/account/two-factor",
+            &[("csrf_token", &page.csrf_field()), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(thief.get("/").await.status, 303, "still not signed in");
+    let denials = crate::harness::audit_records(&s.db.url)
+        .await
+        .into_iter()
+        .filter(|r| r.event.action == ryoritsu_domain::audit::AuditAction::AccessDenied)
+        .count();
+    assert!(denials >= 1, "the refusal is in the audit log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_who_set_up_a_second_factor_is_asked_for_it() {
+    let s = server().await;
+    let mut c = s.client();
+    c.page_sign_in("worker", DEMO_PASSWORD).await;
+    let secret = enrol(&s, &mut c).await;
+    let mut again = s.client();
+    assert_eq!(
+        again.api_sign_in("worker", DEMO_PASSWORD).await.json()["next"],
+        "second_factor"
+    );
+    let code = totp_code(&secret, &s.clock);
+    let r = again
+        .api(
+            "POST",
+            "/api/v1/auth/second-factor",
+            Some(serde_json::json!({ "code": code })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -306,10 +306,10 @@ impl Client {
         if !self.cookies.is_empty() {
             rb = rb.header("cookie", self.cookie_header());
         }
-        if m != reqwest::Method::GET {
-            if let Some(o) = &self.origin {
-                rb = rb.header("origin", o);
-            }
+        if m != reqwest::Method::GET
+            && let Some(o) = &self.origin
+        {
+            rb = rb.header("origin", o);
         }
         if let Some(ct) = content_type {
             rb = rb.header("content-type", ct);
@@ -456,4 +456,27 @@ pub fn cli(
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+struct AuditRows;
+
+impl WithStore for AuditRows {
+    type Output = Vec<ryoritsu_domain::audit::AuditRecord>;
+    async fn run<S: Store + ryoritsu_app::conformance::Tamper>(
+        self,
+        store: S,
+    ) -> Result<Self::Output, String> {
+        use ryoritsu_app::ports::ReadRepo;
+        let mut c = store.read().await.map_err(|e| e.to_string())?;
+        c.audit_records(0, 1_000_000)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Every audit record of a test database, read directly.
+pub async fn audit_records(url: &str) -> Vec<ryoritsu_domain::audit::AuditRecord> {
+    server::with_store(&DatabaseUrl::new(url.to_owned()), AuditRows)
+        .await
+        .unwrap()
 }

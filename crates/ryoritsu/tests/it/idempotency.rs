@@ -119,3 +119,49 @@ async fn concurrent_retries_still_write_once() {
         .count();
     assert_eq!(n, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_an_invitation_twice_with_the_key_replays_the_first_answer() {
+    let s = TestServer::demo().await;
+    let mut admin = s.client();
+    admin
+        .api_sign_in("admin", crate::harness::DEMO_PASSWORD)
+        .await;
+    let me = admin.get("/api/v1/me").await.json();
+    let org = me["memberships"][0]["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let inv = admin
+        .api(
+            "POST",
+            &format!("/api/v1/organisations/{org}/invitations"),
+            Some(serde_json::json!({"role": "worker"})),
+            &[],
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let link = inv.json()["link"].as_str().unwrap().to_owned();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let mut newcomer = s.client();
+    let body = serde_json::json!({ "login": "suzuki.new", "display_name": "鈴木 新", "password": "atarashii-shokuba-2026" });
+    let key = [("idempotency-key", "accept-once-1")];
+    let path = format!("/api/v1/invitations/{token}/accept");
+    let first = newcomer.api("POST", &path, Some(body.clone()), &key).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let retry = newcomer.api("POST", &path, Some(body.clone()), &key).await;
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(first.body, retry.body);
+    let other = newcomer.api("POST", &path, Some(body), &[]).await;
+    assert_eq!(
+        other.status, 409,
+        "without the key the used invitation is refused"
+    );
+    assert_eq!(
+        s.client()
+            .api_sign_in("suzuki.new", "atarashii-shokuba-2026")
+            .await
+            .status,
+        200
+    );
+}

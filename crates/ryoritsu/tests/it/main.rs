@@ -1,5 +1,8 @@
 //! All integration tests in one binary (each file under tests/ would be its own link).
 
+// In tests a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod audit_cli;
 mod auth;
 mod backup_cli;

@@ -310,3 +310,34 @@ async fn other_organisations_answer_not_found() {
         "an admin sees only their own organisation"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_by_the_policy_are_in_the_audit_log() {
+    let s = TestServer::demo().await;
+    let mut worker = s.client();
+    worker.api_sign_in("worker", DEMO_PASSWORD).await;
+    let r = worker
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(serde_json::json!({"kind": "employer", "name": "x社", "prefecture": "13"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let records = crate::harness::audit_records(&s.db.url).await;
+    let denied = records
+        .iter()
+        .find(|r| r.event.action == ryoritsu_domain::audit::AuditAction::AccessDenied)
+        .expect("an access_denied event");
+    assert_eq!(denied.event.purpose.as_deref(), Some("forbidden"));
+    assert_eq!(
+        denied.event.target.as_deref(),
+        Some("route:/api/v1/organisations")
+    );
+    assert!(denied.event.actor.is_some());
+    assert_eq!(
+        denied.event.outcome,
+        ryoritsu_domain::audit::Outcome::Denied
+    );
+}
