@@ -216,7 +216,9 @@ fn security_headers(secure: bool, path: &str, resp: &mut Response) {
     };
     set(h, "content-security-policy", CSP);
     set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "no-referrer");
+    // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` even
+    // on same-site form posts, which the CSRF check must refuse.
+    set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "cross-origin-resource-policy", "same-origin");

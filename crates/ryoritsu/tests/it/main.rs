@@ -6,6 +6,7 @@
 mod audit_cli;
 mod auth;
 mod backup_cli;
+mod browser;
 mod csrf;
 mod demo_roles;
 mod harness;
