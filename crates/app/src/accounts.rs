@@ -26,7 +26,7 @@ use crate::ports::{
     UserRecord, WriteRepo,
 };
 use crate::secrets::{self, random_token, token_digest};
-use crate::{App, RequestContext};
+use crate::{App, Planned, RequestContext};
 
 /// A new session: the token goes into the cookie, the record into the store.
 #[derive(Debug, Clone)]
@@ -764,17 +764,27 @@ impl<S: Store> App<S> {
         actor: &Authenticated,
         user_id: Uuid,
     ) -> Result<(), AppError> {
+        let p = self.plan_deactivate_user(ctx, actor, user_id).await?;
+        self.commit(p).await
+    }
+
+    pub async fn plan_deactivate_user(
+        &self,
+        ctx: &RequestContext,
+        actor: &Authenticated,
+        user_id: Uuid,
+    ) -> Result<Planned<S, ()>, AppError> {
         let mut conn = self.store.read().await?;
         let target_memberships = conn.list_memberships_of_user(Some(user_id)).await?;
         // An organisation admin may deactivate members of an organisation they administer;
-        // the operator anyone.
+        // the operator anyone. Others learn nothing, not even that the account exists.
         let org = target_memberships.first().map(|m| m.organisation_id);
         let permitted = actor.principal.operator
             || target_memberships.iter().any(|m| {
                 decide(&actor.principal, Action::ManageMembers(m.organisation_id)).is_ok()
             });
         if !permitted {
-            return Err(AppError::NotFound);
+            return Err(AppError::Denied(ryoritsu_domain::policy::Denial::NotFound));
         }
         let Some(mut user) = conn.get_user(user_id).await? else {
             return Err(AppError::NotFound);
@@ -791,8 +801,9 @@ impl<S: Store> App<S> {
         );
         ev.target = Some(format!("user:{user_id}"));
         ev.category = Some(ryoritsu_domain::info::InformationCategory::Account);
-        self.writer
-            .write(move |tx| {
+        Ok(Planned {
+            value: (),
+            apply: Box::new(move |tx| {
                 Box::pin(async move {
                     if !tx.update_user(&user).await? {
                         return Err(AppError::PreconditionFailed);
@@ -801,8 +812,8 @@ impl<S: Store> App<S> {
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
-            })
-            .await
+            }),
+        })
     }
 
     /// Deletes sessions past their expiry and sign-in failures past the window.

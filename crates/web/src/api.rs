@@ -427,10 +427,12 @@ impl Idem {
 fn stored(r: ryoritsu_app::idempotency::StoredResponse) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
     let mut resp = (status, r.body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    if status != StatusCode::NO_CONTENT {
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     if r.replayed {
         resp.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -447,7 +449,8 @@ fn body_json<T: Serialize>(status: u16, v: &T) -> (u16, String) {
 
 // ---- handlers -----------------------------------------------------------------------
 
-/// Sign in with a password. Not idempotent by key: each success is a new session.
+/// Sign in with a password. `Idempotency-Key` is not replayed here: each success must
+/// issue a fresh session cookie, which a stored answer cannot carry.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
     responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn sign_in<S: Store>(
@@ -480,7 +483,8 @@ pub async fn sign_in<S: Store>(
     }
 }
 
-/// Second step of signing in. The session id changes; use the new CSRF token.
+/// Second step of signing in. The session id changes; use the new CSRF token. Not replayed
+/// by key, for the same reason as sign-in; a code works once anyway.
 #[utoipa::path(post, path = "/api/v1/auth/second-factor", tag = "auth", request_body = SecondFactorRequest,
     responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn second_factor<S: Store>(
@@ -509,6 +513,7 @@ pub async fn second_factor<S: Store>(
     }
 }
 
+/// Ends this session. A retry finds no session (401) and writes nothing.
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", responses((status = 204)))]
 pub async fn sign_out<S: Store>(
     State(st): State<AppState<S>>,
@@ -592,7 +597,8 @@ pub async fn end_my_session<S: Store>(
     }
 }
 
-/// Changes the password and ends every session, this one included.
+/// Changes the password and ends every session, this one included: a retry finds no
+/// session (401) and so can never change the password twice.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "account", request_body = PasswordChangeRequest,
     responses((status = 204), (status = 422, body = ErrorBody)))]
 pub async fn change_password<S: Store>(
@@ -932,17 +938,29 @@ pub async fn accept_invitation<S: Store>(
 /// Deactivates an account and ends all its sessions at once (organisation admins, for
 /// members of their organisation; the operator, for anyone).
 #[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "organisations",
-    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "retry key")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn deactivate_user<S: Store>(
     State(st): State<AppState<S>>,
     Ctx(ctx): Ctx,
     User(auth): User,
     PathParam(id): PathParam<Uuid>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
-    match st.app.deactivate_user(&ctx, &auth, id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Failure::from(e).into_response(),
+    let path = format!("/api/v1/users/{id}/deactivate");
+    let idem = match Idem::new(format!("user:{}", auth.user.id), &headers, &path, &body) {
+        Ok(i) => i,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(r) = idem.replayed(&st).await {
+        return r;
     }
+    let planned = match st.app.plan_deactivate_user(&ctx, &auth, id).await {
+        Ok(p) => p,
+        Err(e) => return Failure::from(e).into_response(),
+    };
+    idem.commit(&st, planned, |()| (204, String::new())).await
 }
 
 /// Reference data: the 47 prefectures with their JIS codes.

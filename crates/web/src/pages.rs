@@ -714,13 +714,20 @@ async fn change_password<S: Store>(
     }
 }
 
+#[derive(Template)]
+#[template(path = "account_session_ended_partial.html")]
+struct SessionEndedPartial;
+
 async fn end_session<S: Store>(
     axum::extract::State(st): axum::extract::State<AppState<S>>,
     Ctx(ctx): Ctx,
     User(auth): User,
+    headers: axum::http::HeaderMap,
     PathParam(handle): PathParam<String>,
 ) -> Response {
     match st.app.end_own_session(&ctx, &auth, &handle).await {
+        // htmx swaps the row in place; without JavaScript the form posts and comes back.
+        Ok(()) if headers.contains_key("hx-request") => render(&SessionEndedPartial),
         Ok(()) => Redirect::to("/account?done=session").into_response(),
         Err(e) => Failure::from(e).into_response(),
     }

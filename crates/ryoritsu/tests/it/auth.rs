@@ -369,10 +369,32 @@ async fn deactivation_ends_every_session_of_the_person() {
     let id = me["id"].as_str().unwrap().to_owned();
     let mut admin = s.client();
     admin.api_sign_in("admin", DEMO_PASSWORD).await;
+    let key = [("idempotency-key", "deactivate-worker-1")];
     let r = admin
-        .api("POST", &format!("/api/v1/users/{id}/deactivate"), None, &[])
+        .api(
+            "POST",
+            &format!("/api/v1/users/{id}/deactivate"),
+            None,
+            &key,
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
+    let before = crate::harness::audit_records(&s.db.url).await.len();
+    let again = admin
+        .api(
+            "POST",
+            &format!("/api/v1/users/{id}/deactivate"),
+            None,
+            &key,
+        )
+        .await;
+    assert_eq!(again.status, 204);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        crate::harness::audit_records(&s.db.url).await.len(),
+        before,
+        "nothing written twice"
+    );
     assert_eq!(worker.get("/api/v1/me").await.status, 401);
     assert_eq!(
         s.client().api_sign_in("worker", DEMO_PASSWORD).await.status,
@@ -462,4 +484,49 @@ async fn a_worker_who_set_up_a_second_factor_is_asked_for_it() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_a_session_from_the_page_works_with_htmx_and_without() {
+    let s = server().await;
+    let mut a = s.client();
+    let mut b = s.client();
+    let mut c3 = s.client();
+    a.page_sign_in("worker", DEMO_PASSWORD).await;
+    b.api_sign_in("worker", DEMO_PASSWORD).await;
+    c3.api_sign_in("worker", DEMO_PASSWORD).await;
+    let page = a.get("/account").await;
+    let token = page.csrf_field();
+    let handles: Vec<String> = page
+        .body
+        .match_indices("/account/sessions/")
+        .map(|(i, _)| page.body[i + 18..].split('/').next().unwrap().to_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(handles.len(), 2, "the two other devices");
+    // htmx: the token travels in the header, the answer is the row to swap in.
+    let r = a
+        .request(
+            "POST",
+            &format!("/account/sessions/{}/end", handles[0]),
+            None,
+            Vec::new(),
+            &[("hx-request", "true"), ("x-csrf-token", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("この端末はログアウトしました"));
+    assert!(!r.body.contains("<html"), "a fragment, not a page");
+    // Plain form post.
+    let r = a
+        .post_form(
+            &format!("/account/sessions/{}/end", handles[1]),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(b.get("/api/v1/me").await.status, 401);
+    assert_eq!(c3.get("/api/v1/me").await.status, 401);
+    assert_eq!(a.get("/api/v1/me").await.status, 200);
 }

@@ -157,6 +157,20 @@ impl Driver {
             .to_owned()
     }
 
+    /// Waits (at most 10 s) until the page holds `text`: a click that submits a form
+    /// returns before the next page has loaded.
+    async fn wait_for(&self, text: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.source().await;
+            if last.contains(text) {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}: {last}");
+    }
+
     async fn clear_cookies(&self) {
         self.call(reqwest::Method::DELETE, "/cookie", None).await;
     }
@@ -168,6 +182,8 @@ impl Driver {
         self.type_into("#password", password).await;
         self.click("form[action='/login'] button[type=submit]")
             .await;
+        // Signed in: the menu offers to sign out.
+        self.wait_for("ログアウト").await;
     }
 }
 
@@ -190,20 +206,20 @@ async fn a_worker_signs_in_sees_home_and_signs_out_in_a_real_browser() {
     let s = TestServer::demo().await;
     let d = Driver::start().await;
     d.sign_in(&s.base, "worker", DEMO_PASSWORD).await;
+    let home = d.wait_for("田中 太郎 さん、こんにちは").await;
     assert_eq!(
         d.url().await,
         format!("{}/", s.base),
         "signed in and at home"
     );
-    let home = d.source().await;
-    assert!(home.contains("田中 太郎 さん、こんにちは"), "{home}");
     assert!(home.contains("これはデモ環境です"));
     d.go(&format!("{}/account", s.base)).await;
-    assert!(d.source().await.contains("ログイン中の端末"));
+    d.wait_for("ログイン中の端末").await;
     d.click("form[action='/logout'] button").await;
+    d.wait_for("ログアウトしました").await;
     assert!(d.url().await.ends_with("/login?done=logout"));
-    assert!(d.source().await.contains("ログアウトしました"));
     d.go(&format!("{}/", s.base)).await;
+    d.wait_for("ログインID").await;
     assert!(
         d.url().await.contains("/login?next="),
         "signed out for good"
@@ -219,51 +235,41 @@ async fn an_admin_invites_a_worker_who_joins_through_the_link() {
     let d = Driver::start().await;
     d.sign_in(&s.base, "admin", DEMO_PASSWORD).await;
     d.go(&format!("{}/organisations", s.base)).await;
+    d.wait_for("組織名").await;
     d.click("table a").await;
-    assert!(d.source().await.contains("メンバーを招待する"));
+    d.wait_for("メンバーを招待する").await;
     d.click("select#role option[value='worker']").await;
     d.type_into("#note", "製造部 新入社員").await;
     d.click("form[action$='/invitations'] button[type=submit]")
         .await;
-    let page = d.source().await;
-    assert!(page.contains("招待リンクを発行しました"), "{page}");
-    let marker = "id=\"link\" class=\"mono\" type=\"text\" readonly=\"\" value=\"";
-    let start = page.find(marker).map(|i| i + marker.len()).or_else(|| {
-        let m2 = "value=\"http";
-        page.find(m2).map(|i| i + "value=\"".len())
-    });
-    let link: String = page[start.expect("link shown")..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    assert!(link.contains("/invitations/"), "{link}");
+    let page = d.wait_for("招待リンクを発行しました").await;
+    let start = page.find("/invitations/").expect("link shown");
+    let from = page[..start].rfind('"').expect("link attribute") + 1;
+    let link: String = page[from..].split('"').next().unwrap().to_owned();
+    assert!(
+        link.starts_with("http") && link.contains("/invitations/"),
+        "{link}"
+    );
 
     d.clear_cookies().await;
     d.go(&link).await;
-    assert!(d.source().await.contains("招待への参加"));
+    d.wait_for("招待への参加").await;
     d.type_into("#display_name", "新井 一花").await;
     d.type_into("#login", "arai.ichika").await;
     // Long enough for the browser's own check, refused by ours.
     d.type_into("#password", "password1234").await;
     d.click("form button[type=submit]").await;
-    let refused = d.source().await;
-    assert!(
-        refused.contains("よく使われていて推測されやすい"),
-        "field message shown"
-    );
+    let refused = d.wait_for("よく使われていて推測されやすい").await;
     assert!(refused.contains("新井 一花"), "what was typed is kept");
     d.type_into("#password", "sakura-no-kisetsu-2026").await;
     d.click("form button[type=submit]").await;
+    d.wait_for("ログインID").await;
     assert!(
         d.url().await.contains("/login"),
         "account made, now sign in"
     );
     d.sign_in(&s.base, "arai.ichika", "sakura-no-kisetsu-2026")
         .await;
-    let home = d.source().await;
-    assert!(
-        home.contains("新井 一花 さん") && home.contains("労働者（本人）"),
-        "{home}"
-    );
+    let home = d.wait_for("新井 一花 さん").await;
+    assert!(home.contains("労働者（本人）"), "{home}");
 }
