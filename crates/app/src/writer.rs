@@ -88,7 +88,12 @@ async fn run<S: Store>(store: S, mut rx: mpsc::Receiver<Job<S::Tx>>) {
                 Err(_) => break,
             }
         }
-        run_batch(&store, batch).await;
+        // Each batch runs as its own task: should a job ever panic, only its batch is lost
+        // (rolled back, its clients told the store is unavailable) and writing goes on.
+        let store = store.clone();
+        if let Err(e) = tokio::spawn(async move { run_batch(&store, batch).await }).await {
+            tracing::error!(error = %e, "a write batch panicked; it was rolled back");
+        }
     }
 }
 

@@ -424,6 +424,33 @@ impl Idem {
     }
 }
 
+/// An idempotent POST: a retry gets the stored answer before anything is parsed or
+/// planned; otherwise `plan` prepares the use case, and its answer is stored with it.
+async fn post_once<S: Store, T, Fut>(
+    st: &AppState<S>,
+    scope: String,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+    plan: impl FnOnce() -> Fut,
+    render: impl FnOnce(&T) -> (u16, String),
+) -> Response
+where
+    Fut: std::future::Future<Output = Result<Planned<S, T>, Failure>>,
+{
+    let idem = match Idem::new(scope, headers, path, body) {
+        Ok(i) => i,
+        Err(f) => return f.into_response(),
+    };
+    if let Some(r) = idem.replayed(st).await {
+        return r;
+    }
+    match plan().await {
+        Ok(p) => idem.commit(st, p, render).await,
+        Err(f) => f.into_response(),
+    }
+}
+
 fn stored(r: ryoritsu_app::idempotency::StoredResponse) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
     let mut resp = (status, r.body).into_response();
@@ -651,39 +678,23 @@ pub async fn create_organisation<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let idem = match Idem::new(
+    post_once(
+        &st,
         format!("user:{}", auth.user.id),
         &headers,
         "/api/v1/organisations",
         &body,
-    ) {
-        Ok(i) => i,
-        Err(f) => return f.into_response(),
-    };
-    if let Some(r) = idem.replayed(&st).await {
-        return r;
-    }
-    let parsed: CreateOrganisation = match parse_body(&body) {
-        Ok(b) => b,
-        Err(f) => return f.into_response(),
-    };
-    let permit = match auth.permit(Action::CreateOrganisation) {
-        Ok(p) => p,
-        Err(e) => return Failure::from(e).into_response(),
-    };
-    let new = match new_organisation(&parsed) {
-        Ok(n) => n,
-        Err(v) => return Failure::from(v).into_response(),
-    };
-    let planned = match st
-        .app
-        .plan_create_organisation(&ctx, &auth.principal, permit, new)
-    {
-        Ok(p) => p,
-        Err(e) => return Failure::from(e).into_response(),
-    };
-    idem.commit(&st, planned, |o| body_json(201, &OrganisationOut::from(o)))
-        .await
+        || async {
+            let parsed: CreateOrganisation = parse_body(&body)?;
+            let permit = auth.permit(Action::CreateOrganisation)?;
+            let new = new_organisation(&parsed)?;
+            Ok(st
+                .app
+                .plan_create_organisation(&ctx, &auth.principal, permit, new)?)
+        },
+        |o| body_json(201, &OrganisationOut::from(o)),
+    )
+    .await
 }
 
 /// JSON bodies for idempotent POSTs are read raw (the fingerprint covers the exact bytes)
@@ -750,36 +761,25 @@ pub async fn add_workplace<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let idem = match Idem::new(
+    let path = format!("/api/v1/organisations/{id}/workplaces");
+    post_once(
+        &st,
         format!("user:{}", auth.user.id),
         &headers,
-        &format!("/api/v1/organisations/{id}/workplaces"),
+        &path,
         &body,
-    ) {
-        Ok(i) => i,
-        Err(f) => return f.into_response(),
-    };
-    if let Some(r) = idem.replayed(&st).await {
-        return r;
-    }
-    let parsed: CreateWorkplace = match parse_body(&body) {
-        Ok(b) => b,
-        Err(f) => return f.into_response(),
-    };
-    let new = match parse_workplace(
-        &parsed.name,
-        &parsed.prefecture,
-        parsed.has_occupational_physician,
-    ) {
-        Ok(n) => n,
-        Err(v) => return Failure::from(v).into_response(),
-    };
-    let planned = match st.app.plan_add_workplace(&ctx, &auth, id, new).await {
-        Ok(p) => p,
-        Err(e) => return Failure::from(e).into_response(),
-    };
-    idem.commit(&st, planned, |w| body_json(201, &WorkplaceOut::from(w)))
-        .await
+        || async {
+            let parsed: CreateWorkplace = parse_body(&body)?;
+            let new = parse_workplace(
+                &parsed.name,
+                &parsed.prefecture,
+                parsed.has_occupational_physician,
+            )?;
+            Ok(st.app.plan_add_workplace(&ctx, &auth, id, new).await?)
+        },
+        |w| body_json(201, &WorkplaceOut::from(w)),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/members", tag = "organisations",
@@ -819,52 +819,40 @@ pub async fn create_invitation<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let idem = match Idem::new(
+    let path = format!("/api/v1/organisations/{id}/invitations");
+    let link_base = crate::pages::invitation_link(&st, &headers, "");
+    post_once(
+        &st,
         format!("user:{}", auth.user.id),
         &headers,
-        &format!("/api/v1/organisations/{id}/invitations"),
+        &path,
         &body,
-    ) {
-        Ok(i) => i,
-        Err(f) => return f.into_response(),
-    };
-    if let Some(r) = idem.replayed(&st).await {
-        return r;
-    }
-    let parsed: CreateInvitation = match parse_body(&body) {
-        Ok(b) => b,
-        Err(f) => return f.into_response(),
-    };
-    let (role, detail) = match parse_invitation(
-        &parsed.role,
-        parsed.safety_health_role.as_deref(),
-        parsed.profession.as_deref(),
-        parsed.promotion_officer,
-    ) {
-        Ok(v) => v,
-        Err(v) => return Failure::from(v).into_response(),
-    };
-    let planned = match st
-        .app
-        .plan_invite(&ctx, &auth, id, role, detail, parsed.note.clone())
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return Failure::from(e).into_response(),
-    };
-    let link_base = crate::pages::invitation_link(&st, &headers, "");
-    idem.commit(&st, planned, move |i| {
-        body_json(
-            201,
-            &InvitationOut {
-                id: i.record.id,
-                organisation_id: i.record.organisation_id,
-                role: i.record.role.code().into(),
-                expires_at: ryoritsu_domain::time_format::format_micros(i.record.expires_at),
-                link: format!("{link_base}{}", i.token),
-            },
-        )
-    })
+        || async {
+            let parsed: CreateInvitation = parse_body(&body)?;
+            let (role, detail) = parse_invitation(
+                &parsed.role,
+                parsed.safety_health_role.as_deref(),
+                parsed.profession.as_deref(),
+                parsed.promotion_officer,
+            )?;
+            Ok(st
+                .app
+                .plan_invite(&ctx, &auth, id, role, detail, parsed.note)
+                .await?)
+        },
+        move |i| {
+            body_json(
+                201,
+                &InvitationOut {
+                    id: i.record.id,
+                    organisation_id: i.record.organisation_id,
+                    role: i.record.role.code().into(),
+                    expires_at: ryoritsu_domain::time_format::format_micros(i.record.expires_at),
+                    link: format!("{link_base}{}", i.token),
+                },
+            )
+        },
+    )
     .await
 }
 
@@ -880,58 +868,46 @@ pub async fn accept_invitation<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let idem = match Idem::new(
-        format!("invitation:{}", ryoritsu_app::secrets::token_digest(&token)),
-        &headers,
-        "/api/v1/invitations/accept",
-        &body,
-    ) {
-        Ok(i) => i,
-        Err(f) => return f.into_response(),
-    };
-    if let Some(r) = idem.replayed(&st).await {
-        return r;
-    }
-    let parsed: AcceptInvitation = match parse_body(&body) {
-        Ok(b) => b,
-        Err(f) => return f.into_response(),
-    };
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Failure::not_found().into_response();
     }
-    let signed_in = user.as_deref().filter(|a| a.principal.second_factor_ok);
-    let new_user = if signed_in.is_some() {
-        None
-    } else {
-        match ryoritsu_app::accounts::NewUser::parse(
-            parsed.login.as_deref().unwrap_or(""),
-            parsed.display_name.as_deref().unwrap_or(""),
-            parsed.email.as_deref(),
-            parsed.password.as_deref().unwrap_or(""),
-        ) {
-            Ok(n) => Some(n),
-            Err(v) => return Failure::from(v).into_response(),
-        }
-    };
-    let planned = match st
-        .app
-        .plan_accept_invitation(&ctx, &token, signed_in, new_user)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return Failure::from(e).into_response(),
-    };
-    idem.commit(&st, planned, |(u, m)| {
-        body_json(
-            201,
-            &AcceptedOut {
-                user_id: u.id,
-                membership_id: m.id,
-                organisation_id: m.organisation_id,
-                role: m.role.code().into(),
-            },
-        )
-    })
+    // Scoped by the invitation: the (anonymous) client's retry replays the answer.
+    let scope = format!("invitation:{}", ryoritsu_app::secrets::token_digest(&token));
+    post_once(
+        &st,
+        scope,
+        &headers,
+        "/api/v1/invitations/accept",
+        &body,
+        || async {
+            let parsed: AcceptInvitation = parse_body(&body)?;
+            let signed_in = user.as_deref().filter(|a| a.principal.second_factor_ok);
+            let new_user = match signed_in {
+                Some(_) => None,
+                None => Some(ryoritsu_app::accounts::NewUser::parse(
+                    parsed.login.as_deref().unwrap_or(""),
+                    parsed.display_name.as_deref().unwrap_or(""),
+                    parsed.email.as_deref(),
+                    parsed.password.as_deref().unwrap_or(""),
+                )?),
+            };
+            Ok(st
+                .app
+                .plan_accept_invitation(&ctx, &token, signed_in, new_user)
+                .await?)
+        },
+        |(u, m)| {
+            body_json(
+                201,
+                &AcceptedOut {
+                    user_id: u.id,
+                    membership_id: m.id,
+                    organisation_id: m.organisation_id,
+                    role: m.role.code().into(),
+                },
+            )
+        },
+    )
     .await
 }
 
@@ -949,18 +925,16 @@ pub async fn deactivate_user<S: Store>(
     body: axum::body::Bytes,
 ) -> Response {
     let path = format!("/api/v1/users/{id}/deactivate");
-    let idem = match Idem::new(format!("user:{}", auth.user.id), &headers, &path, &body) {
-        Ok(i) => i,
-        Err(f) => return f.into_response(),
-    };
-    if let Some(r) = idem.replayed(&st).await {
-        return r;
-    }
-    let planned = match st.app.plan_deactivate_user(&ctx, &auth, id).await {
-        Ok(p) => p,
-        Err(e) => return Failure::from(e).into_response(),
-    };
-    idem.commit(&st, planned, |()| (204, String::new())).await
+    post_once(
+        &st,
+        format!("user:{}", auth.user.id),
+        &headers,
+        &path,
+        &body,
+        || async { Ok(st.app.plan_deactivate_user(&ctx, &auth, id).await?) },
+        |()| (204, String::new()),
+    )
+    .await
 }
 
 /// Reference data: the 47 prefectures with their JIS codes.
