@@ -171,6 +171,19 @@ impl Driver {
         panic!("the page never showed {text:?}: {last}");
     }
 
+    /// Waits (at most 10 s) until the address contains `part`.
+    async fn wait_url(&self, part: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.url().await;
+            if last.contains(part) {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the address never contained {part:?}: {last}");
+    }
+
     async fn clear_cookies(&self) {
         self.call(reqwest::Method::DELETE, "/cookie", None).await;
     }
@@ -263,11 +276,8 @@ async fn an_admin_invites_a_worker_who_joins_through_the_link() {
     assert!(refused.contains("新井 一花"), "what was typed is kept");
     d.type_into("#password", "sakura-no-kisetsu-2026").await;
     d.click("form button[type=submit]").await;
-    d.wait_for("ログインID").await;
-    assert!(
-        d.url().await.contains("/login"),
-        "account made, now sign in"
-    );
+    // Account made: on to the sign-in page.
+    d.wait_url("/login").await;
     d.sign_in(&s.base, "arai.ichika", "sakura-no-kisetsu-2026")
         .await;
     let home = d.wait_for("新井 一花 さん").await;
