@@ -892,6 +892,8 @@ pub struct WorkplaceRow {
 
 pub struct MemberRow {
     pub membership_id: Uuid,
+    pub user_id: Uuid,
+    pub is_self: bool,
     pub name: String,
     pub login: String,
     pub role: String,
@@ -976,6 +978,8 @@ async fn organisation_render<S: Store>(
             .iter()
             .map(|(m, u)| MemberRow {
                 membership_id: m.id,
+                user_id: u.id,
+                is_self: u.id == auth.user.id,
                 name: u.display_name.to_string(),
                 login: u.login.to_string(),
                 role: m.role.label().to_owned(),
@@ -1033,6 +1037,9 @@ async fn organisation<S: Store>(
         Some("created") => Some("組織を登録しました。".to_owned()),
         Some("workplace") => Some("事業場を追加しました。".to_owned()),
         Some("revoked") => Some("役割を外しました。".to_owned()),
+        Some("deactivated") => Some(
+            "利用を停止しました。その方のログイン中の端末もすべてログアウトしました。".to_owned(),
+        ),
         _ => None,
     };
     organisation_render(
@@ -1226,6 +1233,24 @@ async fn revoke<S: Store>(
 ) -> Response {
     match st.app.revoke_membership(&ctx, &auth, id, membership).await {
         Ok(()) => Redirect::to(&format!("/organisations/{id}?done=revoked")).into_response(),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+async fn deactivate<S: Store>(
+    axum::extract::State(st): axum::extract::State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam((id, user)): PathParam<(Uuid, Uuid)>,
+) -> Response {
+    // The page acts within one organisation: the person must be a member of it.
+    match st.app.list_members(&auth, id).await {
+        Ok(members) if members.iter().any(|(_, u)| u.id == user) => {}
+        Ok(_) => return Failure::not_found().into_response(),
+        Err(e) => return Failure::from(e).into_response(),
+    }
+    match st.app.deactivate_user(&ctx, &auth, user).await {
+        Ok(()) => Redirect::to(&format!("/organisations/{id}?done=deactivated")).into_response(),
         Err(e) => Failure::from(e).into_response(),
     }
 }
@@ -1498,6 +1523,13 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
             Access::SignedIn,
             "ManageMembers",
             revoke::<S>,
+        )
+        .add(
+            M::POST,
+            "/organisations/{id}/users/{user}/deactivate",
+            Access::SignedIn,
+            "ManageMembers (of the person's organisation)",
+            deactivate::<S>,
         )
         .add(
             M::GET,

@@ -530,3 +530,36 @@ async fn ending_a_session_from_the_page_works_with_htmx_and_without() {
     assert_eq!(c3.get("/api/v1/me").await.status, 401);
     assert_eq!(a.get("/api/v1/me").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_stops_a_members_account_from_the_organisation_page() {
+    let s = TestServer::demo().await;
+    let mut worker2 = s.client();
+    worker2.api_sign_in("worker2", DEMO_PASSWORD).await;
+    let id = worker2.get("/api/v1/me").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut admin = s.client();
+    admin.page_sign_in("admin", DEMO_PASSWORD).await;
+    let org = admin.get("/api/v1/me").await.json()["memberships"][0]["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = admin.get(&format!("/organisations/{org}")).await;
+    assert!(
+        page.body.contains(&format!("/users/{id}/deactivate")),
+        "a button per member"
+    );
+    let r = admin
+        .post_form(
+            &format!("/organisations/{org}/users/{id}/deactivate"),
+            &[("csrf_token", &page.csrf_field())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let after = admin.get(r.header("location").unwrap()).await;
+    assert!(after.body.contains("利用を停止しました"));
+    assert!(after.body.contains("無効"));
+    assert_eq!(worker2.get("/api/v1/me").await.status, 401);
+}
