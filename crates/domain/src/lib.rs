@@ -4,7 +4,10 @@
 
 pub mod account;
 pub mod audit;
+pub mod case;
+pub mod consent;
 pub mod error;
+pub mod forms;
 pub mod info;
 pub mod org;
 pub mod policy;

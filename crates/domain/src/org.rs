@@ -8,8 +8,7 @@ macro_rules! coded_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal => $label:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $variant),+ }
+        pub enum $name { $($(#[$vm])* #[serde(rename = $code)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -197,12 +196,24 @@ mod tests {
         assert_eq!(SafetyHealthRole::ALL.len(), 6);
     }
 
+    fn serde_is_the_code<T>(all: &[T], code: fn(&T) -> &'static str)
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        for v in all {
+            let json = serde_json::to_string(v).unwrap();
+            assert_eq!(json, format!("\"{}\"", code(v)));
+            assert_eq!(&serde_json::from_str::<T>(&json).unwrap(), v);
+        }
+    }
+
     #[test]
     fn serde_uses_the_stable_codes() {
-        for r in Role::ALL {
-            let json = serde_json::to_string(r).unwrap();
-            assert_eq!(json, format!("\"{}\"", r.code()));
-        }
+        serde_is_the_code(Role::ALL, |r| r.code());
+        serde_is_the_code(OrganisationKind::ALL, |r| r.code());
+        serde_is_the_code(SupportAgencyKind::ALL, |r| r.code());
+        serde_is_the_code(SafetyHealthRole::ALL, |r| r.code());
+        serde_is_the_code(CoordinatorProfession::ALL, |r| r.code());
     }
 
     #[test]

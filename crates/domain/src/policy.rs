@@ -5,10 +5,35 @@
 //! cannot be called without the check) or a [`Denial`]. Outside a principal's own
 //! organisations the denial is `NotFound`, so probing reveals nothing about other tenants.
 //! Later parts (cases, consent, 取扱規程) extend [`Action`] here, never a handler.
+//!
+//! Case information is decided by [`decide_case`], which takes the facts about one case
+//! ([`CaseContext`]: its worker, employer, attached hospitals and coordinators, closed flag,
+//! the worker's consents and the employer's [`HandlingRules`]) and the current time. Its
+//! invariants:
+//! - The principal's relationship to the case ([`CaseRelation`]) is derived from those
+//!   facts, never supplied by the caller. No relationship → `NotFound`, because even the
+//!   existence of a case is health information (要配慮個人情報).
+//! - The worker sees every category of their own case, always.
+//! - Nobody else sees a category that [`InformationCategory::requires_consent`] without an
+//!   active consent naming them (organisation + role, optionally the person) for that
+//!   category of that case; no 取扱規程 can lift this, and the engine caps stored rules even
+//!   when they were never validated.
+//! - Within the employer the 取扱規程 decides the rest and can only narrow the safe defaults.
+//!   Hospitals and coordinators see nothing but what the worker consented to share.
+//! - A closed case is read-only; reads are decided as for an open case. Withdrawing a
+//!   consent stays possible, since it is the worker's right over data still held.
+//! - Only the worker confirms or signs in the worker's name, and only the worker grants or
+//!   withdraws consents.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::consent::Consent;
+use crate::error::{FieldError, ValidationErrors};
+use crate::info::InformationCategory;
 use crate::org::{OrganisationKind, Role};
 
 /// One membership of the signed-in user.
@@ -82,6 +107,59 @@ pub enum Action {
     ManageOrganisation(Uuid),
     /// Check the audit chain.
     VerifyAudit,
+    // Case actions: decided only by [`decide_case`]; [`decide`] answers `NotFound` for them
+    // because without the case's facts nothing can be allowed. (Serialised, their fields sit
+    // under the `organisation` key that the adjacent tagging of the older variants fixed.)
+    /// See that the case exists, its parties and its status, but no category's content.
+    ViewCase {
+        case: Uuid,
+    },
+    /// Read one category of the case's information.
+    ViewCaseCategory {
+        case: Uuid,
+        category: InformationCategory,
+    },
+    /// Write or change a draft document of one category in the case.
+    EditCaseDocument {
+        case: Uuid,
+        category: InformationCategory,
+    },
+    /// The attending physician writes the 主治医意見書 (and may read the draft being written).
+    WriteOpinion {
+        case: Uuid,
+    },
+    /// Confirm or sign a document in the worker's name (本人確認・署名).
+    ConfirmAsWorker {
+        case: Uuid,
+    },
+    GrantConsent {
+        case: Uuid,
+    },
+    WithdrawConsent {
+        case: Uuid,
+    },
+}
+
+impl Action {
+    /// The case a case action is about; `None` for organisation and account actions.
+    pub fn case(self) -> Option<Uuid> {
+        match self {
+            Action::ManageOwnAccount
+            | Action::CreateOrganisation
+            | Action::ListAllOrganisations
+            | Action::ViewOrganisation(_)
+            | Action::ManageMembers(_)
+            | Action::ManageOrganisation(_)
+            | Action::VerifyAudit => None,
+            Action::ViewCase { case }
+            | Action::ViewCaseCategory { case, .. }
+            | Action::EditCaseDocument { case, .. }
+            | Action::WriteOpinion { case }
+            | Action::ConfirmAsWorker { case }
+            | Action::GrantConsent { case }
+            | Action::WithdrawConsent { case } => Some(case),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -160,6 +238,14 @@ pub fn decide(p: &Principal, action: Action) -> Result<Permit, Denial> {
                 p.has_role_in(org, Role::OrgAdmin)
             }
         }
+        // Fail closed: a case action needs the case's facts, see `decide_case`.
+        Action::ViewCase { .. }
+        | Action::ViewCaseCategory { .. }
+        | Action::EditCaseDocument { .. }
+        | Action::WriteOpinion { .. }
+        | Action::ConfirmAsWorker { .. }
+        | Action::GrantConsent { .. }
+        | Action::WithdrawConsent { .. } => return Err(Denial::NotFound),
     };
     if allowed {
         Ok(Permit {
@@ -169,6 +255,473 @@ pub fn decide(p: &Principal, action: Action) -> Result<Permit, Denial> {
     } else {
         Err(Denial::Forbidden)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 健康情報等取扱規程 and case access
+// ---------------------------------------------------------------------------------------------
+
+/// How far one employer role may go with one category of case information.
+/// Ordered: `Never` < `WithConsent` < `Always`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Never,
+    /// Only while an active consent names the person's role (or the person) and category.
+    WithConsent,
+    /// As part of the role's duties under the 取扱規程.
+    Always,
+}
+
+impl Access {
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Never => "取り扱わない",
+            Access::WithConsent => "本人の同意がある場合のみ",
+            Access::Always => "取り扱う",
+        }
+    }
+}
+
+/// 健康情報等取扱規程, item (2) "who handles which information with what authority": per
+/// employer, a map role → category → [`Access`]. A missing entry means `Never`.
+///
+/// The defaults ([`HandlingRules::defaults`]) are also the ceiling: an employer's rules can
+/// only narrow them. The defaults are the widest the 指針 allows (consent first for category
+/// ③ information, WH-03; HR and line managers never get the diagnosis without the worker's
+/// consent, WH-04), so there is nothing safe left to widen: the health roles (産業医・産業保健
+/// スタッフ) already have medical information "with consent", and nobody can have it without.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlingRules {
+    pub employer: Uuid,
+    pub grants: BTreeMap<Role, BTreeMap<InformationCategory, Access>>,
+}
+
+impl HandlingRules {
+    /// The employer roles that take part in cases and so appear in the rules.
+    pub const ROLES: &'static [Role] = &[
+        Role::HrOfficer,
+        Role::LineManager,
+        Role::OccupationalPhysician,
+        Role::OccupationalHealthStaff,
+    ];
+
+    /// The safe default for one role and category, which is also the most any rules may grant.
+    ///
+    /// - HR: work information (it helps write the 勤務情報提供書, 指針 p.19) and work measures;
+    ///   medical and consultation notes only with the worker's consent.
+    /// - Line manager: work measures; everything else only with consent. Work information is
+    ///   consent-only because the 勤務情報提供書 carries the worker's own wishes to the doctor.
+    /// - 産業医 and 産業保健スタッフ: work information and measures; medical and consultation
+    ///   notes with consent.
+    /// - Account and audit-log data are never case information for employer staff.
+    pub fn default_access(role: Role, category: InformationCategory) -> Access {
+        use InformationCategory as C;
+        if !Self::ROLES.contains(&role) || !category.is_case_information() {
+            return Access::Never;
+        }
+        if category.requires_consent() {
+            return Access::WithConsent;
+        }
+        match (role, category) {
+            (Role::LineManager, C::WorkInformation) => Access::WithConsent,
+            _ => Access::Always,
+        }
+    }
+
+    /// The rules an employer starts with.
+    pub fn defaults(employer: Uuid) -> HandlingRules {
+        let grants = Self::ROLES
+            .iter()
+            .map(|&role| {
+                let per = InformationCategory::ALL
+                    .iter()
+                    .map(|&c| (c, Self::default_access(role, c)))
+                    .filter(|(_, a)| *a != Access::Never)
+                    .collect();
+                (role, per)
+            })
+            .collect();
+        HandlingRules { employer, grants }
+    }
+
+    /// The access as written in the rules.
+    pub fn stated(&self, role: Role, category: InformationCategory) -> Access {
+        self.grants
+            .get(&role)
+            .and_then(|m| m.get(&category))
+            .copied()
+            .unwrap_or(Access::Never)
+    }
+
+    /// The access the engine applies: as written, capped at the default. Capping here as well
+    /// as in [`HandlingRules::validate`] means rules read from storage can never widen access,
+    /// even if they were written by something that skipped validation.
+    pub fn effective(&self, role: Role, category: InformationCategory) -> Access {
+        self.stated(role, category)
+            .min(Self::default_access(role, category))
+    }
+
+    /// Refuses rules that reach beyond the defaults: roles that take no part in cases, and any
+    /// wider access (above all, HR or line managers with medical information without consent).
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        for (role, per) in &self.grants {
+            if !Self::ROLES.contains(role) {
+                if per.values().any(|a| *a != Access::Never) {
+                    errs.push(FieldError::new(
+                        &format!("grants.{}", role.code()),
+                        "role_not_allowed",
+                        format!(
+                            "「{}」は取扱規程で健康情報等を取り扱う者に指定できません。",
+                            role.label()
+                        ),
+                    ));
+                }
+                continue;
+            }
+            for (category, access) in per {
+                let ceiling = Self::default_access(*role, *category);
+                if *access > ceiling {
+                    let message = if ceiling == Access::Never {
+                        format!(
+                            "「{}」に「{}」を取り扱わせることはできません。",
+                            role.label(),
+                            category.label()
+                        )
+                    } else {
+                        format!(
+                            "「{}」が「{}」を取り扱えるのは「{}」までです。",
+                            role.label(),
+                            category.label(),
+                            ceiling.label()
+                        )
+                    };
+                    errs.push(FieldError::new(
+                        &format!("grants.{}.{}", role.code(), category.code()),
+                        "wider_than_allowed",
+                        message,
+                    ));
+                }
+            }
+        }
+        errs.into_result(())
+    }
+}
+
+/// A coordinator added to a case, acting for one organisation (hospital or support agency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CaseCoordinator {
+    pub user: Uuid,
+    pub organisation: Uuid,
+}
+
+/// The facts about one case that access depends on; loaded by the caller, decided here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseContext {
+    pub case: Uuid,
+    /// The worker's user id.
+    pub worker: Uuid,
+    pub employer: Uuid,
+    pub closed: bool,
+    /// The worker's 所属長 for this case; other line managers of the employer have no relation.
+    pub line_managers: Vec<Uuid>,
+    /// Medical institutions attached to the case (the worker's 主治医's).
+    pub hospitals: Vec<Uuid>,
+    pub coordinators: Vec<CaseCoordinator>,
+    /// The worker's consents for this case (consents of any other case are ignored).
+    pub consents: Vec<Consent>,
+    /// The employer's rules (rules of any other employer are treated as granting nothing).
+    pub rules: HandlingRules,
+}
+
+impl CaseContext {
+    fn consented(
+        &self,
+        p: &Principal,
+        organisation: Uuid,
+        role: Role,
+        category: InformationCategory,
+        now: OffsetDateTime,
+    ) -> bool {
+        self.consents.iter().any(|c| {
+            c.covers(
+                self.case,
+                self.worker,
+                organisation,
+                role,
+                p.user,
+                category,
+                now,
+            )
+        })
+    }
+
+    fn rule(&self, role: Role, category: InformationCategory) -> Access {
+        if self.rules.employer == self.employer {
+            self.rules.effective(role, category)
+        } else {
+            Access::Never
+        }
+    }
+}
+
+/// How a principal stands to a case. Derived by [`case_relations`], never given by a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "relation", rename_all = "snake_case")]
+pub enum CaseRelation {
+    /// The worker whose case it is.
+    Worker,
+    /// Staff of the case's employer in a role that takes part in cases (a line manager only
+    /// when listed for this case).
+    Employer { role: Role },
+    /// Staff of a hospital attached to the case.
+    Hospital { organisation: Uuid, role: Role },
+    /// A coordinator added to the case.
+    Coordinator { organisation: Uuid, role: Role },
+}
+
+/// Every relation the principal has to the case; empty means the case is outside their scope.
+///
+/// The worker is only the worker: someone who is both the worker and, say, HR at the same
+/// employer does not handle their own case as staff.
+pub fn case_relations(p: &Principal, ctx: &CaseContext) -> Vec<CaseRelation> {
+    if p.user == ctx.worker {
+        return vec![CaseRelation::Worker];
+    }
+    let mut out = Vec::new();
+    let mut add = |r: CaseRelation| {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    };
+    for role in p.roles_in(ctx.employer) {
+        let takes_part = match role {
+            Role::HrOfficer | Role::OccupationalPhysician | Role::OccupationalHealthStaff => true,
+            Role::LineManager => ctx.line_managers.contains(&p.user),
+            _ => false,
+        };
+        if takes_part {
+            add(CaseRelation::Employer { role });
+        }
+    }
+    for &organisation in &ctx.hospitals {
+        for role in p.roles_in(organisation) {
+            if matches!(role, Role::AttendingPhysician | Role::HospitalCoordinator) {
+                add(CaseRelation::Hospital { organisation, role });
+            }
+        }
+    }
+    for c in ctx.coordinators.iter().filter(|c| c.user == p.user) {
+        for role in p.roles_in(c.organisation) {
+            if matches!(role, Role::HospitalCoordinator | Role::AgencyCoordinator) {
+                add(CaseRelation::Coordinator {
+                    organisation: c.organisation,
+                    role,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn may_view(
+    rel: CaseRelation,
+    p: &Principal,
+    ctx: &CaseContext,
+    category: InformationCategory,
+    now: OffsetDateTime,
+) -> bool {
+    match rel {
+        CaseRelation::Worker => true,
+        CaseRelation::Employer { role } => match ctx.rule(role, category) {
+            Access::Never => false,
+            // `effective` already caps these at WithConsent; checked again so that the
+            // consent floor never rests on one line elsewhere.
+            Access::Always if !category.requires_consent() => true,
+            Access::Always | Access::WithConsent => {
+                ctx.consented(p, ctx.employer, role, category, now)
+            }
+        },
+        CaseRelation::Hospital { organisation, role }
+        | CaseRelation::Coordinator { organisation, role } => {
+            category.is_case_information() && ctx.consented(p, organisation, role, category, now)
+        }
+    }
+}
+
+/// Who writes which category (apart from the opinion, see [`Action::WriteOpinion`]). Editing
+/// also needs the right to view the category, except for the worker, who sees everything.
+fn may_edit(
+    rel: CaseRelation,
+    p: &Principal,
+    ctx: &CaseContext,
+    category: InformationCategory,
+    now: OffsetDateTime,
+) -> bool {
+    use InformationCategory as C;
+    let authors = match rel {
+        // The worker writes the 申出 and work information (R8: worker-authored 勤務情報提供書)
+        // and their own part of the 両立支援カード; measures are the employer's to decide
+        // (the worker confirms them) and notes are the coordinator's record.
+        CaseRelation::Worker => matches!(category, C::WorkInformation | C::Medical),
+        CaseRelation::Employer { role } => match category {
+            C::WorkInformation | C::WorkMeasures => true,
+            // Health staff process the doctor's information and hold health consultations
+            // (指針 p.19, WH-04); HR and line managers do not author health information.
+            C::Medical | C::ConsultationNotes => matches!(
+                role,
+                Role::OccupationalPhysician | Role::OccupationalHealthStaff
+            ),
+            C::Account | C::AuditLog => false,
+        },
+        // The hospital writes only its opinion, through its own action.
+        CaseRelation::Hospital { .. } => false,
+        CaseRelation::Coordinator { .. } => category == C::ConsultationNotes,
+    };
+    authors && may_view(rel, p, ctx, category, now)
+}
+
+/// The single decision for case actions: may `p` do `action` on the case described by `ctx`
+/// at `now`? Organisation and account actions are passed on to [`decide`].
+pub fn decide_case(
+    p: &Principal,
+    ctx: &CaseContext,
+    action: Action,
+    now: OffsetDateTime,
+) -> Result<Permit, Denial> {
+    let Some(case) = action.case() else {
+        return decide(p, action);
+    };
+    if !p.second_factor_ok && p.needs_second_factor() {
+        return Err(Denial::SecondFactorRequired);
+    }
+    // A context loaded for another case must never answer for this one.
+    if case != ctx.case {
+        return Err(Denial::NotFound);
+    }
+    let rels = case_relations(p, ctx);
+    if rels.is_empty() {
+        return Err(Denial::NotFound);
+    }
+    let is_worker = rels.contains(&CaseRelation::Worker);
+    let open = !ctx.closed;
+    let allowed = match action {
+        Action::ViewCase { .. } => true,
+        Action::ViewCaseCategory { category, .. } => {
+            rels.iter().any(|&r| may_view(r, p, ctx, category, now))
+        }
+        Action::EditCaseDocument { category, .. } => {
+            open && rels.iter().any(|&r| may_edit(r, p, ctx, category, now))
+        }
+        Action::WriteOpinion { .. } => {
+            open && rels.iter().any(|r| {
+                matches!(
+                    r,
+                    CaseRelation::Hospital {
+                        role: Role::AttendingPhysician,
+                        ..
+                    }
+                )
+            })
+        }
+        Action::ConfirmAsWorker { .. } | Action::GrantConsent { .. } => open && is_worker,
+        Action::WithdrawConsent { .. } => is_worker,
+        Action::ManageOwnAccount
+        | Action::CreateOrganisation
+        | Action::ListAllOrganisations
+        | Action::ViewOrganisation(_)
+        | Action::ManageMembers(_)
+        | Action::ManageOrganisation(_)
+        | Action::VerifyAudit => false,
+    };
+    if allowed {
+        Ok(Permit {
+            action,
+            user: p.user,
+        })
+    } else {
+        Err(Denial::Forbidden)
+    }
+}
+
+/// What one principal may see and edit in one case, computed once by [`case_access`] from
+/// [`decide_case`] so that pages and API responses are built from it instead of filtering
+/// fields by hand. It has no public constructor and is not deserialisable, like [`Permit`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseAccess {
+    case: Uuid,
+    user: Uuid,
+    closed: bool,
+    relations: Vec<CaseRelation>,
+    visible: BTreeSet<InformationCategory>,
+    editable: BTreeSet<InformationCategory>,
+}
+
+impl CaseAccess {
+    pub fn case(&self) -> Uuid {
+        self.case
+    }
+
+    pub fn user(&self) -> Uuid {
+        self.user
+    }
+
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+
+    pub fn relations(&self) -> &[CaseRelation] {
+        &self.relations
+    }
+
+    pub fn visible(&self) -> &BTreeSet<InformationCategory> {
+        &self.visible
+    }
+
+    pub fn editable(&self) -> &BTreeSet<InformationCategory> {
+        &self.editable
+    }
+
+    pub fn may_view(&self, category: InformationCategory) -> bool {
+        self.visible.contains(&category)
+    }
+
+    pub fn may_edit(&self, category: InformationCategory) -> bool {
+        self.editable.contains(&category)
+    }
+
+    /// `value` if its category is visible, else `None`: build every field of a view through
+    /// this so that what may not be seen is never put into the view at all.
+    pub fn reveal<T>(&self, category: InformationCategory, value: T) -> Option<T> {
+        self.may_view(category).then_some(value)
+    }
+}
+
+/// The principal's access to the case, or the denial for the case itself (`NotFound` outside
+/// any relation).
+pub fn case_access(
+    p: &Principal,
+    ctx: &CaseContext,
+    now: OffsetDateTime,
+) -> Result<CaseAccess, Denial> {
+    let case = ctx.case;
+    decide_case(p, ctx, Action::ViewCase { case }, now)?;
+    let allowed = |make: fn(Uuid, InformationCategory) -> Action| {
+        InformationCategory::ALL
+            .iter()
+            .copied()
+            .filter(|&category| decide_case(p, ctx, make(case, category), now).is_ok())
+            .collect::<BTreeSet<_>>()
+    };
+    Ok(CaseAccess {
+        case,
+        user: p.user,
+        closed: ctx.closed,
+        relations: case_relations(p, ctx),
+        visible: allowed(|case, category| Action::ViewCaseCategory { case, category }),
+        editable: allowed(|case, category| Action::EditCaseDocument { case, category }),
+    })
 }
 
 #[cfg(test)]
@@ -249,5 +802,799 @@ mod tests {
         let permit = decide(&p, Action::CreateOrganisation).unwrap();
         assert_eq!(permit.action(), Action::CreateOrganisation);
         assert_eq!(permit.user(), p.user);
+    }
+}
+
+#[cfg(test)]
+mod case_tests {
+    use super::*;
+    use crate::consent::{EXPLANATION_VERSION, Recipient};
+    use proptest::prelude::*;
+    use time::Duration;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-06-01 09:00 UTC);
+
+    const E: Uuid = Uuid::from_u128(0xE1);
+    const E2: Uuid = Uuid::from_u128(0xE2);
+    const H: Uuid = Uuid::from_u128(0x41);
+    const H2: Uuid = Uuid::from_u128(0x42);
+    const S: Uuid = Uuid::from_u128(0x51);
+    const CASE1: Uuid = Uuid::from_u128(0xCA1);
+    const CASE2: Uuid = Uuid::from_u128(0xCA2);
+    const WORKER: Uuid = Uuid::from_u128(0x100);
+    const WORKER2: Uuid = Uuid::from_u128(0x101);
+    const LM: Uuid = Uuid::from_u128(0x202);
+    const AC: Uuid = Uuid::from_u128(0x401);
+
+    type Who = (&'static str, Principal);
+
+    fn person(user: u128, operator: bool, ms: &[(Uuid, OrganisationKind, Role)]) -> Principal {
+        Principal {
+            user: Uuid::from_u128(user),
+            operator,
+            memberships: ms
+                .iter()
+                .map(|&(organisation, kind, role)| MembershipRef {
+                    organisation,
+                    kind,
+                    role,
+                })
+                .collect(),
+            second_factor_ok: true,
+        }
+    }
+
+    fn everyone() -> Vec<Who> {
+        use OrganisationKind::*;
+        vec![
+            (
+                "worker",
+                person(0x100, false, &[(E, Employer, Role::Worker)]),
+            ),
+            (
+                "hr",
+                person(0x201, false, &[(E, Employer, Role::HrOfficer)]),
+            ),
+            (
+                "line_manager",
+                person(0x202, false, &[(E, Employer, Role::LineManager)]),
+            ),
+            (
+                "other_line_manager",
+                person(0x203, false, &[(E, Employer, Role::LineManager)]),
+            ),
+            (
+                "occ_physician",
+                person(0x204, false, &[(E, Employer, Role::OccupationalPhysician)]),
+            ),
+            (
+                "health_staff",
+                person(
+                    0x205,
+                    false,
+                    &[(E, Employer, Role::OccupationalHealthStaff)],
+                ),
+            ),
+            (
+                "org_admin",
+                person(0x206, false, &[(E, Employer, Role::OrgAdmin)]),
+            ),
+            (
+                "colleague",
+                person(0x101, false, &[(E, Employer, Role::Worker)]),
+            ),
+            (
+                "attending",
+                person(
+                    0x301,
+                    false,
+                    &[(H, MedicalInstitution, Role::AttendingPhysician)],
+                ),
+            ),
+            (
+                "hosp_coord",
+                person(
+                    0x302,
+                    false,
+                    &[(H, MedicalInstitution, Role::HospitalCoordinator)],
+                ),
+            ),
+            (
+                "other_hospital",
+                person(
+                    0x303,
+                    false,
+                    &[(H2, MedicalInstitution, Role::AttendingPhysician)],
+                ),
+            ),
+            (
+                "agency_coord",
+                person(0x401, false, &[(S, SupportAgency, Role::AgencyCoordinator)]),
+            ),
+            (
+                "other_coord",
+                person(0x402, false, &[(S, SupportAgency, Role::AgencyCoordinator)]),
+            ),
+            (
+                "other_hr",
+                person(0x501, false, &[(E2, Employer, Role::HrOfficer)]),
+            ),
+            (
+                "other_physician",
+                person(0x502, false, &[(E2, Employer, Role::OccupationalPhysician)]),
+            ),
+            ("operator", person(0x601, true, &[])),
+            (
+                "bureau",
+                person(
+                    0x602,
+                    false,
+                    &[(Uuid::from_u128(0x61), LabourBureau, Role::BureauStaff)],
+                ),
+            ),
+        ]
+    }
+
+    fn consent_to(organisation: Uuid, role: Role, person: Option<Uuid>, n: u128) -> Consent {
+        Consent {
+            id: Uuid::from_u128(0xC000 + n),
+            worker: WORKER,
+            case: CASE1,
+            recipient: Recipient {
+                organisation,
+                role,
+                person,
+            },
+            categories: InformationCategory::CASE.iter().copied().collect(),
+            purpose: "両立支援のため".to_owned(),
+            granted_at: NOW - Duration::days(30),
+            expires_at: None,
+            withdrawn_at: None,
+            explanation_version: EXPLANATION_VERSION,
+        }
+    }
+
+    /// Consents to every party in the fixture, including parties outside the case (another
+    /// employer and another hospital), to show that a consent alone creates no relation.
+    fn all_consents() -> Vec<Consent> {
+        [
+            (E, Role::HrOfficer, None),
+            (E, Role::LineManager, None),
+            (E, Role::OccupationalPhysician, None),
+            (E, Role::OccupationalHealthStaff, None),
+            (H, Role::AttendingPhysician, None),
+            (H, Role::HospitalCoordinator, None),
+            (S, Role::AgencyCoordinator, Some(AC)),
+            (E2, Role::HrOfficer, None),
+            (E2, Role::OccupationalPhysician, None),
+            (H2, Role::AttendingPhysician, None),
+        ]
+        .into_iter()
+        .zip(0..)
+        .map(|((o, r, p), n)| consent_to(o, r, p, n))
+        .collect()
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Scenario {
+        NoConsent,
+        Consented,
+        Withdrawn,
+        Expired,
+        Closed,
+        /// Another case at the same employer, whose context wrongly carries case 1's consents.
+        OtherCase,
+    }
+
+    const SCENARIOS: [Scenario; 6] = [
+        Scenario::NoConsent,
+        Scenario::Consented,
+        Scenario::Withdrawn,
+        Scenario::Expired,
+        Scenario::Closed,
+        Scenario::OtherCase,
+    ];
+
+    fn context(s: Scenario) -> CaseContext {
+        let mut consents = all_consents();
+        match s {
+            Scenario::NoConsent => consents.clear(),
+            Scenario::Withdrawn => consents
+                .iter_mut()
+                .for_each(|c| c.withdrawn_at = Some(NOW - Duration::hours(1))),
+            // Expiring exactly now: the boundary is exclusive.
+            Scenario::Expired => consents.iter_mut().for_each(|c| c.expires_at = Some(NOW)),
+            _ => {}
+        }
+        let mut ctx = CaseContext {
+            case: CASE1,
+            worker: WORKER,
+            employer: E,
+            closed: s == Scenario::Closed,
+            line_managers: vec![LM],
+            hospitals: vec![H],
+            coordinators: vec![CaseCoordinator {
+                user: AC,
+                organisation: S,
+            }],
+            consents,
+            rules: HandlingRules::defaults(E),
+        };
+        if s == Scenario::OtherCase {
+            ctx.case = CASE2;
+            ctx.worker = WORKER2;
+            ctx.line_managers.clear();
+            ctx.hospitals.clear();
+            ctx.coordinators.clear();
+        }
+        ctx
+    }
+
+    fn outcome(r: Result<Permit, Denial>) -> char {
+        match r {
+            Ok(_) => 'A',
+            Err(Denial::Forbidden) => 'F',
+            Err(Denial::NotFound) => 'N',
+            Err(Denial::SecondFactorRequired) => '2',
+        }
+    }
+
+    /// Reads: per principal, one string per scenario (in `SCENARIOS` order), one letter per
+    /// category in `InformationCategory::ALL` order: work_information, medical, work_measures,
+    /// consultation_notes, account, audit_log. A = allowed, F = forbidden, N = not found.
+    const READS: &[(&str, [&str; 6])] = &[
+        //                    none      consented  withdrawn  expired   closed    other case
+        (
+            "worker",
+            ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "NNNNNN"],
+        ),
+        (
+            "hr",
+            ["AFAFFF", "AAAAFF", "AFAFFF", "AFAFFF", "AAAAFF", "AFAFFF"],
+        ),
+        (
+            "line_manager",
+            ["FFAFFF", "AAAAFF", "FFAFFF", "FFAFFF", "AAAAFF", "NNNNNN"],
+        ),
+        ("other_line_manager", ["NNNNNN"; 6]),
+        (
+            "occ_physician",
+            ["AFAFFF", "AAAAFF", "AFAFFF", "AFAFFF", "AAAAFF", "AFAFFF"],
+        ),
+        (
+            "health_staff",
+            ["AFAFFF", "AAAAFF", "AFAFFF", "AFAFFF", "AAAAFF", "AFAFFF"],
+        ),
+        ("org_admin", ["NNNNNN"; 6]),
+        (
+            "colleague",
+            ["NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "AAAAAA"],
+        ),
+        (
+            "attending",
+            ["FFFFFF", "AAAAFF", "FFFFFF", "FFFFFF", "AAAAFF", "NNNNNN"],
+        ),
+        (
+            "hosp_coord",
+            ["FFFFFF", "AAAAFF", "FFFFFF", "FFFFFF", "AAAAFF", "NNNNNN"],
+        ),
+        ("other_hospital", ["NNNNNN"; 6]),
+        (
+            "agency_coord",
+            ["FFFFFF", "AAAAFF", "FFFFFF", "FFFFFF", "AAAAFF", "NNNNNN"],
+        ),
+        ("other_coord", ["NNNNNN"; 6]),
+        ("other_hr", ["NNNNNN"; 6]),
+        ("other_physician", ["NNNNNN"; 6]),
+        ("operator", ["NNNNNN"; 6]),
+        ("bureau", ["NNNNNN"; 6]),
+    ];
+
+    /// Writes, for the scenarios none / consented / closed (consented), one letter per action:
+    /// edit work_information, edit medical, edit work_measures, edit consultation_notes,
+    /// write opinion, confirm as worker, grant consent, withdraw consent, view case.
+    const WRITES: &[(&str, [&str; 3])] = &[
+        //                    none         consented    closed
+        ("worker", ["AAFFFAAAA", "AAFFFAAAA", "FFFFFFFAA"]),
+        ("hr", ["AFAFFFFFA", "AFAFFFFFA", "FFFFFFFFA"]),
+        ("line_manager", ["FFAFFFFFA", "AFAFFFFFA", "FFFFFFFFA"]),
+        ("other_line_manager", ["NNNNNNNNN"; 3]),
+        ("occ_physician", ["AFAFFFFFA", "AAAAFFFFA", "FFFFFFFFA"]),
+        ("health_staff", ["AFAFFFFFA", "AAAAFFFFA", "FFFFFFFFA"]),
+        ("org_admin", ["NNNNNNNNN"; 3]),
+        ("colleague", ["NNNNNNNNN"; 3]),
+        ("attending", ["FFFFAFFFA", "FFFFAFFFA", "FFFFFFFFA"]),
+        ("hosp_coord", ["FFFFFFFFA", "FFFFFFFFA", "FFFFFFFFA"]),
+        ("other_hospital", ["NNNNNNNNN"; 3]),
+        ("agency_coord", ["FFFFFFFFA", "FFFAFFFFA", "FFFFFFFFA"]),
+        ("other_coord", ["NNNNNNNNN"; 3]),
+        ("other_hr", ["NNNNNNNNN"; 3]),
+        ("other_physician", ["NNNNNNNNN"; 3]),
+        ("operator", ["NNNNNNNNN"; 3]),
+        ("bureau", ["NNNNNNNNN"; 3]),
+    ];
+
+    fn write_actions(case: Uuid) -> [Action; 9] {
+        use InformationCategory as C;
+        let edit = |category| Action::EditCaseDocument { case, category };
+        [
+            edit(C::WorkInformation),
+            edit(C::Medical),
+            edit(C::WorkMeasures),
+            edit(C::ConsultationNotes),
+            Action::WriteOpinion { case },
+            Action::ConfirmAsWorker { case },
+            Action::GrantConsent { case },
+            Action::WithdrawConsent { case },
+            Action::ViewCase { case },
+        ]
+    }
+
+    #[test]
+    fn read_decision_table() {
+        let who = everyone();
+        assert_eq!(READS.len(), who.len(), "every principal has a row");
+        let mut failures = Vec::new();
+        for (name, expected) in READS {
+            let (_, p) = who.iter().find(|(n, _)| n == name).unwrap();
+            for (s, want) in SCENARIOS.iter().zip(expected) {
+                let ctx = context(*s);
+                let got: String = InformationCategory::ALL
+                    .iter()
+                    .map(|&category| {
+                        outcome(decide_case(
+                            p,
+                            &ctx,
+                            Action::ViewCaseCategory {
+                                case: ctx.case,
+                                category,
+                            },
+                            NOW,
+                        ))
+                    })
+                    .collect();
+                if got != *want {
+                    failures.push(format!("{name} {s:?}: want {want}, got {got}"));
+                }
+                // The view helper agrees with the single decisions.
+                match case_access(p, &ctx, NOW) {
+                    Ok(access) => {
+                        let shown: String = InformationCategory::ALL
+                            .iter()
+                            .map(|c| if access.may_view(*c) { 'A' } else { 'F' })
+                            .collect();
+                        assert_eq!(shown, got.replace('N', "F"), "{name} {s:?}");
+                    }
+                    Err(d) => {
+                        assert_eq!(d, Denial::NotFound, "{name} {s:?}");
+                        assert_eq!(got, "NNNNNN", "{name} {s:?}");
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn write_decision_table() {
+        let who = everyone();
+        assert_eq!(WRITES.len(), who.len(), "every principal has a row");
+        let mut failures = Vec::new();
+        for (name, expected) in WRITES {
+            let (_, p) = who.iter().find(|(n, _)| n == name).unwrap();
+            let scenarios = [Scenario::NoConsent, Scenario::Consented, Scenario::Closed];
+            for (s, want) in scenarios.iter().zip(expected) {
+                let ctx = context(*s);
+                let got: String = write_actions(ctx.case)
+                    .into_iter()
+                    .map(|a| outcome(decide_case(p, &ctx, a, NOW)))
+                    .collect();
+                if got != *want {
+                    failures.push(format!("{name} {s:?}: want {want}, got {got}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_consent_for_one_role_does_not_open_another() {
+        let who = everyone();
+        let hr = &who[1].1;
+        let mut ctx = context(Scenario::NoConsent);
+        ctx.consents
+            .push(consent_to(E, Role::OccupationalPhysician, None, 1));
+        let medical = Action::ViewCaseCategory {
+            case: CASE1,
+            category: InformationCategory::Medical,
+        };
+        assert_eq!(decide_case(hr, &ctx, medical, NOW), Err(Denial::Forbidden));
+        ctx.consents.push(consent_to(E, Role::HrOfficer, None, 2));
+        assert!(decide_case(hr, &ctx, medical, NOW).is_ok());
+        // A consent for one named coordinator does not reach a colleague holding the same role.
+        let mut ctx = context(Scenario::Consented);
+        let other = who.iter().find(|(n, _)| *n == "other_coord").unwrap();
+        ctx.coordinators.push(CaseCoordinator {
+            user: other.1.user,
+            organisation: S,
+        });
+        let notes = Action::ViewCaseCategory {
+            case: CASE1,
+            category: InformationCategory::ConsultationNotes,
+        };
+        assert_eq!(
+            decide_case(&other.1, &ctx, notes, NOW),
+            Err(Denial::Forbidden)
+        );
+    }
+
+    #[test]
+    fn the_rules_narrow_and_are_capped() {
+        let who = everyone();
+        let hr = &who[1].1;
+        let op = &who[4].1;
+        let wm = Action::ViewCaseCategory {
+            case: CASE1,
+            category: InformationCategory::WorkMeasures,
+        };
+        let medical = Action::ViewCaseCategory {
+            case: CASE1,
+            category: InformationCategory::Medical,
+        };
+        let mut ctx = context(Scenario::Consented);
+        ctx.rules
+            .grants
+            .entry(Role::HrOfficer)
+            .or_default()
+            .insert(InformationCategory::WorkMeasures, Access::Never);
+        ctx.rules
+            .grants
+            .entry(Role::OccupationalPhysician)
+            .or_default()
+            .insert(InformationCategory::Medical, Access::Never);
+        assert_eq!(decide_case(hr, &ctx, wm, NOW), Err(Denial::Forbidden));
+        assert_eq!(decide_case(op, &ctx, medical, NOW), Err(Denial::Forbidden));
+
+        // Rules that were never validated still cannot give medical without consent.
+        let mut ctx = context(Scenario::NoConsent);
+        for r in [
+            Role::HrOfficer,
+            Role::LineManager,
+            Role::OccupationalPhysician,
+        ] {
+            ctx.rules
+                .grants
+                .entry(r)
+                .or_default()
+                .insert(InformationCategory::Medical, Access::Always);
+        }
+        assert!(ctx.rules.validate().is_err());
+        assert_eq!(decide_case(hr, &ctx, medical, NOW), Err(Denial::Forbidden));
+        assert_eq!(decide_case(op, &ctx, medical, NOW), Err(Denial::Forbidden));
+
+        // Rules of another employer grant nothing.
+        let mut ctx = context(Scenario::Consented);
+        ctx.rules.employer = E2;
+        assert_eq!(decide_case(hr, &ctx, wm, NOW), Err(Denial::Forbidden));
+    }
+
+    #[test]
+    fn handling_rules_validation() {
+        let rules = HandlingRules::defaults(E);
+        assert_eq!(rules.validate(), Ok(()));
+        assert_eq!(
+            rules.stated(Role::HrOfficer, InformationCategory::Medical),
+            Access::WithConsent
+        );
+        assert_eq!(
+            rules.stated(Role::LineManager, InformationCategory::WorkMeasures),
+            Access::Always
+        );
+        assert_eq!(
+            rules.stated(Role::LineManager, InformationCategory::AuditLog),
+            Access::Never
+        );
+
+        let mut wide = HandlingRules::defaults(E);
+        wide.grants
+            .entry(Role::HrOfficer)
+            .or_default()
+            .insert(InformationCategory::Medical, Access::Always);
+        wide.grants
+            .entry(Role::LineManager)
+            .or_default()
+            .insert(InformationCategory::WorkInformation, Access::Always);
+        wide.grants
+            .entry(Role::OrgAdmin)
+            .or_default()
+            .insert(InformationCategory::WorkMeasures, Access::Always);
+        let e = wide.validate().unwrap_err();
+        let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "grants.hr_officer.medical",
+                "grants.line_manager.work_information",
+                "grants.org_admin"
+            ]
+        );
+        assert_eq!(
+            e.errors[0].message,
+            "「人事労務担当者」が「診断名・症状・治療の状況」を取り扱えるのは「本人の同意がある場合のみ」までです。"
+        );
+
+        // Narrowing is always accepted, and the rules survive JSON.
+        let mut narrow = HandlingRules::defaults(E);
+        narrow.grants.remove(&Role::LineManager);
+        assert_eq!(narrow.validate(), Ok(()));
+        let json = serde_json::to_string(&narrow).unwrap();
+        assert!(json.contains("\"hr_officer\":{\"work_information\":\"always\""));
+        assert_eq!(
+            serde_json::from_str::<HandlingRules>(&json).unwrap(),
+            narrow
+        );
+    }
+
+    #[test]
+    fn case_actions_need_the_case_context() {
+        let who = everyone();
+        let worker = &who[0].1;
+        let view = Action::ViewCase { case: CASE1 };
+        assert_eq!(decide(worker, view), Err(Denial::NotFound));
+        // A context for another case never answers.
+        let ctx = context(Scenario::Consented);
+        assert_eq!(
+            decide_case(worker, &ctx, Action::ViewCase { case: CASE2 }, NOW),
+            Err(Denial::NotFound)
+        );
+        // Organisation actions pass through to `decide`.
+        assert_eq!(
+            decide_case(&who[15].1, &ctx, Action::CreateOrganisation, NOW).map(|p| p.action()),
+            Ok(Action::CreateOrganisation)
+        );
+        let permit = decide_case(worker, &ctx, view, NOW).unwrap();
+        assert_eq!((permit.action(), permit.user()), (view, WORKER));
+    }
+
+    #[test]
+    fn staff_need_a_second_factor_the_worker_does_not() {
+        let who = everyone();
+        let ctx = context(Scenario::Consented);
+        let mut op = who[4].1.clone();
+        op.second_factor_ok = false;
+        let view = Action::ViewCase { case: CASE1 };
+        assert_eq!(
+            decide_case(&op, &ctx, view, NOW),
+            Err(Denial::SecondFactorRequired)
+        );
+        let mut worker = who[0].1.clone();
+        worker.second_factor_ok = false;
+        assert!(decide_case(&worker, &ctx, view, NOW).is_ok());
+    }
+
+    #[test]
+    fn actions_serialise_with_stable_codes() {
+        let a = Action::ViewCaseCategory {
+            case: CASE1,
+            category: InformationCategory::Medical,
+        };
+        let json = serde_json::to_value(a).unwrap();
+        assert_eq!(json["action"], "view_case_category");
+        assert_eq!(json["organisation"]["category"], "medical");
+        let old = serde_json::to_value(Action::ViewOrganisation(E)).unwrap();
+        assert_eq!(old["organisation"], E.to_string());
+    }
+
+    // ---- properties ----
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        proptest::sample::select(Role::ALL.to_vec())
+    }
+
+    fn any_category() -> impl Strategy<Value = InformationCategory> {
+        proptest::sample::select(InformationCategory::ALL.to_vec())
+    }
+
+    fn any_access() -> impl Strategy<Value = Access> {
+        proptest::sample::select(vec![Access::Never, Access::WithConsent, Access::Always])
+    }
+
+    const ORGS: [Uuid; 5] = [E, E2, H, H2, S];
+    const USERS: [u128; 4] = [0x900, 0x901, 0x902, 0x903];
+
+    fn any_org() -> impl Strategy<Value = Uuid> {
+        proptest::sample::select(ORGS.to_vec())
+    }
+
+    fn any_user() -> impl Strategy<Value = Uuid> {
+        proptest::sample::select(USERS.to_vec()).prop_map(Uuid::from_u128)
+    }
+
+    /// Any non-worker principal: random memberships, possibly the operator.
+    fn any_staff() -> impl Strategy<Value = Principal> {
+        (
+            any_user(),
+            any::<bool>(),
+            proptest::collection::vec((any_org(), any_role()), 0..5),
+        )
+            .prop_map(|(user, operator, ms)| Principal {
+                user,
+                operator,
+                memberships: ms
+                    .into_iter()
+                    .map(|(organisation, role)| MembershipRef {
+                        organisation,
+                        kind: OrganisationKind::Employer,
+                        role,
+                    })
+                    .collect(),
+                second_factor_ok: true,
+            })
+    }
+
+    /// Arbitrary, unvalidated rules, possibly for another employer.
+    fn any_rules() -> impl Strategy<Value = HandlingRules> {
+        (
+            prop_oneof![Just(E), Just(E2)],
+            proptest::collection::vec((any_role(), any_category(), any_access()), 0..20),
+        )
+            .prop_map(|(employer, triples)| {
+                let mut grants: BTreeMap<Role, BTreeMap<InformationCategory, Access>> =
+                    BTreeMap::new();
+                for (r, c, a) in triples {
+                    grants.entry(r).or_default().insert(c, a);
+                }
+                HandlingRules { employer, grants }
+            })
+    }
+
+    fn any_context(consents: Vec<Consent>) -> impl Strategy<Value = CaseContext> {
+        (
+            any::<bool>(),
+            proptest::collection::vec(any_user(), 0..4),
+            proptest::collection::vec(any_org(), 0..3),
+            proptest::collection::vec((any_user(), any_org()), 0..4),
+            any_rules(),
+        )
+            .prop_map(move |(closed, lms, hospitals, coords, rules)| CaseContext {
+                case: CASE1,
+                worker: WORKER,
+                employer: E,
+                closed,
+                line_managers: lms,
+                hospitals,
+                coordinators: coords
+                    .into_iter()
+                    .map(|(user, organisation)| CaseCoordinator { user, organisation })
+                    .collect(),
+                consents: consents.clone(),
+                rules,
+            })
+    }
+
+    fn any_consent() -> impl Strategy<Value = Consent> {
+        (
+            any_org(),
+            any_role(),
+            proptest::option::of(any_user()),
+            proptest::sample::subsequence(InformationCategory::ALL.to_vec(), 0..=6),
+            -1000i64..1000,
+            proptest::option::of(-1000i64..1000),
+            proptest::option::of(-1000i64..1000),
+        )
+            .prop_map(|(org, role, person, cats, g, e, w)| Consent {
+                granted_at: NOW + Duration::minutes(g),
+                expires_at: e.map(|e| NOW + Duration::minutes(e)),
+                withdrawn_at: w.map(|w| NOW + Duration::minutes(w)),
+                categories: cats.into_iter().collect(),
+                ..consent_to(org, role, person, 0)
+            })
+    }
+
+    fn view(category: InformationCategory) -> Action {
+        Action::ViewCaseCategory {
+            case: CASE1,
+            category,
+        }
+    }
+
+    fn edit(category: InformationCategory) -> Action {
+        Action::EditCaseDocument {
+            case: CASE1,
+            category,
+        }
+    }
+
+    proptest! {
+        /// Without any consent, nobody but the worker ever reads medical information or
+        /// consultation notes, whatever the memberships, relations and (unvalidated) rules.
+        #[test]
+        fn no_consent_no_medical(
+            p in any_staff(),
+            ctx in any_context(Vec::new()),
+        ) {
+            for c in [InformationCategory::Medical, InformationCategory::ConsultationNotes] {
+                prop_assert!(decide_case(&p, &ctx, view(c), NOW).is_err());
+                prop_assert!(decide_case(&p, &ctx, edit(c), NOW).is_err());
+            }
+        }
+
+        /// HR never reads medical without a consent naming HR, whatever other consents exist.
+        #[test]
+        fn hr_needs_a_consent_naming_hr(
+            user in any_user(),
+            orgs in proptest::collection::vec(any_org(), 1..4),
+            consents in proptest::collection::vec(any_consent(), 0..8),
+            seed_ctx in any_context(Vec::new()),
+        ) {
+            let p = Principal {
+                user,
+                operator: false,
+                memberships: orgs.into_iter().map(|organisation| MembershipRef {
+                    organisation,
+                    kind: OrganisationKind::Employer,
+                    role: Role::HrOfficer,
+                }).collect(),
+                second_factor_ok: true,
+            };
+            let ctx = CaseContext {
+                consents: consents.into_iter().filter(|c| c.recipient.role != Role::HrOfficer).collect(),
+                ..seed_ctx
+            };
+            prop_assert!(decide_case(&p, &ctx, view(InformationCategory::Medical), NOW).is_err());
+        }
+
+        /// After withdrawal at t, every read at t' >= t is decided as if the consent had never
+        /// been given.
+        #[test]
+        fn withdrawal_ends_every_read(
+            who in 0usize..17,
+            category in any_category(),
+            closed in any::<bool>(),
+            granted in -10_000i64..0,
+            withdrawn in -10_000i64..10_000,
+            later in 0i64..100_000,
+        ) {
+            let p = &everyone()[who].1;
+            let mut ctx = context(Scenario::Consented);
+            ctx.closed = closed;
+            let w = NOW + Duration::seconds(withdrawn);
+            for c in &mut ctx.consents {
+                c.granted_at = NOW + Duration::seconds(granted);
+                c.withdraw(w);
+            }
+            let at = w + Duration::seconds(later);
+            let without = CaseContext { consents: Vec::new(), ..ctx.clone() };
+            for action in [view(category), edit(category)] {
+                prop_assert_eq!(
+                    decide_case(p, &ctx, action, at),
+                    decide_case(p, &without, action, at)
+                );
+            }
+        }
+
+        /// The view helper is exactly the set of single decisions, for any context.
+        #[test]
+        fn case_access_matches_decide_case(
+            p in any_staff(),
+            consents in proptest::collection::vec(any_consent(), 0..6),
+            seed_ctx in any_context(Vec::new()),
+        ) {
+            let ctx = CaseContext { consents, ..seed_ctx };
+            match case_access(&p, &ctx, NOW) {
+                Ok(a) => {
+                    for &c in InformationCategory::ALL {
+                        prop_assert_eq!(a.may_view(c), decide_case(&p, &ctx, view(c), NOW).is_ok());
+                        prop_assert_eq!(
+                            a.may_edit(c),
+                            decide_case(&p, &ctx, edit(c), NOW).is_ok()
+                        );
+                        prop_assert_eq!(a.reveal(c, 1).is_some(), a.may_view(c));
+                    }
+                }
+                Err(d) => prop_assert_eq!(d, Denial::NotFound),
+            }
+        }
     }
 }
