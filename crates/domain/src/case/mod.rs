@@ -26,6 +26,8 @@
 //!   party confirmed a text that no longer exists.
 //! - The worker may close (withdraw) their own case, always with the outcome その他.
 
+// The physician's answers are the form's own options: one enum each, shared with the forms.
+pub use crate::forms::{FitnessForWork, ReturnToWorkFitness};
 use crate::org::{Role, coded_enum};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -69,24 +71,6 @@ coded_enum! {
         PlanConfirmation = "plan_confirmation" => "本人のプラン確認待ち",
         Active = "active" => "支援中（プラン実施中）",
         Closed = "closed" => "終了",
-    }
-}
-
-coded_enum! {
-    /// 就業継続の可否 in the 主治医意見書 (form 1b) and the card's 医師記載欄.
-    FitnessForWork {
-        Fit = "fit" => "可",
-        Conditional = "conditional" => "条件付きで可",
-        NotNow = "not_now" => "現時点で不可",
-    }
-}
-
-coded_enum! {
-    /// 復職に関する意見 in the 職場復帰の可否等についての主治医意見書 (form 1c).
-    ReturnFitness {
-        Fit = "fit" => "復職可",
-        Conditional = "conditional" => "条件付き可",
-        NotNow = "not_now" => "現時点で不可",
     }
 }
 
@@ -216,7 +200,7 @@ pub enum Step {
     },
     /// The 主治医意見書（職場復帰の可否等）.
     RecordReturnOpinion {
-        fitness: ReturnFitness,
+        fitness: ReturnToWorkFitness,
         #[serde(default)]
         leave_until: Option<Date>,
     },
@@ -317,7 +301,7 @@ pub struct CaseState {
     pub fitness: Option<FitnessForWork>,
     /// The latest 主治医 opinion on returning from leave (form 1c).
     #[serde(default)]
-    pub return_fitness: Option<ReturnFitness>,
+    pub return_fitness: Option<ReturnToWorkFitness>,
     #[serde(default)]
     pub leave: Option<Leave>,
     /// The plan version drafted and awaiting the worker's confirmation.
@@ -853,7 +837,7 @@ pub fn apply(
             if state.status != St::OpinionRequested {
                 return Err(not_available());
             }
-            check_leave_until(*fitness == FitnessForWork::NotNow, *leave_until, today)?;
+            check_leave_until(*fitness == FitnessForWork::UnfitForNow, *leave_until, today)?;
             next.fitness = Some(*fitness);
             next.status = St::OccupationalPhysicianPending;
             closed.push(TaskKind::OpinionPending);
@@ -888,7 +872,7 @@ pub fn apply(
                 St::CardAtPhysician => {}
                 _ => return Err(not_available()),
             }
-            check_leave_until(*fitness == FitnessForWork::NotNow, *leave_until, today)?;
+            check_leave_until(*fitness == FitnessForWork::UnfitForNow, *leave_until, today)?;
             next.fitness = Some(*fitness);
             next.status = St::CardWithWorker;
             closed.push(TaskKind::CardPhysicianSection);
@@ -947,7 +931,7 @@ pub fn apply(
             // A plan drafted during leave is a 職場復帰支援プラン; revisions after the return
             // are ordinary plans.
             let returning = state.on_leave();
-            if !returning && state.fitness == Some(FitnessForWork::NotNow) {
+            if !returning && state.fitness == Some(FitnessForWork::UnfitForNow) {
                 return Err(StepRefused::UnfitForWork);
             }
             match (returning, return_on) {
@@ -1104,7 +1088,7 @@ pub fn apply(
             if state.status != St::OnLeave {
                 return Err(not_available());
             }
-            let unfit = *fitness == ReturnFitness::NotNow;
+            let unfit = *fitness == ReturnToWorkFitness::NotYet;
             check_leave_until(unfit, *leave_until, today)?;
             next.return_fitness = Some(*fitness);
             closed.push(TaskKind::ReturnOpinion);

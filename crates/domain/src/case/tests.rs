@@ -34,7 +34,7 @@ fn opinion(fitness: FitnessForWork, leave_until: Option<Date>) -> Step {
     }
 }
 
-fn return_opinion(fitness: ReturnFitness, leave_until: Option<Date>) -> Step {
+fn return_opinion(fitness: ReturnToWorkFitness, leave_until: Option<Date>) -> Step {
     Step::RecordReturnOpinion {
         fitness,
         leave_until,
@@ -77,7 +77,7 @@ fn continuation() -> Vec<(Step, Role, St)> {
         ),
         (Step::HandToPhysician, R::Worker, St::OpinionRequested),
         (
-            opinion(FitnessForWork::Conditional, None),
+            opinion(FitnessForWork::FitWithConditions, None),
             R::AttendingPhysician,
             St::OccupationalPhysicianPending,
         ),
@@ -115,12 +115,12 @@ fn leave() -> Vec<(Step, Role, St)> {
             St::OnLeave,
         ),
         (
-            return_opinion(ReturnFitness::NotNow, Some(LEAVE_UNTIL)),
+            return_opinion(ReturnToWorkFitness::NotYet, Some(LEAVE_UNTIL)),
             R::AttendingPhysician,
             St::OnLeave,
         ),
         (
-            return_opinion(ReturnFitness::Conditional, None),
+            return_opinion(ReturnToWorkFitness::FitWithConditions, None),
             R::AttendingPhysician,
             St::ReturnAssessment,
         ),
@@ -143,7 +143,7 @@ fn card() -> Vec<(Step, Role, St)> {
         (Step::CardWorkerSection, R::Worker, St::CardAtPhysician),
         (
             Step::CardPhysicianSection {
-                fitness: FitnessForWork::Conditional,
+                fitness: FitnessForWork::FitWithConditions,
                 leave_until: None,
             },
             R::AttendingPhysician,
@@ -207,7 +207,7 @@ fn the_three_paths_run_end_to_end() {
 fn end_to_end_details() {
     let c = at(CasePath::Continuation, 13);
     assert_eq!(c.plan.map(|p| p.version), Some(2));
-    assert_eq!(c.fitness, Some(FitnessForWork::Conditional));
+    assert_eq!(c.fitness, Some(FitnessForWork::FitWithConditions));
 
     let l = at(CasePath::LeaveAndReturn, 8);
     let leave = l.leave.unwrap();
@@ -218,7 +218,10 @@ fn end_to_end_details() {
     );
     assert_eq!(leave.return_on, Some(RETURN_ON));
     assert!(!l.on_leave());
-    assert_eq!(l.return_fitness, Some(ReturnFitness::Conditional));
+    assert_eq!(
+        l.return_fitness,
+        Some(ReturnToWorkFitness::FitWithConditions)
+    );
 }
 
 enum Expect {
@@ -236,7 +239,7 @@ fn table() -> Vec<Row> {
     let leave_start = || Step::StartLeave { expected_end: LEAVE_END };
     let contact = || Step::RecordLeaveContact { next_contact_on: None };
     let card_opinion = |fitness, leave_until| Step::CardPhysicianSection { fitness, leave_until };
-    let unfit = FitnessForWork::NotNow;
+    let unfit = FitnessForWork::UnfitForNow;
     vec![
         // Before the request.
         ("only the worker files", C, 0, OP, Step::FileRequest, R::HrOfficer, No("worker_only")),
@@ -314,20 +317,20 @@ fn table() -> Vec<Row> {
         ("closed refuses HR too", C, 14, OP, Step::RevisePlan, R::HrOfficer, No("case_closed")),
         // 休業・復職.
         ("leave path has no work information", L, 1, OP, Step::DraftWorkInformation, R::HrOfficer, No("wrong_path")),
-        ("no return opinion before leave", L, 1, OP, return_opinion(ReturnFitness::Fit, None), R::AttendingPhysician, No("not_on_leave")),
+        ("no return opinion before leave", L, 1, OP, return_opinion(ReturnToWorkFitness::Fit, None), R::AttendingPhysician, No("not_on_leave")),
         ("not on leave twice", L, 2, OP, leave_start(), R::HrOfficer, No("already_on_leave")),
         ("health staff records a contact", L, 2, OP, contact(), R::OccupationalHealthStaff, To(St::OnLeave)),
         ("a coordinator does not record contacts", L, 2, OP, contact(), R::AgencyCoordinator, No("role_not_allowed")),
         ("an agreed contact date", L, 2, OP, Step::RecordLeaveContact { next_contact_on: Some(PAST) }, R::HrOfficer, No("date_in_past")),
-        ("fit to return", L, 2, OP, return_opinion(ReturnFitness::Fit, None), R::AttendingPhysician, To(St::ReturnAssessment)),
-        ("not yet, with a date", L, 2, OP, return_opinion(ReturnFitness::NotNow, Some(LEAVE_UNTIL)), R::AttendingPhysician, To(St::OnLeave)),
-        ("not yet needs a date", L, 2, OP, return_opinion(ReturnFitness::NotNow, None), R::AttendingPhysician, No("leave_until_required")),
-        ("a date only when not yet", L, 2, OP, return_opinion(ReturnFitness::Fit, Some(LEAVE_UNTIL)), R::AttendingPhysician, No("leave_until_not_allowed")),
-        ("only the physician gives the return opinion", L, 2, OP, return_opinion(ReturnFitness::Fit, None), R::OccupationalPhysician, No("attending_physician_only")),
+        ("fit to return", L, 2, OP, return_opinion(ReturnToWorkFitness::Fit, None), R::AttendingPhysician, To(St::ReturnAssessment)),
+        ("not yet, with a date", L, 2, OP, return_opinion(ReturnToWorkFitness::NotYet, Some(LEAVE_UNTIL)), R::AttendingPhysician, To(St::OnLeave)),
+        ("not yet needs a date", L, 2, OP, return_opinion(ReturnToWorkFitness::NotYet, None), R::AttendingPhysician, No("leave_until_required")),
+        ("a date only when not yet", L, 2, OP, return_opinion(ReturnToWorkFitness::Fit, Some(LEAVE_UNTIL)), R::AttendingPhysician, No("leave_until_not_allowed")),
+        ("only the physician gives the return opinion", L, 2, OP, return_opinion(ReturnToWorkFitness::Fit, None), R::OccupationalPhysician, No("attending_physician_only")),
         ("close with leave going on", L, 2, OP, close(Outcome::LeaveContinues), R::HrOfficer, To(St::Closed)),
         ("not 就業継続 while on leave", L, 2, OP, close(Outcome::Continuing), R::HrOfficer, No("outcome_while_on_leave")),
         ("not 復職 before the return plan", L, 7, OP, close(Outcome::Returned), R::HrOfficer, No("outcome_needs_return")),
-        ("a second return opinion waits", L, 5, OP, return_opinion(ReturnFitness::Fit, None), R::AttendingPhysician, No("step_not_available")),
+        ("a second return opinion waits", L, 5, OP, return_opinion(ReturnToWorkFitness::Fit, None), R::AttendingPhysician, No("step_not_available")),
         ("contact goes on during assessment", L, 5, OP, contact(), R::HrOfficer, To(St::ReturnAssessment)),
         ("skip without a 産業医 on return", L, 5, NO_OP, Step::SkipOccupationalPhysician, R::HrOfficer, To(St::PlanDrafting)),
         ("the return plan needs the date", L, 6, OP, plan(None), R::HrOfficer, No("return_date_required")),
@@ -371,7 +374,7 @@ fn unfit_opinion_blocks_the_plan_until_leave() {
     let mut s = at(CasePath::Continuation, 5);
     for (step, actor) in [
         (
-            opinion(FitnessForWork::NotNow, Some(LEAVE_UNTIL)),
+            opinion(FitnessForWork::UnfitForNow, Some(LEAVE_UNTIL)),
             R::AttendingPhysician,
         ),
         (
@@ -596,7 +599,7 @@ fn every_code_has_a_japanese_label() {
         CasePath,
         CaseStatus,
         FitnessForWork,
-        ReturnFitness,
+        ReturnToWorkFitness,
         Outcome,
         Confirmer,
         TaskKind,
@@ -698,8 +701,9 @@ fn states_and_steps_round_trip_as_json() {
         }
     }
     let step: Step =
-        serde_json::from_str(r#"{"step":"record_opinion","fitness":"conditional"}"#).unwrap();
-    assert_eq!(step, opinion(FitnessForWork::Conditional, None));
+        serde_json::from_str(r#"{"step":"record_opinion","fitness":"fit_with_conditions"}"#)
+            .unwrap();
+    assert_eq!(step, opinion(FitnessForWork::FitWithConditions, None));
 }
 
 fn arb_date() -> impl Strategy<Value = Date> {
@@ -716,7 +720,7 @@ fn od() -> impl Strategy<Value = Option<Date>> {
 
 fn arb_step() -> impl Strategy<Value = Step> {
     let fitness = prop::sample::select(FitnessForWork::ALL);
-    let ret = prop::sample::select(ReturnFitness::ALL);
+    let ret = prop::sample::select(ReturnToWorkFitness::ALL);
     prop_oneof![
         Just(Step::FileRequest),
         Just(Step::DraftWorkInformation),
