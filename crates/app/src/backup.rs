@@ -12,12 +12,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::App;
+use crate::case_ports::{
+    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
+    DocumentRecord, HandlingRulesRecord, TaskFilter, TaskRecord,
+};
 use crate::error::{AppError, StoreError};
 use crate::ports::{
     IdempotencyRecord, InvitationRecord, LoginFailureRecord, MembershipRecord, OrganisationRecord,
     ReadRepo, RecoveryCodeRecord, SessionRecord, SettingRecord, Store, UserRecord, WorkplaceRecord,
     WriteRepo,
 };
+use ryoritsu_domain::consent::{Consent, DisclosureRecord};
 
 pub const FORMAT: &str = "ryoritsu-backup";
 pub const FORMAT_VERSION: u32 = 1;
@@ -67,6 +72,14 @@ pub struct Dataset {
     pub recovery_codes: Vec<RecoveryCodeRecord>,
     pub login_failures: Vec<LoginFailureRecord>,
     pub idempotency: Vec<IdempotencyRecord>,
+    pub handling_rules: Vec<HandlingRulesRecord>,
+    pub cases: Vec<CaseRecord>,
+    pub case_parties: Vec<CasePartyRecord>,
+    pub documents: Vec<DocumentRecord>,
+    pub case_events: Vec<CaseEventRecord>,
+    pub tasks: Vec<TaskRecord>,
+    pub consents: Vec<Consent>,
+    pub disclosures: Vec<DisclosureRecord>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -82,6 +95,14 @@ impl Dataset {
             + self.recovery_codes.len()
             + self.login_failures.len()
             + self.idempotency.len()
+            + self.handling_rules.len()
+            + self.cases.len()
+            + self.case_parties.len()
+            + self.documents.len()
+            + self.case_events.len()
+            + self.tasks.len()
+            + self.consents.len()
+            + self.disclosures.len()
             + self.audit.len()
     }
 
@@ -100,6 +121,21 @@ impl Dataset {
             .sort_by(|a, b| (&a.key, a.at).cmp(&(&b.key, b.at)));
         self.idempotency
             .sort_by(|a, b| (&a.scope, &a.key).cmp(&(&b.scope, &b.key)));
+        self.handling_rules.sort_by_key(|r| r.rules.employer);
+        self.cases.sort_by_key(|r| r.id);
+        self.case_parties.sort_by(|a, b| {
+            (a.case_id, a.kind, a.organisation_id, a.user_id).cmp(&(
+                b.case_id,
+                b.kind,
+                b.organisation_id,
+                b.user_id,
+            ))
+        });
+        self.documents.sort_by_key(|r| r.id);
+        self.case_events.sort_by_key(|r| r.id);
+        self.tasks.sort_by_key(|r| r.id);
+        self.consents.sort_by_key(|r| r.id);
+        self.disclosures.sort_by_key(|r| r.id);
         self.audit.sort_by_key(|r| r.seq);
     }
 
@@ -140,7 +176,7 @@ impl Dataset {
     }
 }
 
-pub async fn read_dataset<R: ReadRepo>(c: &mut R) -> Result<Dataset, AppError> {
+pub async fn read_dataset<R: ReadRepo + CaseReads>(c: &mut R) -> Result<Dataset, AppError> {
     let mut d = Dataset {
         settings: c.list_settings().await?,
         organisations: c.list_organisations().await?,
@@ -152,6 +188,20 @@ pub async fn read_dataset<R: ReadRepo>(c: &mut R) -> Result<Dataset, AppError> {
         recovery_codes: c.list_recovery_codes(None).await?,
         login_failures: c.list_login_failures().await?,
         idempotency: c.list_idempotency().await?,
+        handling_rules: c.list_handling_rules().await?,
+        cases: c.list_cases(CaseFilter::default()).await?,
+        case_parties: c.list_case_parties(None).await?,
+        documents: c.list_documents(None).await?,
+        case_events: c.list_case_events(None).await?,
+        tasks: c
+            .list_tasks(TaskFilter {
+                case: None,
+                organisation: None,
+                open_only: false,
+            })
+            .await?,
+        consents: c.list_consents(None, None).await?,
+        disclosures: c.list_disclosures(None, None).await?,
         audit: Vec::new(),
     };
     let mut after = 0;
@@ -336,6 +386,32 @@ impl<S: Store> App<S> {
                     }
                     for i in &data.idempotency {
                         tx.insert_idempotency(i).await?;
+                    }
+                    for r in &data.handling_rules {
+                        if !tx.put_handling_rules(r).await? {
+                            return Err(bad_file("取扱規程の版"));
+                        }
+                    }
+                    for c in &data.cases {
+                        tx.insert_case(c).await?;
+                    }
+                    for p in &data.case_parties {
+                        tx.insert_case_party(p).await?;
+                    }
+                    for d in &data.documents {
+                        tx.insert_document(d).await?;
+                    }
+                    for e in &data.case_events {
+                        tx.insert_case_event(e).await?;
+                    }
+                    for t in &data.tasks {
+                        tx.insert_task(t).await?;
+                    }
+                    for c in &data.consents {
+                        tx.insert_consent(c).await?;
+                    }
+                    for d in &data.disclosures {
+                        tx.insert_disclosure(d).await?;
                     }
                     for r in &audit {
                         tx.restore_audit_record(r).await?;

@@ -11,12 +11,19 @@ use ryoritsu_domain::totp;
 use time::Duration;
 use time::macros::datetime;
 
-use crate::accounts::{NewUser, NextStep};
+use crate::accounts::{Authenticated, NewUser, NextStep};
+use crate::case_ports::{CaseReads, PartyKind, TaskFilter};
 use crate::error::AppError;
 use crate::orgs::{NewOrganisation, NewWorkplace};
+use crate::ports::SessionRecord;
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::testing::{ManualClock, SequentialIds};
 use crate::{App, AppConfig, PasswordCost, RequestContext};
+use ryoritsu_domain::case::{CasePath, CaseStatus, Confirmer, FitnessForWork, Step};
+use ryoritsu_domain::consent::ConsentDraft;
+use ryoritsu_domain::forms::{Answers, Attestation, FormKind, FormVersion, Party};
+use ryoritsu_domain::info::InformationCategory;
+use ryoritsu_domain::policy::Denial;
 
 /// Direct access to the database, bypassing the application, as someone holding the
 /// database file or a superuser connection would have. Adapters implement it so that the
@@ -551,6 +558,9 @@ pub async fn story<S: Store + Tamper>(
         "DELETE refused"
     );
 
+    // A support case on the 就業継続 path, with consent deciding who reads what.
+    case_story(&app, &store, &ctx, &operator, employer.id, hospital.id).await?;
+
     // Backup, restore into the empty store, same canonical export and a verified chain.
     let before = app.export_dataset().await.map_err(e)?;
     let mut file = Vec::new();
@@ -601,4 +611,398 @@ pub async fn story<S: Store + Tamper>(
 
     let canonical = before.canonical_without_random();
     Ok(canonical)
+}
+
+/// Acts as `user` with a fully signed-in session (the story's stand-in for signing in).
+async fn as_user<S: Store>(store: &S, login: &str) -> Result<Authenticated, String> {
+    let mut c = store.read().await.map_err(|x| x.to_string())?;
+    let login = ryoritsu_domain::account::LoginName::parse(login).map_err(|x| x.message)?;
+    let user = c
+        .find_user_by_login(&login)
+        .await
+        .map_err(|x| x.to_string())?
+        .ok_or("no such user")?;
+    let memberships = c
+        .list_memberships_of_user(Some(user.id))
+        .await
+        .map_err(|x| x.to_string())?;
+    let principal = crate::accounts::principal_of(&user, &memberships, true);
+    Ok(Authenticated {
+        session: SessionRecord {
+            id_hash: "story".into(),
+            handle: "story".into(),
+            user_id: user.id,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            last_seen_at: time::OffsetDateTime::UNIX_EPOCH,
+            pending_second_factor: false,
+            csrf_token: String::new(),
+            user_agent: None,
+            client_ip: None,
+        },
+        user,
+        memberships,
+        principal,
+    })
+}
+
+fn answers(v: serde_json::Value) -> Result<Answers, String> {
+    serde_json::from_value(v).map_err(|x| x.to_string())
+}
+
+async fn case_story<S: Store + Tamper>(
+    app: &App<S>,
+    store: &S,
+    ctx: &RequestContext,
+    operator: &ryoritsu_domain::policy::Principal,
+    employer: uuid::Uuid,
+    hospital: uuid::Uuid,
+) -> Result<(), String> {
+    let worker = app
+        .create_user(
+            ctx,
+            Some(operator),
+            NewUser::parse("worker.sato", "佐藤 花子", None, "hanako-no-niwa-2026")
+                .map_err(|x| format!("{x:?}"))?,
+        )
+        .await
+        .map_err(e)?;
+    app.grant_membership(
+        ctx,
+        operator,
+        worker.id,
+        employer,
+        Role::Worker,
+        RoleDetail::default(),
+    )
+    .await
+    .map_err(e)?;
+    let doctor = app
+        .create_user(
+            ctx,
+            Some(operator),
+            NewUser::parse("dr.yamada", "山田 太郎", None, "shinsatsu-shitsu-2026")
+                .map_err(|x| format!("{x:?}"))?,
+        )
+        .await
+        .map_err(e)?;
+    app.grant_membership(
+        ctx,
+        operator,
+        doctor.id,
+        hospital,
+        Role::AttendingPhysician,
+        RoleDetail::default(),
+    )
+    .await
+    .map_err(e)?;
+    let w = as_user(store, "worker.sato").await?;
+    let hr = as_user(store, "hr.yamada").await?;
+    let dr = as_user(store, "dr.yamada").await?;
+    let admin = as_user(store, "admin").await?;
+
+    // 申出 by the worker only.
+    let refused = app
+        .file_request(ctx, &hr, employer, None, CasePath::Continuation)
+        .await;
+    ensure!(refused.is_err(), "only the worker files the 申出");
+    let case = app
+        .file_request(ctx, &w, employer, None, CasePath::Continuation)
+        .await
+        .map_err(e)?;
+    ensure!(
+        case.version == 1 && case.state.status == CaseStatus::Requested,
+        "case opened: {:?}",
+        case.state.status
+    );
+    let cross = app.case_access(&admin, case.id).await;
+    ensure!(
+        matches!(cross, Err(AppError::Denied(Denial::NotFound))),
+        "an admin without a part in the case sees nothing"
+    );
+
+    // 勤務情報提供書: HR drafts, both confirm; a stale version is refused.
+    let wi = answers(serde_json::json!({
+        "addressee": {"institution": "テスト病院", "physician_name": "山田 太郎"},
+        "employee_name": "佐藤 花子",
+        "occupation": "製造ライン作業",
+        "job_description": {"details": "部品の組立と目視検査。", "tasks": ["prolonged_standing"]},
+        "work_pattern": {"pattern": "two_shift"},
+        "work_hours": {"start": "8:30", "end": "17:30", "break_hours": "1", "days_per_week": 5},
+        "commute": {"methods": ["public_transport_seated"], "minutes": "45"},
+        "other_notes": "通院は月2回の予定。",
+        "available_systems": {"systems": ["short_hours"]},
+        "occupational_physician": true,
+        "company_contact": {"address": "東京都千代田区1-1", "phone": "03-0000-0000"},
+        "worker_confirmation": {"date": "2026-04-01", "name": "佐藤 花子"}
+    }))?;
+    let doc = app
+        .save_draft(
+            ctx,
+            &hr,
+            case.id,
+            FormKind::WorkInformation,
+            FormVersion::V2026,
+            None,
+            wi,
+        )
+        .await
+        .map_err(e)?;
+    let case = app
+        .take_step(
+            ctx,
+            &hr,
+            case.id,
+            Some(case.version),
+            Step::DraftWorkInformation,
+        )
+        .await
+        .map_err(e)?;
+    let stale = app
+        .take_step(
+            ctx,
+            &hr,
+            case.id,
+            Some(case.version - 1),
+            Step::ConfirmWorkInformation {
+                by: Confirmer::Employer,
+            },
+        )
+        .await;
+    ensure!(
+        matches!(stale, Err(AppError::PreconditionFailed)),
+        "a stale version is refused: {stale:?}"
+    );
+    let case = app
+        .take_step(
+            ctx,
+            &hr,
+            case.id,
+            Some(case.version),
+            Step::ConfirmWorkInformation {
+                by: Confirmer::Employer,
+            },
+        )
+        .await
+        .map_err(e)?;
+    let as_worker = app
+        .take_step(
+            ctx,
+            &hr,
+            case.id,
+            Some(case.version),
+            Step::ConfirmWorkInformation {
+                by: Confirmer::Worker,
+            },
+        )
+        .await;
+    ensure!(as_worker.is_err(), "HR cannot confirm in the worker's name");
+    let case = app
+        .take_step(
+            ctx,
+            &w,
+            case.id,
+            Some(case.version),
+            Step::ConfirmWorkInformation {
+                by: Confirmer::Worker,
+            },
+        )
+        .await
+        .map_err(e)?;
+    let signed = app
+        .finalise_document(
+            ctx,
+            &w,
+            doc.id,
+            doc.version,
+            Attestation {
+                signature_field: "worker_confirmation".into(),
+                party: Party::Worker,
+            },
+        )
+        .await
+        .map_err(e)?;
+    ensure!(signed.is_finalised(), "the worker's 確認 makes it 確定");
+    let again = app
+        .save_draft(
+            ctx,
+            &hr,
+            case.id,
+            FormKind::WorkInformation,
+            FormVersion::V2026,
+            Some((doc.id, signed.version)),
+            Answers::new(),
+        )
+        .await;
+    ensure!(
+        matches!(again, Err(AppError::Conflict("document_finalised"))),
+        "a 確定 document never changes"
+    );
+
+    // The worker attaches the hospital and consents to share the work information with it.
+    app.add_party(ctx, &w, case.id, PartyKind::Hospital, hospital, None)
+        .await
+        .map_err(e)?;
+    let (_, before) = app.read_documents(ctx, &dr, case.id).await.map_err(e)?;
+    ensure!(before.is_empty(), "nothing is shared by default");
+    let recipient = |org, role| ryoritsu_domain::consent::Recipient {
+        organisation: org,
+        role,
+        person: None,
+    };
+    let consent = app
+        .grant_consent(
+            ctx,
+            &w,
+            case.id,
+            ConsentDraft {
+                recipient: recipient(hospital, Role::AttendingPhysician),
+                recipient_kind: ryoritsu_domain::org::OrganisationKind::MedicalInstitution,
+                categories: [InformationCategory::WorkInformation].into_iter().collect(),
+                purpose: "主治医意見書の作成のため".into(),
+                expires_at: None,
+            },
+        )
+        .await
+        .map_err(e)?;
+    let (_, shared) = app.read_documents(ctx, &dr, case.id).await.map_err(e)?;
+    ensure!(
+        shared.len() == 1 && shared[0].form == FormKind::WorkInformation,
+        "the consented document is shared"
+    );
+    let case = app
+        .take_step(ctx, &w, case.id, Some(case.version), Step::HandToPhysician)
+        .await
+        .map_err(e)?;
+
+    // The physician writes and attests the opinion; HR cannot read it without consent.
+    let op = answers(serde_json::json!({
+        "patient_name": "佐藤 花子",
+        "diagnosis": "大腸がん（術後）",
+        "current_symptoms": "倦怠感が残る。",
+        "treatment_plan": "外来化学療法を月2回。",
+        "fitness_for_work": "fit_with_conditions",
+        "work_measures": "重いものを持たない。残業を避ける。",
+        "measure_period": {"from": "2026-05-01", "to": "2026-10-31"},
+        "physician_signature": {"date": "2026-04-02", "name": "山田 太郎"}
+    }))?;
+    let opinion = app
+        .save_draft(
+            ctx,
+            &dr,
+            case.id,
+            FormKind::ContinuationOpinion,
+            FormVersion::V2026,
+            None,
+            op,
+        )
+        .await
+        .map_err(e)?;
+    app.finalise_document(
+        ctx,
+        &dr,
+        opinion.id,
+        opinion.version,
+        Attestation {
+            signature_field: "physician_signature".into(),
+            party: Party::AttendingPhysician,
+        },
+    )
+    .await
+    .map_err(e)?;
+    let case = app
+        .take_step(
+            ctx,
+            &dr,
+            case.id,
+            Some(case.version),
+            Step::RecordOpinion {
+                fitness: FitnessForWork::FitWithConditions,
+                leave_until: None,
+            },
+        )
+        .await
+        .map_err(e)?;
+    ensure!(
+        case.state.status == CaseStatus::OccupationalPhysicianPending,
+        "on to the 産業医: {:?}",
+        case.state.status
+    );
+    let (access, hr_docs) = app.read_documents(ctx, &hr, case.id).await.map_err(e)?;
+    ensure!(
+        !access.may_view(InformationCategory::Medical),
+        "HR never sees the diagnosis without consent"
+    );
+    ensure!(
+        hr_docs
+            .iter()
+            .all(|d| d.form != FormKind::ContinuationOpinion),
+        "no opinion in HR's documents"
+    );
+    let medical = app
+        .grant_consent(
+            ctx,
+            &w,
+            case.id,
+            ConsentDraft {
+                recipient: recipient(employer, Role::HrOfficer),
+                recipient_kind: ryoritsu_domain::org::OrganisationKind::Employer,
+                categories: [InformationCategory::Medical].into_iter().collect(),
+                purpose: "就業上の措置を検討するため".into(),
+                expires_at: None,
+            },
+        )
+        .await
+        .map_err(e)?;
+    let (_, hr_docs) = app.read_documents(ctx, &hr, case.id).await.map_err(e)?;
+    ensure!(
+        hr_docs
+            .iter()
+            .any(|d| d.form == FormKind::ContinuationOpinion),
+        "with consent, HR reads the opinion"
+    );
+    app.withdraw_consent(ctx, &w, case.id, medical.id)
+        .await
+        .map_err(e)?;
+    let (_, hr_docs) = app.read_documents(ctx, &hr, case.id).await.map_err(e)?;
+    ensure!(
+        hr_docs
+            .iter()
+            .all(|d| d.form != FormKind::ContinuationOpinion),
+        "withdrawal takes effect at once"
+    );
+    drop(consent);
+
+    // What was read is in the audit chain; tasks wait on the 産業医.
+    let mut c = store.read().await.map_err(|x| x.to_string())?;
+    let reads = c
+        .audit_records(0, 100_000)
+        .await
+        .map_err(|x| x.to_string())?
+        .into_iter()
+        .filter(|r| {
+            r.event.action == AuditAction::Read
+                && r.event.case_id == Some(case.id)
+                && r.event.category == Some(InformationCategory::Medical)
+        })
+        .count();
+    ensure!(reads >= 1, "reading medical information is audited");
+    let tasks = c
+        .list_tasks(TaskFilter {
+            case: Some(case.id),
+            organisation: None,
+            open_only: true,
+        })
+        .await
+        .map_err(|x| x.to_string())?;
+    ensure!(!tasks.is_empty(), "an open task waits on someone");
+    let events = c
+        .list_case_events(Some(case.id))
+        .await
+        .map_err(|x| x.to_string())?;
+    ensure!(
+        events.len() == 6,
+        "six steps in the history, got {}",
+        events.len()
+    );
+    Ok(())
 }

@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod case_ports;
+pub mod cases;
 pub mod conformance;
 pub mod demo;
 pub mod error;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::case_ports::{CaseReads, CaseWrites};
 use crate::error::StoreResult;
 
 pub trait Clock: Send + Sync + 'static {
@@ -389,10 +390,10 @@ impl SchemaStatus {
 }
 
 pub trait Store: Clone + Send + Sync + 'static {
-    type Tx: WriteRepo + TxControl;
-    type Conn: ReadRepo;
+    type Tx: WriteRepo + CaseWrites + TxControl;
+    type Conn: ReadRepo + CaseReads;
     /// A read-only snapshot: every read through it sees one consistent state.
-    type Snapshot: ReadRepo;
+    type Snapshot: ReadRepo + CaseReads;
 
     /// Opens the write transaction (one writer at a time).
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;

@@ -35,6 +35,15 @@ coded_enum! {
         Read = "read" => "閲覧",
         AccessDenied = "access_denied" => "アクセス拒否",
         DemoSeeded = "demo_seeded" => "デモデータ作成",
+        CaseOpened = "case_opened" => "両立支援の申出",
+        CaseStep = "case_step" => "手続きの進行",
+        DocumentSaved = "document_saved" => "書類の保存",
+        DocumentFinalised = "document_finalised" => "書類の確定",
+        ConsentGranted = "consent_granted" => "同意",
+        ConsentWithdrawn = "consent_withdrawn" => "同意の撤回",
+        Disclosed = "disclosed" => "第三者提供",
+        PartyAdded = "party_added" => "関係者の追加",
+        RulesChanged = "rules_changed" => "健康情報等取扱規程の変更",
         SettingsChanged = "settings_changed" => "設定変更",
     }
 }

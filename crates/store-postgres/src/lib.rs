@@ -6,6 +6,7 @@
 //! its head row, so several server instances cannot fork it) and a pool of read
 //! connections that default to read-only transactions, as SQLite's read connections are.
 
+mod case_rows;
 mod rows;
 
 use std::path::Path;
@@ -154,6 +155,10 @@ rows::impl_read_repo!(PgTx);
 rows::impl_read_repo!(PgConn);
 rows::impl_read_repo!(PgSnapshot);
 rows::impl_write_repo!(PgTx);
+case_rows::impl_case_reads!(PgTx);
+case_rows::impl_case_reads!(PgConn);
+case_rows::impl_case_reads!(PgSnapshot);
+case_rows::impl_case_writes!(PgTx);
 
 impl TxControl for PgTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

@@ -5,6 +5,7 @@
 //! transaction `BEGIN IMMEDIATE` so it never fails half-way on a lock upgrade) and a pool
 //! of read-only connections that read in parallel with it.
 
+mod case_rows;
 mod rows;
 
 use std::path::{Path, PathBuf};
@@ -154,6 +155,10 @@ rows::impl_read_repo!(SqliteTx);
 rows::impl_read_repo!(SqliteConn);
 rows::impl_read_repo!(SqliteSnapshot);
 rows::impl_write_repo!(SqliteTx);
+case_rows::impl_case_reads!(SqliteTx);
+case_rows::impl_case_reads!(SqliteConn);
+case_rows::impl_case_reads!(SqliteSnapshot);
+case_rows::impl_case_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

@@ -48,6 +48,22 @@ coded_enum! {
     }
 }
 
+impl FormKind {
+    /// The information category a document of this form belongs to, for consent and access:
+    /// the opinions and the card carry the diagnosis and treatment; the plans carry the
+    /// work measures and accommodations.
+    pub fn category(self) -> crate::info::InformationCategory {
+        use crate::info::InformationCategory as C;
+        match self {
+            FormKind::WorkInformation => C::WorkInformation,
+            FormKind::ContinuationOpinion
+            | FormKind::ReturnToWorkOpinion
+            | FormKind::SupportCard => C::Medical,
+            FormKind::SupportPlan | FormKind::ReturnToWorkPlan => C::WorkMeasures,
+        }
+    }
+}
+
 coded_enum! {
     /// Which edition of the sample forms a document follows. A stored document keeps its
     /// version for ever, so old schemas must never change once published.

@@ -1,0 +1,271 @@
+//! The storage ports for support cases: cases, their parties, documents, history, tasks,
+//! consents, disclosure records and each employer's 取扱規程.
+//!
+//! Domain values whose shape is the domain's business (the case state, form answers, the
+//! rules) are stored as JSON beside the columns that lists and statistics filter on.
+
+use std::future::Future;
+
+use ryoritsu_domain::case::{CaseState, CaseStatus, TaskKind};
+use ryoritsu_domain::consent::{Consent, DisclosureRecord};
+use ryoritsu_domain::forms::{DraftDocument, FinalisedDocument, FormKind};
+use ryoritsu_domain::org::Role;
+use ryoritsu_domain::policy::HandlingRules;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::StoreResult;
+
+/// One worker's support at one employer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub id: Uuid,
+    pub worker_id: Uuid,
+    pub employer_id: Uuid,
+    pub workplace_id: Option<Uuid>,
+    /// The state machine's state; its status is also kept in a column for lists.
+    pub state: CaseState,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub updated_at: OffsetDateTime,
+    /// Optimistic lock, exposed as the ETag.
+    pub version: i64,
+}
+
+impl CaseRecord {
+    pub fn status(&self) -> CaseStatus {
+        self.state.status
+    }
+}
+
+/// How someone other than the worker and the employer takes part in a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyKind {
+    /// The worker's 所属長 for this case.
+    LineManager,
+    /// The medical institution of the 主治医 (attached by the worker's share code).
+    Hospital,
+    /// A 両立支援コーディネーター added by the worker.
+    Coordinator,
+}
+
+impl PartyKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            PartyKind::LineManager => "line_manager",
+            PartyKind::Hospital => "hospital",
+            PartyKind::Coordinator => "coordinator",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<PartyKind> {
+        match code {
+            "line_manager" => Some(PartyKind::LineManager),
+            "hospital" => Some(PartyKind::Hospital),
+            "coordinator" => Some(PartyKind::Coordinator),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePartyRecord {
+    pub case_id: Uuid,
+    pub kind: PartyKind,
+    pub organisation_id: Uuid,
+    /// The person, for line managers and coordinators; `None` for a hospital as a whole.
+    pub user_id: Option<Uuid>,
+    pub added_by: Uuid,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub added_at: OffsetDateTime,
+}
+
+/// A document draft or its finalised (確定) version: a different type each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", content = "document", rename_all = "snake_case")]
+pub enum DocumentBody {
+    Draft(DraftDocument),
+    Finalised(FinalisedDocument),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub form: FormKind,
+    pub body: DocumentBody,
+    pub created_by: Uuid,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+impl DocumentRecord {
+    pub fn is_finalised(&self) -> bool {
+        matches!(self.body, DocumentBody::Finalised(_))
+    }
+}
+
+/// One accepted step, for the case's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseEventRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    /// The `ryoritsu_domain::case::Step` as JSON.
+    pub step: serde_json::Value,
+    pub actor: Uuid,
+    pub actor_role: Role,
+    pub from_status: CaseStatus,
+    pub to_status: CaseStatus,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: TaskKind,
+    /// Who must act: a role within an organisation (the employer, or the hospital).
+    pub assignee_role: Role,
+    pub assignee_organisation: Uuid,
+    pub due: Date,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub opened_at: OffsetDateTime,
+    #[serde(default, with = "ryoritsu_domain::time_format::micros::option")]
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub worker: Option<Uuid>,
+    pub employer: Option<Uuid>,
+    /// Cases this organisation takes part in as a hospital or through a coordinator.
+    pub party_organisation: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub case: Option<Uuid>,
+    pub organisation: Option<Uuid>,
+    pub open_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlingRulesRecord {
+    pub rules: HandlingRules,
+    pub updated_by: Uuid,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+/// Case reads, on read connections, snapshots and inside the write transaction.
+pub trait CaseReads: Send {
+    fn get_case(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<CaseRecord>>> + Send;
+    /// Cases matching every given filter, newest first; all cases with an empty filter.
+    fn list_cases(
+        &mut self,
+        filter: CaseFilter,
+    ) -> impl Future<Output = StoreResult<Vec<CaseRecord>>> + Send;
+    /// Parties of one case, or of every case with `None`.
+    fn list_case_parties(
+        &mut self,
+        case: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<CasePartyRecord>>> + Send;
+    fn get_document(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<DocumentRecord>>> + Send;
+    /// Documents of one case (every revision), or of every case with `None`.
+    fn list_documents(
+        &mut self,
+        case: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<DocumentRecord>>> + Send;
+    fn list_case_events(
+        &mut self,
+        case: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<CaseEventRecord>>> + Send;
+    fn list_tasks(
+        &mut self,
+        filter: TaskFilter,
+    ) -> impl Future<Output = StoreResult<Vec<TaskRecord>>> + Send;
+    /// Consents of one case and/or one worker; all with both `None`.
+    fn list_consents(
+        &mut self,
+        case: Option<Uuid>,
+        worker: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<Consent>>> + Send;
+    fn list_disclosures(
+        &mut self,
+        case: Option<Uuid>,
+        worker: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<DisclosureRecord>>> + Send;
+    fn get_handling_rules(
+        &mut self,
+        employer: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<HandlingRulesRecord>>> + Send;
+    fn list_handling_rules(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<HandlingRulesRecord>>> + Send;
+}
+
+/// Case writes, only inside the write transaction.
+pub trait CaseWrites: CaseReads {
+    fn insert_case(&mut self, c: &CaseRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Writes state and `updated_at` if `c.version - 1` is the stored version; false when
+    /// another write came first (the caller answers 412).
+    fn update_case(&mut self, c: &CaseRecord) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn insert_case_party(
+        &mut self,
+        p: &CasePartyRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn insert_document(
+        &mut self,
+        d: &DocumentRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Replaces a draft's body if `d.version - 1` is the stored version and the stored
+    /// document is still a draft: a finalised document never changes.
+    fn update_document(
+        &mut self,
+        d: &DocumentRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn insert_case_event(
+        &mut self,
+        e: &CaseEventRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn insert_task(&mut self, t: &TaskRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Closes the open tasks of `kinds` on `case`; returns how many.
+    fn close_tasks(
+        &mut self,
+        case: Uuid,
+        kinds: &[TaskKind],
+        at: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    fn insert_consent(&mut self, c: &Consent) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Sets `withdrawn_at` on a consent not yet withdrawn; false otherwise.
+    fn withdraw_consent(
+        &mut self,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn insert_disclosure(
+        &mut self,
+        d: &DisclosureRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Inserts when none is stored (keeping `r.version`, so a restore is exact), or replaces
+    /// when `r.version - 1` is the stored version; false on a stale version.
+    fn put_handling_rules(
+        &mut self,
+        r: &HandlingRulesRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}

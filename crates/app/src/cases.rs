@@ -1,0 +1,796 @@
+//! Support cases: the worker's 申出, the steps of the three paths, the documents, consent.
+//!
+//! Every operation loads the case's facts, asks the policy (`decide_case`), lets the domain
+//! state machine (`case::apply`) accept or refuse the step, and writes the new state, its
+//! tasks, the history and the audit event in one transaction, guarded by the case's version.
+
+use std::collections::BTreeSet;
+
+use ryoritsu_domain::audit::{AuditAction, AuditEvent, Outcome};
+use ryoritsu_domain::case::{self, CaseFacts, CasePath, CaseState, Step, StepRefused};
+use ryoritsu_domain::consent::{Consent, ConsentDraft, EXPLANATION_VERSION};
+use ryoritsu_domain::forms::{Answers, Attestation, DraftDocument, FormKind, FormVersion, Party};
+use ryoritsu_domain::info::InformationCategory;
+use ryoritsu_domain::org::{OrganisationKind, Role};
+use ryoritsu_domain::policy::{
+    Action, CaseAccess, CaseContext, CaseCoordinator, CaseRelation, Denial, HandlingRules,
+    case_access, case_relations, decide_case,
+};
+use ryoritsu_domain::{FieldError, ValidationErrors};
+use uuid::Uuid;
+
+use crate::accounts::Authenticated;
+use crate::case_ports::{
+    CaseEventRecord, CaseReads, CaseRecord, CaseWrites, DocumentBody, DocumentRecord, PartyKind,
+    TaskRecord,
+};
+use crate::error::AppError;
+use crate::ports::{ReadRepo, Store, WriteRepo};
+use crate::{App, RequestContext};
+
+/// A case with everything access depends on.
+#[derive(Debug, Clone)]
+pub struct LoadedCase {
+    pub case: CaseRecord,
+    pub context: CaseContext,
+    pub facts: CaseFacts,
+}
+
+/// Builds the policy's view of a case from the stored parties, consents and rules.
+pub async fn load_case<R: ReadRepo + CaseReads>(
+    c: &mut R,
+    case: CaseRecord,
+) -> Result<LoadedCase, AppError> {
+    let parties = c.list_case_parties(Some(case.id)).await?;
+    let consents = c.list_consents(Some(case.id), None).await?;
+    let rules = c
+        .get_handling_rules(case.employer_id)
+        .await?
+        .map_or_else(|| HandlingRules::defaults(case.employer_id), |r| r.rules);
+    let workplaces = c.list_workplaces(Some(case.employer_id)).await?;
+    // The 産業医 question is asked of the worker's workplace; with none named, of the employer.
+    let has_occupational_physician = match case.workplace_id {
+        Some(w) => workplaces
+            .iter()
+            .any(|x| x.id == w && x.has_occupational_physician),
+        None => workplaces.iter().any(|x| x.has_occupational_physician),
+    };
+    let context = CaseContext {
+        case: case.id,
+        worker: case.worker_id,
+        employer: case.employer_id,
+        closed: case.state.is_closed(),
+        line_managers: parties
+            .iter()
+            .filter(|p| p.kind == PartyKind::LineManager)
+            .filter_map(|p| p.user_id)
+            .collect(),
+        hospitals: parties
+            .iter()
+            .filter(|p| p.kind == PartyKind::Hospital)
+            .map(|p| p.organisation_id)
+            .collect(),
+        coordinators: parties
+            .iter()
+            .filter(|p| p.kind == PartyKind::Coordinator)
+            .filter_map(|p| {
+                p.user_id.map(|user| CaseCoordinator {
+                    user,
+                    organisation: p.organisation_id,
+                })
+            })
+            .collect(),
+        consents,
+        rules,
+    };
+    Ok(LoadedCase {
+        case,
+        context,
+        facts: CaseFacts {
+            has_occupational_physician,
+        },
+    })
+}
+
+fn relation_role(r: &CaseRelation) -> Role {
+    match r {
+        CaseRelation::Worker => Role::Worker,
+        CaseRelation::Employer { role }
+        | CaseRelation::Hospital { role, .. }
+        | CaseRelation::Coordinator { role, .. } => *role,
+    }
+}
+
+fn refused(r: StepRefused) -> AppError {
+    AppError::Invalid(FieldError::new("step", r.code(), r.message()).into())
+}
+
+/// Which organisation a task's assignee works in: hospital roles at the attached hospital
+/// (until one is attached, the employer tracks the wait), everyone else at the employer.
+fn assignee_organisation(loaded: &LoadedCase, role: Role) -> Uuid {
+    match role {
+        Role::AttendingPhysician | Role::HospitalCoordinator => loaded
+            .context
+            .hospitals
+            .first()
+            .copied()
+            .unwrap_or(loaded.case.employer_id),
+        _ => loaded.case.employer_id,
+    }
+}
+
+impl<S: Store> App<S> {
+    async fn read_case(&self, id: Uuid) -> Result<LoadedCase, AppError> {
+        let mut c = self.store.read().await?;
+        let case = c
+            .get_case(id)
+            .await?
+            .ok_or(AppError::Denied(Denial::NotFound))?;
+        load_case(&mut c, case).await
+    }
+
+    /// What the principal may see and edit in the case; `NotFound` outside their scope.
+    pub async fn case_access(
+        &self,
+        auth: &Authenticated,
+        id: Uuid,
+    ) -> Result<(LoadedCase, CaseAccess), AppError> {
+        let loaded = self.read_case(id).await?;
+        let access = case_access(&auth.principal, &loaded.context, self.now())?;
+        Ok((loaded, access))
+    }
+
+    /// The worker's 申出: opens a case at their employer. Support always starts here.
+    pub async fn file_request(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        employer: Uuid,
+        workplace: Option<Uuid>,
+        path: CasePath,
+    ) -> Result<CaseRecord, AppError> {
+        if !auth.principal.has_role_in(employer, Role::Worker) {
+            return Err(AppError::Denied(Denial::NotFound));
+        }
+        if !auth.principal.second_factor_ok && auth.principal.needs_second_factor() {
+            return Err(AppError::Denied(Denial::SecondFactorRequired));
+        }
+        let mut conn = self.store.read().await?;
+        let org = conn
+            .get_organisation(employer)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if org.kind != OrganisationKind::Employer {
+            return Err(AppError::Denied(Denial::NotFound));
+        }
+        if let Some(w) = workplace {
+            let ws = conn.list_workplaces(Some(employer)).await?;
+            if !ws.iter().any(|x| x.id == w) {
+                return Err(ValidationErrors::from(FieldError::new(
+                    "workplace",
+                    "unknown",
+                    "事業場を一覧から選んでください。",
+                ))
+                .into());
+            }
+        }
+        let now = self.now();
+        let record = CaseRecord {
+            id: self.new_id(),
+            worker_id: auth.user.id,
+            employer_id: employer,
+            workplace_id: workplace,
+            state: CaseState::new(path),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        let loaded = load_case(&mut conn, record).await?;
+        drop(conn);
+        let t = case::apply(
+            &loaded.case.state,
+            &Step::FileRequest,
+            Role::Worker,
+            &loaded.facts,
+            now.date(),
+        )
+        .map_err(refused)?;
+        let (case, tasks, event) =
+            self.plan_step(auth, &loaded, &Step::FileRequest, Role::Worker, t)?;
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(employer),
+            AuditAction::CaseOpened,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case.id);
+        ev.target = Some(format!("case:{}", case.id));
+        let c = case.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_case(&c).await?;
+                    for t in &tasks {
+                        tx.insert_task(t).await?;
+                    }
+                    tx.insert_case_event(&event).await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(case)
+    }
+
+    /// Turns an accepted transition into the new record (version + 1), the tasks it opens
+    /// and the history entry.
+    fn plan_step(
+        &self,
+        auth: &Authenticated,
+        loaded: &LoadedCase,
+        step: &Step,
+        role: Role,
+        t: case::Transition,
+    ) -> Result<(CaseRecord, Vec<TaskRecord>, CaseEventRecord), AppError> {
+        let now = self.now();
+        let mut case = loaded.case.clone();
+        let from = case.state.status;
+        case.state = t.state;
+        case.updated_at = now;
+        case.version += 1;
+        let tasks = t
+            .opened
+            .iter()
+            .map(|task| TaskRecord {
+                id: self.new_id(),
+                case_id: case.id,
+                kind: task.kind,
+                assignee_role: task.assignee,
+                assignee_organisation: assignee_organisation(loaded, task.assignee),
+                due: task.due,
+                opened_at: now,
+                closed_at: None,
+            })
+            .collect();
+        let event = CaseEventRecord {
+            id: self.new_id(),
+            case_id: case.id,
+            step: serde_json::to_value(step).map_err(|e| AppError::Internal(e.to_string()))?,
+            actor: auth.user.id,
+            actor_role: role,
+            from_status: from,
+            to_status: case.state.status,
+            at: now,
+        };
+        Ok((case, tasks, event))
+    }
+
+    /// Takes one step on a case. `if_match` is the version the caller last saw; a stale one
+    /// answers `PreconditionFailed` and nothing is written.
+    pub async fn take_step(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        id: Uuid,
+        if_match: Option<i64>,
+        step: Step,
+    ) -> Result<CaseRecord, AppError> {
+        let loaded = self.read_case(id).await?;
+        let now = self.now();
+        decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::ViewCase { case: id },
+            now,
+        )?;
+        if if_match.is_some_and(|v| v != loaded.case.version) {
+            return Err(AppError::PreconditionFailed);
+        }
+        // A person may relate to a case in more than one role; the step is taken in the
+        // first role the rules accept, and refused with the first role's reason otherwise.
+        let roles: Vec<Role> = case_relations(&auth.principal, &loaded.context)
+            .iter()
+            .map(relation_role)
+            .collect();
+        let mut first_refusal = None;
+        let mut planned = None;
+        for role in roles {
+            match case::apply(&loaded.case.state, &step, role, &loaded.facts, now.date()) {
+                Ok(t) => {
+                    let closed = t.closed.clone();
+                    planned = Some((self.plan_step(auth, &loaded, &step, role, t)?, closed));
+                    break;
+                }
+                Err(r) => {
+                    first_refusal.get_or_insert(r);
+                }
+            }
+        }
+        let Some(((case, tasks, event), closed)) = planned else {
+            return Err(first_refusal.map_or(AppError::Denied(Denial::Forbidden), refused));
+        };
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(case.employer_id),
+            AuditAction::CaseStep,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case.id);
+        ev.target = Some(format!("case:{}", case.id));
+        ev.purpose = Some(step_code(&step));
+        let c = case.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !tx.update_case(&c).await? {
+                        return Err(AppError::PreconditionFailed);
+                    }
+                    tx.close_tasks(c.id, &closed, c.updated_at).await?;
+                    for t in &tasks {
+                        tx.insert_task(t).await?;
+                    }
+                    tx.insert_case_event(&event).await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(case)
+    }
+
+    /// Saves a document draft (new, or over the caller's last-seen version of it). Drafts save
+    /// as you go: only the format of what is there is checked.
+    #[allow(clippy::too_many_arguments)] // one use case: each argument is part of the request
+    pub async fn save_draft(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        form: FormKind,
+        version: FormVersion,
+        document: Option<(Uuid, i64)>,
+        answers: Answers,
+    ) -> Result<DocumentRecord, AppError> {
+        let loaded = self.read_case(case_id).await?;
+        let now = self.now();
+        let category = form.category();
+        let allowed = decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::EditCaseDocument {
+                case: case_id,
+                category,
+            },
+            now,
+        )
+        .or_else(|d| {
+            if category == InformationCategory::Medical {
+                decide_case(
+                    &auth.principal,
+                    &loaded.context,
+                    Action::WriteOpinion { case: case_id },
+                    now,
+                )
+            } else {
+                Err(d)
+            }
+        });
+        allowed?;
+        let existing = match document {
+            Some((id, v)) => {
+                let d = self
+                    .store
+                    .read()
+                    .await?
+                    .get_document(id)
+                    .await?
+                    .filter(|d| d.case_id == case_id)
+                    .ok_or(AppError::NotFound)?;
+                if d.version != v {
+                    return Err(AppError::PreconditionFailed);
+                }
+                Some(d)
+            }
+            None => None,
+        };
+        let mut draft = match &existing {
+            Some(DocumentRecord {
+                body: DocumentBody::Draft(d),
+                ..
+            }) => d.clone(),
+            Some(_) => return Err(AppError::Conflict("document_finalised")),
+            None => DraftDocument::new(self.new_id(), form, version),
+        };
+        if draft.form != form {
+            return Err(AppError::Conflict("document_form"));
+        }
+        draft.answers = answers;
+        draft.answers = draft.check()?;
+        let record = DocumentRecord {
+            id: draft.id,
+            case_id,
+            form,
+            body: DocumentBody::Draft(draft),
+            created_by: existing.as_ref().map_or(auth.user.id, |d| d.created_by),
+            created_at: existing.as_ref().map_or(now, |d| d.created_at),
+            updated_at: now,
+            version: existing.as_ref().map_or(1, |d| d.version + 1),
+        };
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(loaded.case.employer_id),
+            AuditAction::DocumentSaved,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case_id);
+        ev.category = Some(category);
+        ev.target = Some(format!("document:{}", record.id));
+        let r = record.clone();
+        let new = existing.is_none();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if new {
+                        tx.insert_document(&r).await?;
+                    } else if !tx.update_document(&r).await? {
+                        return Err(AppError::PreconditionFailed);
+                    }
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(record)
+    }
+
+    /// 確定: validates fully, records who confirmed and when, and makes the document
+    /// immutable. The party signing must be the principal's own (the worker signs only as
+    /// themselves; no one signs in the worker's name).
+    pub async fn finalise_document(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        document: Uuid,
+        if_match: i64,
+        attestation: Attestation,
+    ) -> Result<DocumentRecord, AppError> {
+        let doc = self
+            .store
+            .read()
+            .await?
+            .get_document(document)
+            .await?
+            .ok_or(AppError::Denied(Denial::NotFound))?;
+        let loaded = self.read_case(doc.case_id).await?;
+        let now = self.now();
+        let case = loaded.case.id;
+        let action = match attestation.party {
+            Party::Worker => Action::ConfirmAsWorker { case },
+            Party::AttendingPhysician => Action::WriteOpinion { case },
+            Party::Employer => Action::EditCaseDocument {
+                case,
+                category: doc.form.category(),
+            },
+        };
+        decide_case(&auth.principal, &loaded.context, action, now)?;
+        if doc.version != if_match {
+            return Err(AppError::PreconditionFailed);
+        }
+        let DocumentBody::Draft(draft) = &doc.body else {
+            return Err(AppError::Conflict("document_finalised"));
+        };
+        let finalised = draft.finalise(auth.user.id, now, attestation)?;
+        let mut record = doc.clone();
+        record.body = DocumentBody::Finalised(finalised);
+        record.updated_at = now;
+        record.version += 1;
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(loaded.case.employer_id),
+            AuditAction::DocumentFinalised,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case);
+        ev.category = Some(doc.form.category());
+        ev.target = Some(format!("document:{}", doc.id));
+        let r = record.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !tx.update_document(&r).await? {
+                        return Err(AppError::PreconditionFailed);
+                    }
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(record)
+    }
+
+    /// The worker grants consent; nothing is shared without one.
+    pub async fn grant_consent(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        draft: ConsentDraft,
+    ) -> Result<Consent, AppError> {
+        let loaded = self.read_case(case_id).await?;
+        let now = self.now();
+        decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::GrantConsent { case: case_id },
+            now,
+        )?;
+        // The recipient's kind comes from the store, never from the request.
+        let mut draft = draft;
+        draft.recipient_kind = self
+            .store
+            .read()
+            .await?
+            .get_organisation(draft.recipient.organisation)
+            .await?
+            .ok_or_else(|| {
+                AppError::Invalid(
+                    FieldError::new(
+                        "recipient.organisation",
+                        "unknown",
+                        "共有先の組織が見つかりません。",
+                    )
+                    .into(),
+                )
+            })?
+            .kind;
+        let consent = Consent::grant(
+            self.new_id(),
+            auth.user.id,
+            case_id,
+            draft,
+            now,
+            EXPLANATION_VERSION,
+        )?;
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(loaded.case.employer_id),
+            AuditAction::ConsentGranted,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case_id);
+        ev.target = Some(format!("consent:{}", consent.id));
+        let c = consent.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_consent(&c).await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(consent)
+    }
+
+    /// Withdrawal takes effect at once: the next read by the recipient is refused.
+    pub async fn withdraw_consent(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        consent: Uuid,
+    ) -> Result<(), AppError> {
+        let loaded = self.read_case(case_id).await?;
+        let now = self.now();
+        decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::WithdrawConsent { case: case_id },
+            now,
+        )?;
+        if !loaded.context.consents.iter().any(|c| c.id == consent) {
+            return Err(AppError::NotFound);
+        }
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(loaded.case.employer_id),
+            AuditAction::ConsentWithdrawn,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case_id);
+        ev.target = Some(format!("consent:{consent}"));
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !tx.withdraw_consent(consent, now).await? {
+                        return Err(AppError::Conflict("consent_withdrawn"));
+                    }
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Adds a party to the case: the worker's 所属長 (by HR or the worker) or a coordinator
+    /// (by the worker, who decides who helps them).
+    pub async fn add_party(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        kind: PartyKind,
+        organisation: Uuid,
+        user: Option<Uuid>,
+    ) -> Result<(), AppError> {
+        let loaded = self.read_case(case_id).await?;
+        let now = self.now();
+        let relations = case_relations(&auth.principal, &loaded.context);
+        if relations.is_empty() {
+            return Err(AppError::Denied(Denial::NotFound));
+        }
+        if loaded.context.closed {
+            return Err(refused(StepRefused::CaseClosed));
+        }
+        let is_worker = relations.contains(&CaseRelation::Worker);
+        let is_hr = relations.contains(&CaseRelation::Employer {
+            role: Role::HrOfficer,
+        });
+        let allowed = match kind {
+            PartyKind::LineManager => is_worker || is_hr,
+            PartyKind::Coordinator | PartyKind::Hospital => is_worker,
+        };
+        if !allowed {
+            return Err(AppError::Denied(Denial::Forbidden));
+        }
+        let mut c = self.store.read().await?;
+        let members = c.list_members(organisation).await?;
+        let role_ok = |role: Role| match user {
+            Some(u) => members
+                .iter()
+                .any(|(m, usr)| usr.id == u && usr.active && m.role == role),
+            None => false,
+        };
+        let fits = match kind {
+            PartyKind::LineManager => {
+                organisation == loaded.case.employer_id && role_ok(Role::LineManager)
+            }
+            PartyKind::Coordinator => {
+                role_ok(Role::HospitalCoordinator)
+                    || role_ok(Role::AgencyCoordinator)
+                    || role_ok(Role::OccupationalHealthStaff)
+            }
+            PartyKind::Hospital => c
+                .get_organisation(organisation)
+                .await?
+                .is_some_and(|o| o.kind == OrganisationKind::MedicalInstitution),
+        };
+        drop(c);
+        if !fits {
+            return Err(ValidationErrors::from(FieldError::new(
+                "party",
+                "not_eligible",
+                "指定された方（組織）はこの役割で事例に加えることができません。",
+            ))
+            .into());
+        }
+        let party = crate::case_ports::CasePartyRecord {
+            case_id,
+            kind,
+            organisation_id: organisation,
+            user_id: if kind == PartyKind::Hospital {
+                None
+            } else {
+                user
+            },
+            added_by: auth.user.id,
+            added_at: now,
+        };
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(loaded.case.employer_id),
+            AuditAction::PartyAdded,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case_id);
+        ev.target = Some(format!("{}:{}", kind.code(), user.unwrap_or(organisation)));
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_case_party(&party).await.map_err(|e| match e {
+                        crate::StoreError::Conflict(_) => AppError::Conflict("already_party"),
+                        other => AppError::Store(other),
+                    })?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// The documents of a case the principal may read, and an audit record of each
+    /// category of sensitive information read.
+    pub async fn read_documents(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<(CaseAccess, Vec<DocumentRecord>), AppError> {
+        let (loaded, access) = self.case_access(auth, case_id).await?;
+        let all = self
+            .store
+            .read()
+            .await?
+            .list_documents(Some(case_id))
+            .await?;
+        let visible: Vec<DocumentRecord> = all
+            .into_iter()
+            .filter(|d| access.may_view(d.form.category()))
+            .collect();
+        let categories: BTreeSet<InformationCategory> =
+            visible.iter().map(|d| d.form.category()).collect();
+        let events: Vec<AuditEvent> = categories
+            .into_iter()
+            .filter(|c| c.is_sensitive())
+            .map(|c| {
+                let mut ev = self.event(
+                    ctx,
+                    Some(&auth.principal),
+                    Some(loaded.case.employer_id),
+                    AuditAction::Read,
+                    Outcome::Success,
+                );
+                ev.case_id = Some(case_id);
+                ev.category = Some(c);
+                ev.target = Some(format!("case:{case_id}"));
+                ev
+            })
+            .collect();
+        if !events.is_empty() {
+            // The read is answered only once its record is durable (fail closed).
+            self.writer
+                .write(move |tx| {
+                    Box::pin(async move {
+                        for e in &events {
+                            tx.append_audit(e).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+        }
+        Ok((access, visible))
+    }
+}
+
+fn step_code(step: &Step) -> String {
+    step.kind().code().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_map_to_their_information_category() {
+        assert_eq!(
+            FormKind::WorkInformation.category(),
+            InformationCategory::WorkInformation
+        );
+        assert_eq!(
+            FormKind::ContinuationOpinion.category(),
+            InformationCategory::Medical
+        );
+        assert_eq!(
+            FormKind::SupportPlan.category(),
+            InformationCategory::WorkMeasures
+        );
+    }
+}

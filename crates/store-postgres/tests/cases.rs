@@ -1,0 +1,946 @@
+//! The case storage ports (migration 0002) on PostgreSQL: every method of `CaseReads` and
+//! `CaseWrites`, version conflicts, finalised documents that never change, the append-only
+//! provision records, and domain values that come back equal from their JSON columns.
+//!
+//! Runs only when `RYORITSU_TEST_POSTGRES_URL` names a server where the user may create
+//! databases (e.g. `postgres://postgres@127.0.0.1:5432/postgres`); each run works in a
+//! throwaway database and drops it afterwards.
+
+// In tests a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ryoritsu_app::StoreError;
+use ryoritsu_app::case_ports::{
+    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites, DocumentBody,
+    DocumentRecord, HandlingRulesRecord, PartyKind, TaskFilter, TaskRecord,
+};
+use ryoritsu_app::conformance::Tamper;
+use ryoritsu_app::ports::{
+    OrganisationRecord, Store, TxControl, UserRecord, WorkplaceRecord, WriteRepo,
+};
+use ryoritsu_domain::account::{DisplayName, LoginName};
+use ryoritsu_domain::case::{CaseFacts, CasePath, CaseState, CaseStatus, Step, TaskKind, apply};
+use ryoritsu_domain::consent::{
+    Consent, ConsentDraft, DisclosedDocument, DisclosureRecord, EXPLANATION_VERSION, Recipient,
+};
+use ryoritsu_domain::forms::{
+    AnswerValue, Answers, Attestation, DraftDocument, FormKind, FormVersion, Party,
+};
+use ryoritsu_domain::info::InformationCategory;
+use ryoritsu_domain::org::{OrganisationKind, Role};
+use ryoritsu_domain::policy::{Access, HandlingRules};
+use ryoritsu_domain::prefecture::Prefecture;
+use ryoritsu_store_postgres::PgStore;
+use serde_json::json;
+use sqlx::{Connection, Executor, PgConnection};
+use time::macros::{date, datetime};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const ENV: &str = "RYORITSU_TEST_POSTGRES_URL";
+
+/// `url` with its database replaced by `db` (query parameters kept).
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A database name no other run or test uses at the same time.
+fn unique_name(suffix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("ryoritsu_test_{}_{nanos}_{suffix}", std::process::id())
+}
+
+/// Drops the throwaway database however the test ends, failures and panics included.
+struct Throwaway {
+    admin: String,
+    name: Option<String>,
+}
+
+impl Throwaway {
+    async fn create(admin: &str, name: &str) -> Result<Throwaway, sqlx::Error> {
+        let mut c = PgConnection::connect(admin).await?;
+        c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await?;
+        c.close().await?;
+        Ok(Throwaway {
+            admin: admin.to_owned(),
+            name: Some(name.to_owned()),
+        })
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let Some(name) = self.name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which may not block: use a thread of its own.
+        let done = std::thread::spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return eprintln!("could not drop the throwaway database: {e}"),
+            };
+            rt.block_on(async move {
+                let mut c = match PgConnection::connect(&admin).await {
+                    Ok(c) => c,
+                    Err(e) => return eprintln!("could not drop the throwaway database: {e}"),
+                };
+                // FORCE ends connections a failed test left open.
+                if let Err(e) = c
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .await
+                {
+                    eprintln!("could not drop throwaway database {name}: {e}");
+                }
+                let _ = c.close().await;
+            });
+        })
+        .join();
+        if done.is_err() {
+            eprintln!("could not drop the throwaway database");
+        }
+    }
+}
+
+const T0: OffsetDateTime = datetime!(2026-05-01 09:00:00.123456 UTC);
+
+fn at(minutes: i64) -> OffsetDateTime {
+    T0 + Duration::minutes(minutes)
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+// Fixed ids, so that orders by id are known.
+const EMPLOYER: Uuid = Uuid::from_u128(0xE0);
+const HOSPITAL: Uuid = Uuid::from_u128(0xB0);
+const OTHER_EMPLOYER: Uuid = Uuid::from_u128(0xE1);
+const WORKPLACE: Uuid = Uuid::from_u128(0x3B);
+const WORKER: Uuid = Uuid::from_u128(0x10);
+const WORKER_2: Uuid = Uuid::from_u128(0x11);
+const MANAGER: Uuid = Uuid::from_u128(0x12);
+const HR: Uuid = Uuid::from_u128(0x13);
+const CASE_A: Uuid = Uuid::from_u128(0xCA);
+const CASE_B: Uuid = Uuid::from_u128(0xCB);
+
+fn organisation(id: Uuid, kind: OrganisationKind, name: &str) -> OrganisationRecord {
+    OrganisationRecord {
+        id,
+        kind,
+        name: DisplayName::parse("name", "名称", name).unwrap(),
+        prefecture: Prefecture::from_code(23).unwrap(),
+        agency_kind: None,
+        created_at: T0,
+        version: 1,
+    }
+}
+
+fn user(id: Uuid, login: &str) -> UserRecord {
+    UserRecord {
+        id,
+        login: LoginName::parse(login).unwrap(),
+        display_name: DisplayName::parse("display_name", "表示名", login).unwrap(),
+        email: None,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        active: true,
+        operator: false,
+        demo: false,
+        totp_secret: None,
+        totp_pending_secret: None,
+        totp_last_step: None,
+        created_at: T0,
+        password_changed_at: T0,
+        version: 1,
+    }
+}
+
+/// A case state after real steps of the state machine.
+fn state_after(steps: &[(Step, Role)]) -> CaseState {
+    let facts = CaseFacts {
+        has_occupational_physician: true,
+    };
+    let mut state = CaseState::new(CasePath::Continuation);
+    for (step, actor) in steps {
+        state = apply(&state, step, *actor, &facts, date!(2026 - 05 - 01))
+            .unwrap_or_else(|e| panic!("{step:?}: {}", e.message()))
+            .state;
+    }
+    state
+}
+
+/// The realistic 勤務情報提供書 of the forms tests, which validates and finalises.
+fn work_information_answers() -> Answers {
+    serde_json::from_value(json!({
+        "addressee": {"institution": "〇〇市立病院 消化器内科", "physician_name": "山田 太郎"},
+        "employee_name": "佐藤 花子",
+        "date_of_birth": "1978-05-12",
+        "address": "愛知県豊田市〇〇町1-2-3",
+        "occupation": "製造ライン作業",
+        "job_description": {
+            "details": "自動車部品工場での組立ライン作業。\n部品の取付と目視検査を担当。",
+            "tasks": ["machine_operation", "prolonged_standing", "light_physical"]
+        },
+        "work_pattern": {"pattern": "two_shift"},
+        "work_hours": {
+            "start": "8:30", "end": "１７：３０", "break_hours": "1", "days_per_week": 5,
+            "overtime": "月10時間程度", "business_trips": "なし"
+        },
+        "commute": {"methods": ["public_transport_seated"], "minutes": "４５"},
+        "leave_period": {"until": "2026-12-31", "days": 180, "salary_paid": false,
+                         "sickness_allowance_percent": 67},
+        "paid_leave_days": "12.5",
+        "other_notes": "通院は月2回（平日午前）の予定。",
+        "available_systems": {"systems": ["short_hours", "hourly_annual_leave", "other"],
+                              "other": "半日単位の年次有給休暇"},
+        "occupational_physician": true,
+        "company_contact": {"address": "愛知県豊田市〇〇町4-5-6", "phone": "0565-00-0000"},
+        "worker_confirmation": {"date": "2026-04-10", "name": "佐藤 花子"},
+        "company_signature": {"date": "2026-04-10", "name": "株式会社〇〇製作所"}
+    }))
+    .unwrap()
+}
+
+fn case_record(id: Uuid, worker: Uuid, created_at: OffsetDateTime) -> CaseRecord {
+    CaseRecord {
+        id,
+        worker_id: worker,
+        employer_id: EMPLOYER,
+        workplace_id: None,
+        state: state_after(&[(Step::FileRequest, Role::Worker)]),
+        created_at,
+        updated_at: created_at,
+        version: 1,
+    }
+}
+
+fn task(n: u128, case_id: Uuid, kind: TaskKind, org: Uuid, opened: i64) -> TaskRecord {
+    TaskRecord {
+        id: id(n),
+        case_id,
+        kind,
+        assignee_role: Role::HrOfficer,
+        assignee_organisation: org,
+        due: date!(2026 - 05 - 08),
+        opened_at: at(opened),
+        closed_at: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_ports_on_postgres() {
+    let Ok(admin) = std::env::var(ENV) else {
+        println!("skipping: {ENV} is not set (PostgreSQL case storage not tested)");
+        return;
+    };
+    let name = unique_name("cases");
+    let guard = Throwaway::create(&admin, &name).await.unwrap();
+    let url = with_database(&admin, &name);
+    let store = PgStore::open(&url).await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2]);
+
+    // ---- foundation rows through the existing ports ----
+    let mut tx = store.begin().await.unwrap();
+    for o in [
+        organisation(EMPLOYER, OrganisationKind::Employer, "両立商事株式会社"),
+        organisation(OTHER_EMPLOYER, OrganisationKind::Employer, "別会社"),
+        organisation(
+            HOSPITAL,
+            OrganisationKind::MedicalInstitution,
+            "〇〇市立病院",
+        ),
+    ] {
+        tx.insert_organisation(&o).await.unwrap();
+    }
+    tx.insert_workplace(&WorkplaceRecord {
+        id: WORKPLACE,
+        organisation_id: EMPLOYER,
+        name: DisplayName::parse("name", "名称", "本社工場").unwrap(),
+        prefecture: Prefecture::from_code(23).unwrap(),
+        has_occupational_physician: true,
+        created_at: T0,
+    })
+    .await
+    .unwrap();
+    for (uid, login) in [
+        (WORKER, "worker"),
+        (WORKER_2, "worker2"),
+        (MANAGER, "manager"),
+        (HR, "hr-officer"),
+    ] {
+        tx.insert_user(&user(uid, login)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    // ---- cases ----
+    let mut tx = store.begin().await.unwrap();
+    let mut a = case_record(CASE_A, WORKER, at(0));
+    a.workplace_id = Some(WORKPLACE);
+    let b = case_record(CASE_B, WORKER_2, at(10));
+    tx.insert_case(&a).await.unwrap();
+    tx.insert_case(&b).await.unwrap();
+    assert_eq!(tx.get_case(CASE_A).await.unwrap().as_ref(), Some(&a));
+    assert_eq!(tx.get_case(id(0xDEAD)).await.unwrap(), None);
+
+    // A state after several steps round-trips; the status column follows it.
+    let mut a2 = a.clone();
+    a2.state = state_after(&[
+        (Step::FileRequest, Role::Worker),
+        (Step::DraftWorkInformation, Role::HrOfficer),
+        (
+            Step::ConfirmWorkInformation {
+                by: ryoritsu_domain::case::Confirmer::Worker,
+            },
+            Role::Worker,
+        ),
+    ]);
+    assert_eq!(a2.status(), CaseStatus::WorkInformationConfirming);
+    a2.updated_at = at(5);
+    a2.version = 2;
+    assert!(tx.update_case(&a2).await.unwrap());
+    // The same version again is stale, and so is a jump ahead.
+    assert!(!tx.update_case(&a2).await.unwrap());
+    let mut ahead = a2.clone();
+    ahead.version = 5;
+    assert!(!tx.update_case(&ahead).await.unwrap());
+    let mut missing = a2.clone();
+    missing.id = id(0xDEAD);
+    assert!(!tx.update_case(&missing).await.unwrap());
+    assert_eq!(tx.get_case(CASE_A).await.unwrap().as_ref(), Some(&a2));
+
+    // A case for a worker who does not exist is refused by the foreign key.
+    let orphan = case_record(id(0xCC), id(0x999), at(20));
+    tx.savepoint().await.unwrap();
+    let err = tx.insert_case(&orphan).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    tx.rollback_to_savepoint().await.unwrap();
+
+    // ---- parties ----
+    let manager = CasePartyRecord {
+        case_id: CASE_A,
+        kind: PartyKind::LineManager,
+        organisation_id: EMPLOYER,
+        user_id: Some(MANAGER),
+        added_by: HR,
+        added_at: at(1),
+    };
+    let hospital = CasePartyRecord {
+        case_id: CASE_A,
+        kind: PartyKind::Hospital,
+        organisation_id: HOSPITAL,
+        user_id: None,
+        added_by: WORKER,
+        added_at: at(2),
+    };
+    let hospital_b = CasePartyRecord {
+        case_id: CASE_B,
+        added_at: at(11),
+        ..hospital.clone()
+    };
+    for p in [&manager, &hospital, &hospital_b] {
+        tx.insert_case_party(p).await.unwrap();
+    }
+    // The same hospital twice on one case: NULL users are not distinct.
+    tx.savepoint().await.unwrap();
+    let err = tx.insert_case_party(&hospital).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    tx.rollback_to_savepoint().await.unwrap();
+    assert_eq!(
+        tx.list_case_parties(Some(CASE_A)).await.unwrap(),
+        vec![manager.clone(), hospital.clone()]
+    );
+    assert_eq!(
+        tx.list_case_parties(None).await.unwrap(),
+        vec![manager.clone(), hospital.clone(), hospital_b.clone()]
+    );
+    tx.commit().await.unwrap();
+
+    // ---- list_cases filters, on a read connection ----
+    let mut c = store.read().await.unwrap();
+    let ids = |v: Vec<CaseRecord>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(c.list_cases(CaseFilter::default()).await.unwrap()),
+        [CASE_B, CASE_A]
+    );
+    let f = |worker, employer, party_organisation| CaseFilter {
+        worker,
+        employer,
+        party_organisation,
+    };
+    assert_eq!(
+        ids(c.list_cases(f(Some(WORKER), None, None)).await.unwrap()),
+        [CASE_A]
+    );
+    assert_eq!(
+        ids(c.list_cases(f(None, Some(EMPLOYER), None)).await.unwrap()),
+        [CASE_B, CASE_A]
+    );
+    assert!(
+        c.list_cases(f(None, Some(OTHER_EMPLOYER), None))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(c.list_cases(f(None, None, Some(HOSPITAL))).await.unwrap()),
+        [CASE_B, CASE_A]
+    );
+    assert_eq!(
+        ids(c
+            .list_cases(f(Some(WORKER_2), Some(EMPLOYER), Some(HOSPITAL)))
+            .await
+            .unwrap()),
+        [CASE_B]
+    );
+    assert!(
+        c.list_cases(f(Some(WORKER), None, Some(OTHER_EMPLOYER)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(c.get_case(CASE_A).await.unwrap().as_ref(), Some(&a2));
+    drop(c);
+
+    // The state column holds serde_json's output byte for byte, as SQLite does.
+    let mut raw = PgConnection::connect(&url).await.unwrap();
+    let (stored, status, path): (String, String, String) =
+        sqlx::query_as("SELECT state, status, path FROM cases WHERE id = $1")
+            .bind(CASE_A)
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+    assert_eq!(stored, serde_json::to_string(&a2.state).unwrap());
+    assert_eq!(status, "work_information_confirming");
+    assert_eq!(path, "continuation");
+
+    // ---- documents ----
+    let mut tx = store.begin().await.unwrap();
+    let mut draft = DraftDocument::new(id(0xD1), FormKind::WorkInformation, FormVersion::V2026);
+    draft.answers = work_information_answers();
+    draft.answers.remove("other_notes");
+    let doc1 = DocumentRecord {
+        id: draft.id,
+        case_id: CASE_A,
+        form: FormKind::WorkInformation,
+        body: DocumentBody::Draft(draft.clone()),
+        created_by: HR,
+        created_at: at(3),
+        updated_at: at(3),
+        version: 1,
+    };
+    tx.insert_document(&doc1).await.unwrap();
+    assert_eq!(
+        tx.get_document(doc1.id).await.unwrap().as_ref(),
+        Some(&doc1)
+    );
+
+    let mut edited = draft.clone();
+    edited.answers.insert(
+        "other_notes".into(),
+        AnswerValue::text("通院は月2回（平日午前）の予定。"),
+    );
+    let doc2 = DocumentRecord {
+        body: DocumentBody::Draft(edited.clone()),
+        updated_at: at(4),
+        version: 2,
+        ..doc1.clone()
+    };
+    assert!(tx.update_document(&doc2).await.unwrap());
+    assert!(!tx.update_document(&doc2).await.unwrap(), "stale version");
+
+    let finalised = edited
+        .finalise(
+            WORKER,
+            at(6),
+            Attestation {
+                signature_field: "worker_confirmation".into(),
+                party: Party::Worker,
+            },
+        )
+        .unwrap();
+    let doc3 = DocumentRecord {
+        body: DocumentBody::Finalised(finalised.clone()),
+        updated_at: at(6),
+        version: 3,
+        ..doc1.clone()
+    };
+    assert!(tx.update_document(&doc3).await.unwrap());
+    let got = tx.get_document(doc1.id).await.unwrap().unwrap();
+    assert_eq!(got, doc3);
+    assert!(got.is_finalised());
+
+    // A finalised document never changes, whatever the version says.
+    let doc4 = DocumentRecord {
+        body: DocumentBody::Draft(edited.clone()),
+        updated_at: at(7),
+        version: 4,
+        ..doc1.clone()
+    };
+    assert!(!tx.update_document(&doc4).await.unwrap());
+    let doc4_refinalised = DocumentRecord {
+        body: DocumentBody::Finalised(finalised.clone()),
+        ..doc4.clone()
+    };
+    assert!(!tx.update_document(&doc4_refinalised).await.unwrap());
+    assert_eq!(
+        tx.get_document(doc1.id).await.unwrap().as_ref(),
+        Some(&doc3)
+    );
+
+    // A correction is a new document on the same case; another case has its own.
+    let correction = DocumentRecord {
+        id: id(0xD2),
+        body: DocumentBody::Draft(DraftDocument::correction_of(&finalised, id(0xD2))),
+        created_at: at(8),
+        updated_at: at(8),
+        version: 1,
+        ..doc1.clone()
+    };
+    tx.insert_document(&correction).await.unwrap();
+    let other = DocumentRecord {
+        id: id(0xD3),
+        case_id: CASE_B,
+        form: FormKind::SupportCard,
+        body: DocumentBody::Draft(DraftDocument::new(
+            id(0xD3),
+            FormKind::SupportCard,
+            FormVersion::V2026,
+        )),
+        created_by: WORKER_2,
+        created_at: at(12),
+        updated_at: at(12),
+        version: 1,
+    };
+    tx.insert_document(&other).await.unwrap();
+    assert_eq!(
+        tx.list_documents(Some(CASE_A)).await.unwrap(),
+        vec![doc3.clone(), correction.clone()]
+    );
+    assert_eq!(
+        tx.list_documents(None).await.unwrap(),
+        vec![doc3.clone(), correction.clone(), other.clone()]
+    );
+    // ---- history ----
+    let ev = |n: u128, case_id: Uuid, step: &Step, from, to, minutes| CaseEventRecord {
+        id: id(n),
+        case_id,
+        step: serde_json::to_value(step).unwrap(),
+        actor: WORKER,
+        actor_role: Role::Worker,
+        from_status: from,
+        to_status: to,
+        at: at(minutes),
+    };
+    let e2 = ev(
+        0xE2,
+        CASE_A,
+        &Step::DraftWorkInformation,
+        CaseStatus::Requested,
+        CaseStatus::WorkInformationDrafting,
+        2,
+    );
+    let e1 = ev(
+        0xEF,
+        CASE_A,
+        &Step::FileRequest,
+        CaseStatus::NotRequested,
+        CaseStatus::Requested,
+        0,
+    );
+    let e3 = ev(
+        0xE3,
+        CASE_B,
+        &Step::FileRequest,
+        CaseStatus::NotRequested,
+        CaseStatus::Requested,
+        10,
+    );
+    for e in [&e2, &e1, &e3] {
+        tx.insert_case_event(e).await.unwrap();
+    }
+    assert_eq!(
+        tx.list_case_events(Some(CASE_A)).await.unwrap(),
+        vec![e1.clone(), e2.clone()]
+    );
+    assert_eq!(
+        tx.list_case_events(None).await.unwrap(),
+        vec![e1.clone(), e2.clone(), e3.clone()]
+    );
+    let step: Step = serde_json::from_value(
+        tx.list_case_events(Some(CASE_B)).await.unwrap()[0]
+            .step
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(step, Step::FileRequest);
+
+    // ---- tasks ----
+    let t1 = task(0x71, CASE_A, TaskKind::DraftWorkInformation, EMPLOYER, 1);
+    let t2 = task(
+        0x72,
+        CASE_A,
+        TaskKind::ConfirmWorkInformationWorker,
+        EMPLOYER,
+        2,
+    );
+    let mut t3 = task(0x73, CASE_B, TaskKind::DraftWorkInformation, EMPLOYER, 11);
+    t3.assignee_role = Role::AttendingPhysician;
+    t3.assignee_organisation = HOSPITAL;
+    for t in [&t1, &t2, &t3] {
+        tx.insert_task(t).await.unwrap();
+    }
+    // Only the open tasks of the given kinds on the given case close.
+    assert_eq!(
+        tx.close_tasks(
+            CASE_A,
+            &[TaskKind::DraftWorkInformation, TaskKind::HandToPhysician],
+            at(5)
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    assert_eq!(
+        tx.close_tasks(CASE_A, &[TaskKind::DraftWorkInformation], at(9))
+            .await
+            .unwrap(),
+        0,
+        "a closed task stays closed at its first time"
+    );
+    assert_eq!(tx.close_tasks(CASE_A, &[], at(9)).await.unwrap(), 0);
+    let closed_t1 = TaskRecord {
+        closed_at: Some(at(5)),
+        ..t1.clone()
+    };
+    let tf = |case, organisation, open_only| TaskFilter {
+        case,
+        organisation,
+        open_only,
+    };
+    assert_eq!(
+        tx.list_tasks(TaskFilter::default()).await.unwrap(),
+        vec![closed_t1.clone(), t2.clone(), t3.clone()]
+    );
+    assert_eq!(
+        tx.list_tasks(tf(Some(CASE_A), None, true)).await.unwrap(),
+        vec![t2.clone()]
+    );
+    assert_eq!(
+        tx.list_tasks(tf(None, Some(EMPLOYER), false))
+            .await
+            .unwrap(),
+        vec![closed_t1.clone(), t2.clone()]
+    );
+    assert_eq!(
+        tx.list_tasks(tf(None, Some(HOSPITAL), true)).await.unwrap(),
+        vec![t3.clone()]
+    );
+    assert!(
+        tx.list_tasks(tf(Some(CASE_B), Some(EMPLOYER), false))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // ---- consents ----
+    let consent = Consent::grant(
+        id(0xC0),
+        WORKER,
+        CASE_A,
+        ConsentDraft {
+            recipient: Recipient {
+                organisation: EMPLOYER,
+                role: Role::OccupationalPhysician,
+                person: None,
+            },
+            recipient_kind: OrganisationKind::Employer,
+            categories: [
+                InformationCategory::Medical,
+                InformationCategory::WorkMeasures,
+            ]
+            .into(),
+            purpose: "職場での配慮を検討する".into(),
+            expires_at: Some(datetime!(2027-04-01 00:00 +9)),
+        },
+        at(3),
+        EXPLANATION_VERSION,
+    )
+    .unwrap();
+    let narrow = Consent::grant(
+        id(0xC1),
+        WORKER,
+        CASE_A,
+        ConsentDraft {
+            recipient: Recipient {
+                organisation: EMPLOYER,
+                role: Role::LineManager,
+                person: Some(MANAGER),
+            },
+            recipient_kind: OrganisationKind::Employer,
+            categories: [InformationCategory::WorkMeasures].into(),
+            purpose: "配慮の実施".into(),
+            expires_at: None,
+        },
+        at(4),
+        EXPLANATION_VERSION,
+    )
+    .unwrap();
+    let other_worker = Consent::grant(
+        id(0xC2),
+        WORKER_2,
+        CASE_B,
+        ConsentDraft {
+            recipient: Recipient {
+                organisation: EMPLOYER,
+                role: Role::HrOfficer,
+                person: None,
+            },
+            recipient_kind: OrganisationKind::Employer,
+            categories: [InformationCategory::ConsultationNotes].into(),
+            purpose: "相談対応".into(),
+            expires_at: None,
+        },
+        at(12),
+        EXPLANATION_VERSION,
+    )
+    .unwrap();
+    for c in [&narrow, &consent, &other_worker] {
+        tx.insert_consent(c).await.unwrap();
+    }
+    assert_eq!(
+        tx.list_consents(Some(CASE_A), None).await.unwrap(),
+        vec![consent.clone(), narrow.clone()]
+    );
+    assert_eq!(
+        tx.list_consents(None, Some(WORKER_2)).await.unwrap(),
+        vec![other_worker.clone()]
+    );
+    assert!(
+        tx.list_consents(Some(CASE_A), Some(WORKER_2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.list_consents(None, None).await.unwrap().len(), 3);
+
+    assert!(tx.withdraw_consent(narrow.id, at(30)).await.unwrap());
+    assert!(
+        !tx.withdraw_consent(narrow.id, at(20)).await.unwrap(),
+        "a withdrawal is never redone"
+    );
+    assert!(!tx.withdraw_consent(id(0xDEAD), at(20)).await.unwrap());
+    let mut withdrawn = narrow.clone();
+    assert!(withdrawn.withdraw(at(30)));
+    assert_eq!(
+        tx.list_consents(Some(CASE_A), Some(WORKER)).await.unwrap(),
+        vec![consent.clone(), withdrawn.clone()]
+    );
+
+    // ---- provision records ----
+    let d1 = DisclosureRecord::record(
+        id(0xD15),
+        &consent,
+        HOSPITAL,
+        [InformationCategory::Medical].into(),
+        DisclosedDocument {
+            kind: "continuation_opinion".into(),
+            id: id(0xD1),
+        },
+        at(40),
+    )
+    .unwrap();
+    let d0 = DisclosureRecord::record(
+        id(0xD16),
+        &consent,
+        HOSPITAL,
+        [
+            InformationCategory::Medical,
+            InformationCategory::WorkMeasures,
+        ]
+        .into(),
+        DisclosedDocument {
+            kind: "work_information".into(),
+            id: id(0xD1),
+        },
+        at(35),
+    )
+    .unwrap();
+    let d2 = DisclosureRecord::record(
+        id(0xD17),
+        &other_worker,
+        HOSPITAL,
+        [InformationCategory::ConsultationNotes].into(),
+        DisclosedDocument {
+            kind: "support_card".into(),
+            id: id(0xD3),
+        },
+        at(41),
+    )
+    .unwrap();
+    for d in [&d1, &d0, &d2] {
+        tx.insert_disclosure(d).await.unwrap();
+    }
+    assert_eq!(
+        tx.list_disclosures(Some(CASE_A), None).await.unwrap(),
+        vec![d0.clone(), d1.clone()]
+    );
+    assert_eq!(
+        tx.list_disclosures(None, Some(WORKER_2)).await.unwrap(),
+        vec![d2.clone()]
+    );
+    assert_eq!(
+        tx.list_disclosures(None, None).await.unwrap(),
+        vec![d0.clone(), d1.clone(), d2.clone()]
+    );
+    // No record without its consent.
+    let mut unfounded = d2.clone();
+    unfounded.id = id(0xD18);
+    unfounded.consent = id(0xDEAD);
+    tx.savepoint().await.unwrap();
+    let err = tx.insert_disclosure(&unfounded).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    tx.rollback_to_savepoint().await.unwrap();
+
+    // ---- 取扱規程 ----
+    let mut rules = HandlingRules::defaults(EMPLOYER);
+    let r1 = HandlingRulesRecord {
+        rules: rules.clone(),
+        updated_by: HR,
+        updated_at: at(50),
+        version: 1,
+    };
+    assert_eq!(tx.get_handling_rules(EMPLOYER).await.unwrap(), None);
+    let mut r2 = r1.clone();
+    r2.version = 2;
+    assert!(tx.put_handling_rules(&r1).await.unwrap());
+    assert!(
+        !tx.put_handling_rules(&r1).await.unwrap(),
+        "version 1 again: another write came first"
+    );
+    rules
+        .grants
+        .get_mut(&Role::LineManager)
+        .unwrap()
+        .insert(InformationCategory::WorkMeasures, Access::Never);
+    r2.rules = rules;
+    r2.updated_at = at(51);
+    assert!(tx.put_handling_rules(&r2).await.unwrap());
+    assert!(!tx.put_handling_rules(&r2).await.unwrap());
+    let mut r4 = r2.clone();
+    r4.version = 4;
+    assert!(!tx.put_handling_rules(&r4).await.unwrap());
+    assert_eq!(
+        tx.get_handling_rules(EMPLOYER).await.unwrap(),
+        Some(r2.clone())
+    );
+    let other_rules = HandlingRulesRecord {
+        rules: HandlingRules::defaults(OTHER_EMPLOYER),
+        updated_by: HR,
+        updated_at: at(52),
+        version: 1,
+    };
+    assert!(tx.put_handling_rules(&other_rules).await.unwrap());
+    assert_eq!(
+        tx.list_handling_rules().await.unwrap(),
+        vec![r2.clone(), other_rules.clone()]
+    );
+    tx.commit().await.unwrap();
+
+    // The copies beside the JSON follow the body.
+    let rows: Vec<(Uuid, String, i64)> =
+        sqlx::query_as("SELECT id, stage, revision FROM documents ORDER BY created_at, id")
+            .fetch_all(&mut raw)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (doc1.id, "finalised".to_owned(), 1),
+            (correction.id, "draft".to_owned(), 2),
+            (other.id, "draft".to_owned(), 1),
+        ]
+    );
+
+    // ---- the same reads on a snapshot ----
+    let mut s = store.snapshot().await.unwrap();
+    assert_eq!(s.get_case(CASE_A).await.unwrap().as_ref(), Some(&a2));
+    assert_eq!(s.list_cases(CaseFilter::default()).await.unwrap().len(), 2);
+    assert_eq!(s.list_case_parties(None).await.unwrap().len(), 3);
+    assert_eq!(s.get_document(doc1.id).await.unwrap().as_ref(), Some(&doc3));
+    assert_eq!(s.list_documents(None).await.unwrap().len(), 3);
+    assert_eq!(s.list_case_events(None).await.unwrap().len(), 3);
+    assert_eq!(
+        s.list_tasks(tf(None, None, true)).await.unwrap(),
+        vec![t2.clone(), t3.clone()]
+    );
+    assert_eq!(
+        s.list_consents(None, Some(WORKER)).await.unwrap(),
+        vec![consent.clone(), withdrawn.clone()]
+    );
+    assert_eq!(s.list_disclosures(None, None).await.unwrap().len(), 3);
+    assert_eq!(
+        s.get_handling_rules(EMPLOYER).await.unwrap(),
+        Some(r2.clone())
+    );
+    assert_eq!(s.list_handling_rules().await.unwrap().len(), 2);
+    drop(s);
+
+    // ---- provision records are append-only ----
+    assert!(
+        store
+            .try_raw("UPDATE disclosures SET to_role = 'hr_officer'")
+            .await
+            .is_err()
+    );
+    assert!(store.try_raw("DELETE FROM disclosures").await.is_err());
+    assert!(store.try_raw("TRUNCATE disclosures").await.is_err());
+    assert!(
+        store
+            .try_raw("TRUNCATE disclosures, consents CASCADE")
+            .await
+            .is_err()
+    );
+    let mut c = store.read().await.unwrap();
+    assert_eq!(
+        c.list_disclosures(None, None).await.unwrap(),
+        vec![d0, d1, d2]
+    );
+    drop(c);
+
+    // Nothing cascades: a case with rows naming it cannot be deleted from under them.
+    assert!(
+        store
+            .try_raw(&format!("DELETE FROM cases WHERE id = '{CASE_B}'"))
+            .await
+            .is_err()
+    );
+
+    raw.close().await.unwrap();
+    store.close().await;
+    drop(guard);
+}
