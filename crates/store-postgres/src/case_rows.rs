@@ -18,27 +18,13 @@ use ryoritsu_domain::consent::{Consent, DisclosedDocument, DisclosureRecord, Rec
 use ryoritsu_domain::forms::FormKind;
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::Role;
+use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::map_err;
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Other(format!("unreadable value in {what}"))
-}
-
-fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
-    row: &'r PgRow,
-    col: &str,
-) -> StoreResult<T> {
-    row.try_get(col).map_err(map_err)
-}
-
-fn code<T>(row: &PgRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(&get::<String>(row, col)?).ok_or_else(|| corrupt(col))
-}
+use crate::rows::{code, corrupt, get};
 
 /// A JSON column parsed into whatever the caller's field needs.
 macro_rules! from_json {

@@ -25,11 +25,11 @@ pub trait AsConn: Send {
     fn conn(&mut self) -> &mut PgConnection;
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("unreadable value in {what}"))
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>>(
     row: &'r PgRow,
     col: &str,
 ) -> StoreResult<T> {
@@ -44,7 +44,7 @@ fn ots(row: &PgRow, col: &str) -> StoreResult<Option<OffsetDateTime>> {
     get(row, col)
 }
 
-fn code<T>(row: &PgRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn code<T>(row: &PgRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&get::<String>(row, col)?).ok_or_else(|| corrupt(col))
 }
 

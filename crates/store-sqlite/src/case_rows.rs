@@ -14,43 +14,19 @@ use ryoritsu_domain::case::{CaseStatus, TaskKind};
 use ryoritsu_domain::consent::{Consent, DisclosedDocument, DisclosureRecord, Recipient};
 use ryoritsu_domain::forms::FormKind;
 use ryoritsu_domain::org::Role;
-use ryoritsu_domain::time_format::{from_unix_micros, unix_micros};
+use ryoritsu_domain::time_format::unix_micros;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::map_err;
+use crate::rows::{code, corrupt, get, ots, ts};
 
 /// Calendar dates as ISO text, the same form as their JSON.
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Other(format!("unreadable value in {what}"))
-}
-
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
-    row: &'r SqliteRow,
-    col: &str,
-) -> StoreResult<T> {
-    row.try_get(col).map_err(map_err)
-}
-
-fn ts(row: &SqliteRow, col: &str) -> StoreResult<OffsetDateTime> {
-    from_unix_micros(get::<i64>(row, col)?).ok_or_else(|| corrupt(col))
-}
-
-fn ots(row: &SqliteRow, col: &str) -> StoreResult<Option<OffsetDateTime>> {
-    get::<Option<i64>>(row, col)?
-        .map(|v| from_unix_micros(v).ok_or_else(|| corrupt(col)))
-        .transpose()
-}
-
-fn code<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
-    parse(&get::<String>(row, col)?).ok_or_else(|| corrupt(col))
-}
 
 /// Reads a JSON column into the type the context expects. (Macros rather than generic
 /// functions, so this crate needs no direct dependency on serde for the trait bounds.)

@@ -23,28 +23,28 @@ pub trait AsConn: Send {
     fn conn(&mut self) -> &mut SqliteConnection;
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("unreadable value in {what}"))
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
     row: &'r SqliteRow,
     col: &str,
 ) -> StoreResult<T> {
     row.try_get(col).map_err(map_err)
 }
 
-fn ts(row: &SqliteRow, col: &str) -> StoreResult<OffsetDateTime> {
+pub(crate) fn ts(row: &SqliteRow, col: &str) -> StoreResult<OffsetDateTime> {
     from_unix_micros(get::<i64>(row, col)?).ok_or_else(|| corrupt(col))
 }
 
-fn ots(row: &SqliteRow, col: &str) -> StoreResult<Option<OffsetDateTime>> {
+pub(crate) fn ots(row: &SqliteRow, col: &str) -> StoreResult<Option<OffsetDateTime>> {
     get::<Option<i64>>(row, col)?
         .map(|v| from_unix_micros(v).ok_or_else(|| corrupt(col)))
         .transpose()
 }
 
-fn code<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn code<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&get::<String>(row, col)?).ok_or_else(|| corrupt(col))
 }
 
