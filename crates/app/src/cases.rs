@@ -28,6 +28,16 @@ use crate::error::AppError;
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::{App, RequestContext};
 
+/// A case as one principal may see it, with its tasks, parties and history.
+#[derive(Debug, Clone)]
+pub struct CaseDetails {
+    pub loaded: LoadedCase,
+    pub access: CaseAccess,
+    pub tasks: Vec<TaskRecord>,
+    pub parties: Vec<crate::case_ports::CasePartyRecord>,
+    pub events: Vec<CaseEventRecord>,
+}
+
 /// A case with everything access depends on.
 #[derive(Debug, Clone)]
 pub struct LoadedCase {
@@ -138,6 +148,107 @@ impl<S: Store> App<S> {
         let loaded = self.read_case(id).await?;
         let access = case_access(&auth.principal, &loaded.context, self.now())?;
         Ok((loaded, access))
+    }
+
+    /// Every case the principal takes part in, newest first, each with what they may see.
+    pub async fn list_visible_cases(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<(LoadedCase, CaseAccess)>, AppError> {
+        let mut c = self.store.read().await?;
+        let mut candidates = c
+            .list_cases(crate::case_ports::CaseFilter {
+                worker: Some(auth.user.id),
+                ..Default::default()
+            })
+            .await?;
+        let orgs: BTreeSet<Uuid> = auth.memberships.iter().map(|m| m.organisation_id).collect();
+        for org in orgs {
+            let kind = auth
+                .memberships
+                .iter()
+                .find(|m| m.organisation_id == org)
+                .map(|m| m.organisation_kind);
+            let filter = if kind == Some(OrganisationKind::Employer) {
+                crate::case_ports::CaseFilter {
+                    employer: Some(org),
+                    ..Default::default()
+                }
+            } else {
+                crate::case_ports::CaseFilter {
+                    party_organisation: Some(org),
+                    ..Default::default()
+                }
+            };
+            candidates.extend(c.list_cases(filter).await?);
+        }
+        candidates.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        candidates.dedup_by_key(|x| x.id);
+        let now = self.now();
+        let mut out = Vec::new();
+        for case in candidates {
+            let loaded = load_case(&mut c, case).await?;
+            // Only cases the policy lets the principal see at all (a colleague of the worker
+            // without a part in the case sees nothing, not even that it exists).
+            if let Ok(access) = case_access(&auth.principal, &loaded.context, now) {
+                out.push((loaded, access));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open tasks of the principal's organisations, for their home page.
+    pub async fn open_tasks(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<(TaskRecord, CaseRecord)>, AppError> {
+        let cases = self.list_visible_cases(auth).await?;
+        let mut c = self.store.read().await?;
+        let mut out = Vec::new();
+        for (loaded, access) in cases {
+            let roles: Vec<Role> = access.relations().iter().map(relation_role).collect();
+            let tasks = c
+                .list_tasks(crate::case_ports::TaskFilter {
+                    case: Some(loaded.case.id),
+                    organisation: None,
+                    open_only: true,
+                })
+                .await?;
+            for t in tasks
+                .into_iter()
+                .filter(|t| roles.contains(&t.assignee_role))
+            {
+                out.push((t, loaded.case.clone()));
+            }
+        }
+        out.sort_by_key(|(t, _)| t.due);
+        Ok(out)
+    }
+
+    /// The tasks and parties of a case the principal may see.
+    pub async fn case_details(
+        &self,
+        auth: &Authenticated,
+        id: Uuid,
+    ) -> Result<CaseDetails, AppError> {
+        let (loaded, access) = self.case_access(auth, id).await?;
+        let mut c = self.store.read().await?;
+        let tasks = c
+            .list_tasks(crate::case_ports::TaskFilter {
+                case: Some(id),
+                organisation: None,
+                open_only: false,
+            })
+            .await?;
+        let parties = c.list_case_parties(Some(id)).await?;
+        let events = c.list_case_events(Some(id)).await?;
+        Ok(CaseDetails {
+            loaded,
+            access,
+            tasks,
+            parties,
+            events,
+        })
     }
 
     /// The worker's 申出: opens a case at their employer. Support always starts here.

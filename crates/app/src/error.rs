@@ -42,6 +42,9 @@ pub enum AppError {
     /// The `If-Match` version is not the current one.
     #[error("stale version")]
     PreconditionFailed,
+    /// An update came without `If-Match`.
+    #[error("If-Match required")]
+    PreconditionRequired,
     /// The same `Idempotency-Key` was sent with a different request.
     #[error("idempotency key reused")]
     IdempotencyMismatch,
@@ -70,6 +73,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Conflict(c) => c,
             AppError::PreconditionFailed => "precondition_failed",
+            AppError::PreconditionRequired => "precondition_required",
             AppError::IdempotencyMismatch => "idempotency_key_reused",
             AppError::NotFound => "not_found",
             AppError::Store(StoreError::Unavailable(_)) => "service_unavailable",
@@ -97,6 +101,10 @@ impl AppError {
             AppError::Conflict(code) => conflict_message(code).into(),
             AppError::PreconditionFailed => {
                 "ほかの人が先に更新しました。最新の内容を読み込んでからもう一度お試しください。"
+                    .into()
+            }
+            AppError::PreconditionRequired => {
+                "更新するには、最後に取得した版（ETag）を If-Match ヘッダーで指定してください。"
                     .into()
             }
             AppError::IdempotencyMismatch => {
@@ -129,6 +137,12 @@ fn conflict_message(code: &str) -> &'static str {
         "not_empty" => "復元先のデータベースが空ではありません。",
         "totp_not_pending" => "二要素認証の設定を最初からやり直してください。",
         "last_admin" => "組織管理者が一人もいなくなるため、この操作はできません。",
+        "document_finalised" => {
+            "この書類は確定済みのため変更できません。訂正する場合は新しい版を作成してください。"
+        }
+        "document_form" => "書類の様式が一致しません。",
+        "consent_withdrawn" => "この同意はすでに撤回されています。",
+        "already_party" => "すでにこの事例に加わっています。",
         _ => "この操作は現在の状態では行えません。",
     }
 }

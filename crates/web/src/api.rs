@@ -983,10 +983,16 @@ pub async fn roles() -> Response {
         description = "治療と仕事の両立支援プラットフォーム Ryoritsu の API。エラーは `code`（安定したコード）と `message`（日本語）を返します。"),
     paths(sign_in, second_factor, sign_out, me, my_sessions, end_my_session, change_password,
         list_organisations, create_organisation, get_organisation, list_workplaces, add_workplace,
-        list_members, create_invitation, accept_invitation, deactivate_user, prefectures, roles),
+        list_members, create_invitation, accept_invitation, deactivate_user, prefectures, roles,
+        crate::api_cases::file_request, crate::api_cases::list_cases, crate::api_cases::get_case,
+        crate::api_cases::take_step, crate::api_cases::list_documents, crate::api_cases::create_document,
+        crate::api_cases::update_document, crate::api_cases::finalise_document,
+        crate::api_cases::grant_consent, crate::api_cases::withdraw_consent,
+        crate::api_cases::add_party, crate::api_cases::form_schema, crate::api_cases::categories),
     components(schemas(ErrorBody)),
     tags((name = "auth", description = "サインイン"), (name = "account", description = "自分のアカウント"),
-        (name = "organisations", description = "組織・事業場・メンバー"), (name = "reference", description = "参照データ"))
+        (name = "organisations", description = "組織・事業場・メンバー"), (name = "cases", description = "両立支援の事例・書類・同意"),
+        (name = "reference", description = "参照データ"))
 )]
 pub struct ApiDoc;
 

@@ -104,6 +104,7 @@ impl From<AppError> for Failure {
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict(_) | AppError::IdempotencyMismatch => StatusCode::CONFLICT,
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,

@@ -5,10 +5,12 @@
 //! without a policy entry cannot exist; tests walk [`RouteTable::entries`].
 
 pub mod api;
+pub mod api_cases;
 mod assets;
 pub mod context;
 pub mod extract;
 pub mod failure;
+pub mod form_html;
 pub mod pages;
 pub mod session;
 
@@ -135,6 +137,7 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = RouteTable::new();
     let t = pages::routes(t);
     let t = api::routes(t);
+    let t = api_cases::routes(t);
     assets::routes(t)
 }
 

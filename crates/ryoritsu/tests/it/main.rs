@@ -7,6 +7,7 @@ mod audit_cli;
 mod auth;
 mod backup_cli;
 mod browser;
+mod cases_api;
 mod cli;
 mod csrf;
 mod demo_roles;

@@ -1,0 +1,417 @@
+//! Support cases over the JSON API: the 就業継続 path in the demo world, consent deciding
+//! what each party reads, and optimistic locking (412 stale, 428 missing).
+
+use serde_json::{Value, json};
+
+use crate::harness::{Client, DEMO_PASSWORD, TestServer};
+
+async fn signed_in(s: &TestServer, login: &str) -> Client {
+    let mut c = s.client();
+    let r = c.api_sign_in(login, DEMO_PASSWORD).await;
+    assert_eq!(r.status, 200, "{login}: {}", r.body);
+    c
+}
+
+fn etag(r: &crate::harness::Resp) -> String {
+    r.header("etag")
+        .unwrap_or_else(|| panic!("no ETag: {} {}", r.status, r.body))
+        .to_owned()
+}
+
+async fn org_of(c: &mut Client) -> String {
+    c.get("/api/v1/me").await.json()["memberships"][0]["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn work_information() -> Value {
+    json!({
+        "addressee": {"institution": "都立さくら総合病院", "physician_name": "伊藤 健一"},
+        "employee_name": "田中 太郎",
+        "occupation": "製造ライン作業",
+        "job_description": {"details": "部品の組立と目視検査。", "tasks": ["prolonged_standing"]},
+        "work_pattern": {"pattern": "day_shift"},
+        "work_hours": {"start": "8:30", "end": "17:30", "break_hours": "1", "days_per_week": 5},
+        "commute": {"methods": ["public_transport_seated"], "minutes": "45"},
+        "available_systems": {"systems": ["short_hours"]},
+        "occupational_physician": true,
+        "company_contact": {"address": "東京都大田区1-2-3", "phone": "03-0000-0000"},
+        "worker_confirmation": {"date": "2026-04-01", "name": "田中 太郎"}
+    })
+}
+
+fn opinion() -> Value {
+    json!({
+        "patient_name": "田中 太郎",
+        "diagnosis": "胃がん（術後）",
+        "current_symptoms": "倦怠感が残る。",
+        "treatment_plan": "外来化学療法を月2回。",
+        "fitness_for_work": "fit_with_conditions",
+        "work_measures": "重いものを持たない。残業を避ける。",
+        "measure_period": {"from": "2026-05-01", "to": "2026-10-31"},
+        "physician_signature": {"date": "2026-04-02", "name": "伊藤 健一"}
+    })
+}
+
+async fn step(c: &mut Client, case: &str, etag: &str, body: Value) -> crate::harness::Resp {
+    c.api(
+        "POST",
+        &format!("/api/v1/cases/{case}/steps"),
+        Some(body),
+        &[("if-match", etag)],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_continuation_path_runs_with_consent_deciding_who_reads_what() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let mut doctor = signed_in(&s, "doctor").await;
+    let mut bureau = signed_in(&s, "bureau").await;
+    let employer = org_of(&mut worker).await;
+    let hospital = org_of(&mut doctor).await;
+
+    // 申出: only the worker files it.
+    let body = json!({"employer_id": employer, "path": "continuation"});
+    assert_eq!(
+        hr.api("POST", "/api/v1/cases", Some(body.clone()), &[])
+            .await
+            .status,
+        404
+    );
+    let r = worker.api("POST", "/api/v1/cases", Some(body), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(etag(&r), "\"1\"");
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.json()["status"], "requested");
+    assert_eq!(
+        bureau.get(&format!("/api/v1/cases/{case}")).await.status,
+        404,
+        "other organisations see nothing"
+    );
+    let listed = hr.get("/api/v1/cases").await.json();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "HR sees the case of its employer"
+    );
+
+    // HR drafts the 勤務情報提供書 and takes the step; If-Match is required and checked.
+    let d = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"form": "work_information", "answers": work_information()})),
+            &[],
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let doc = d.json()["id"].as_str().unwrap().to_owned();
+    let missing = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/steps"),
+            Some(json!({"step": "draft_work_information"})),
+            &[],
+        )
+        .await;
+    assert_eq!(missing.status, 428);
+    assert_eq!(missing.json()["code"], "precondition_required");
+    let r = step(
+        &mut hr,
+        &case,
+        "\"1\"",
+        json!({"step": "draft_work_information"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stale = step(
+        &mut hr,
+        &case,
+        "\"1\"",
+        json!({"step": "confirm_work_information", "by": "employer"}),
+    )
+    .await;
+    assert_eq!(stale.status, 412);
+    let r = step(
+        &mut hr,
+        &case,
+        &etag(&r),
+        json!({"step": "confirm_work_information", "by": "employer"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let for_worker = step(
+        &mut hr,
+        &case,
+        &etag(&r),
+        json!({"step": "confirm_work_information", "by": "worker"}),
+    )
+    .await;
+    assert_eq!(
+        for_worker.status, 422,
+        "HR never confirms in the worker's name"
+    );
+    let r = step(
+        &mut worker,
+        &case,
+        &etag(&r),
+        json!({"step": "confirm_work_information", "by": "worker"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "ready_for_physician");
+    let sign_as_worker = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents/{doc}/finalise"),
+            Some(json!({"signature_field": "worker_confirmation", "party": "worker"})),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(sign_as_worker.status, 403, "{}", sign_as_worker.body);
+    let fin = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents/{doc}/finalise"),
+            Some(json!({"signature_field": "worker_confirmation", "party": "worker"})),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(fin.status, 200, "{}", fin.body);
+    assert_eq!(fin.json()["stage"], "finalised");
+
+    // The worker attaches the hospital and consents to share the work information only.
+    assert_eq!(
+        doctor.get(&format!("/api/v1/cases/{case}")).await.status,
+        404,
+        "not yet attached"
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/parties"),
+            Some(json!({"kind": "hospital", "organisation_id": hospital})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let docs = doctor
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .json();
+    assert!(
+        docs.as_array().unwrap().is_empty(),
+        "nothing shared by default"
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents"),
+            Some(json!({
+                "organisation_id": hospital, "role": "attending_physician",
+                "categories": ["work_information"], "purpose": "主治医意見書の作成のため"
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let docs = doctor
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .json();
+    assert_eq!(docs.as_array().unwrap().len(), 1);
+    assert_eq!(docs[0]["form"], "work_information");
+    let current = worker.get(&format!("/api/v1/cases/{case}")).await;
+    let r = step(
+        &mut worker,
+        &case,
+        &etag(&current),
+        json!({"step": "hand_to_physician"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The physician writes and attests the opinion, and records it on the case.
+    let o = doctor
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"form": "continuation_opinion", "answers": opinion()})),
+            &[],
+        )
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let op = o.json()["id"].as_str().unwrap().to_owned();
+    let fin = doctor
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents/{op}/finalise"),
+            Some(json!({"signature_field": "physician_signature", "party": "attending_physician"})),
+            &[("if-match", &etag(&o))],
+        )
+        .await;
+    assert_eq!(fin.status, 200, "{}", fin.body);
+    let current = doctor.get(&format!("/api/v1/cases/{case}")).await;
+    let r = step(
+        &mut doctor,
+        &case,
+        &etag(&current),
+        json!({"step": "record_opinion", "fitness": "fit_with_conditions"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "occupational_physician_pending");
+
+    // HR sees neither the opinion nor the fitness until the worker consents.
+    let hr_case = hr.get(&format!("/api/v1/cases/{case}")).await.json();
+    assert!(hr_case.get("fitness_for_work").is_none(), "{hr_case}");
+    assert!(
+        !hr_case["visible"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("medical"))
+    );
+    let hr_docs = hr
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .body;
+    assert!(
+        !hr_docs.contains("胃がん") && !hr_docs.contains("continuation_opinion"),
+        "{hr_docs}"
+    );
+    let w_case = worker.get(&format!("/api/v1/cases/{case}")).await.json();
+    assert_eq!(
+        w_case["fitness_for_work"], "fit_with_conditions",
+        "the worker sees everything of their own"
+    );
+    let granted = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents"),
+            Some(json!({
+                "organisation_id": employer, "role": "hr_officer",
+                "categories": ["medical"], "purpose": "就業上の措置を検討するため"
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(granted.status, 201, "{}", granted.body);
+    let consent = granted.json()["id"].as_str().unwrap().to_owned();
+    let hr_docs = hr
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .body;
+    assert!(
+        hr_docs.contains("胃がん"),
+        "with consent HR reads the opinion"
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents/{consent}/withdraw"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let hr_docs = hr
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .body;
+    assert!(
+        !hr_docs.contains("胃がん"),
+        "withdrawal takes effect at once"
+    );
+
+    // Tasks wait on the 産業医.
+    let c = hr.get(&format!("/api/v1/cases/{case}")).await.json();
+    let open: Vec<&Value> = c["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["open"] == true)
+        .collect();
+    assert!(
+        open.iter()
+            .any(|t| t["assignee_role"] == "occupational_physician"),
+        "{c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_simultaneous_edits_of_one_draft_one_wins_the_other_gets_412() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let employer = org_of(&mut worker).await;
+    let r = worker
+        .api(
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"employer_id": employer, "path": "continuation"})),
+            &[],
+        )
+        .await;
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    let d = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"form": "work_information", "answers": {"occupation": "事務"}})),
+            &[],
+        )
+        .await;
+    let doc = d.json()["id"].as_str().unwrap().to_owned();
+    let tag = etag(&d);
+    let path = format!("/api/v1/cases/{case}/documents/{doc}");
+    let mut a = Client::new(&s.base);
+    a.cookies = hr.cookies.clone();
+    a.csrf = hr.csrf.clone();
+    let mut b = Client::new(&s.base);
+    b.cookies = hr.cookies.clone();
+    b.csrf = hr.csrf.clone();
+    let (p1, t1) = (path.clone(), tag.clone());
+    let (p2, t2) = (path.clone(), tag.clone());
+    let ra = tokio::spawn(async move {
+        a.api(
+            "PUT",
+            &p1,
+            Some(json!({"answers": {"occupation": "営業"}})),
+            &[("if-match", &t1)],
+        )
+        .await
+    });
+    let rb = tokio::spawn(async move {
+        b.api(
+            "PUT",
+            &p2,
+            Some(json!({"answers": {"occupation": "経理"}})),
+            &[("if-match", &t2)],
+        )
+        .await
+    });
+    let mut statuses = vec![ra.await.unwrap().status, rb.await.unwrap().status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 412], "exactly one edit wins");
+    let missing = hr
+        .api("PUT", &path, Some(json!({"answers": {}})), &[])
+        .await;
+    assert_eq!(missing.status, 428);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_schemas_are_published_with_every_option() {
+    let s = TestServer::start().await;
+    let mut c = s.client();
+    let r = c.get("/api/v1/forms/continuation_opinion/v2026").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("条件付きで可"));
+    assert!(r.body.contains("現時点で不可"));
+    assert_eq!(c.get("/api/v1/forms/nothing/v2026").await.status, 404);
+    let cats = c.get("/api/v1/categories").await.json();
+    assert_eq!(cats["medical"], "診断名・症状・治療の状況");
+}
