@@ -251,6 +251,81 @@ impl<S: Store> App<S> {
         })
     }
 
+    /// The steps the principal could take on the case now, with a sample of each (dates set
+    /// a week ahead) that the state machine accepts: pages offer exactly these.
+    pub fn available_steps(&self, loaded: &LoadedCase, access: &CaseAccess) -> Vec<Step> {
+        use ryoritsu_domain::case::{Confirmer, FitnessForWork, Outcome, ReturnToWorkFitness};
+        let today = self.now().date();
+        let later = today + time::Duration::days(7);
+        let much_later = today + time::Duration::days(30);
+        let samples = [
+            Step::DraftWorkInformation,
+            Step::ConfirmWorkInformation {
+                by: Confirmer::Worker,
+            },
+            Step::ConfirmWorkInformation {
+                by: Confirmer::Employer,
+            },
+            Step::HandToPhysician,
+            Step::RecordOpinion {
+                fitness: FitnessForWork::FitWithConditions,
+                leave_until: None,
+            },
+            Step::RecordOccupationalPhysicianOpinion,
+            Step::SkipOccupationalPhysician,
+            Step::DraftPlan {
+                review_on: much_later,
+                follow_up_on: later,
+                return_on: None,
+            },
+            Step::DraftPlan {
+                review_on: much_later,
+                follow_up_on: later,
+                return_on: Some(later),
+            },
+            Step::ConfirmPlan,
+            Step::RevisePlan,
+            Step::RecordFollowUp {
+                next_follow_up_on: Some(later),
+                next_review_on: None,
+            },
+            Step::StartLeave {
+                expected_end: much_later,
+            },
+            Step::RecordLeaveContact {
+                next_contact_on: Some(later),
+            },
+            Step::RecordReturnOpinion {
+                fitness: ReturnToWorkFitness::Fit,
+                leave_until: None,
+            },
+            Step::CardWorkerSection,
+            Step::CardPhysicianSection {
+                fitness: FitnessForWork::Fit,
+                leave_until: None,
+            },
+            Step::CardHandedToEmployer,
+            Step::Close {
+                outcome: Outcome::Other,
+            },
+        ];
+        let roles: Vec<Role> = access.relations().iter().map(relation_role).collect();
+        let mut out: Vec<Step> = Vec::new();
+        for step in samples {
+            let accepted = roles
+                .iter()
+                .any(|r| case::apply(&loaded.case.state, &step, *r, &loaded.facts, today).is_ok());
+            if accepted
+                && !out.iter().any(|s| {
+                    s.kind() == step.kind() && !matches!(s, Step::ConfirmWorkInformation { .. })
+                })
+            {
+                out.push(step);
+            }
+        }
+        out
+    }
+
     /// The worker's 申出: opens a case at their employer. Support always starts here.
     pub async fn file_request(
         &self,

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod failure;
 pub mod form_html;
 pub mod pages;
+pub mod pages_cases;
 pub mod session;
 
 use std::sync::Arc;
@@ -138,6 +139,7 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = pages::routes(t);
     let t = api::routes(t);
     let t = api_cases::routes(t);
+    let t = pages_cases::routes(t);
     assets::routes(t)
 }
 

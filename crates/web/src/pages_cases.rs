@@ -1,0 +1,9 @@
+//! (being written)
+
+use ryoritsu_app::ports::Store;
+
+use crate::RouteTable;
+
+pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
+    t
+}
