@@ -488,7 +488,34 @@ impl<S: Store> App<S> {
         }
     }
 
-    async fn throttle_check_key(&self, key: &str, ip: Option<&str>) -> Result<(), AppError> {
+    /// Records one failed attempt for `key` (and the client address), durably.
+    pub(crate) async fn record_failure(
+        &self,
+        key: String,
+        ip: Option<String>,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    for k in [Some(key), ip.map(|i| address_key(&i))]
+                        .into_iter()
+                        .flatten()
+                    {
+                        tx.insert_login_failure(&LoginFailureRecord { key: k, at: now })
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    pub(crate) async fn throttle_check_key(
+        &self,
+        key: &str,
+        ip: Option<&str>,
+    ) -> Result<(), AppError> {
         let now = self.now();
         let since = now - THROTTLE_WINDOW;
         let mut conn = self.store.read().await?;

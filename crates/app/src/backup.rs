@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::case_ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
-    DocumentRecord, HandlingRulesRecord, TaskFilter, TaskRecord,
+    DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskFilter, TaskRecord,
 };
 use crate::error::{AppError, StoreError};
 use crate::ports::{
@@ -80,6 +80,7 @@ pub struct Dataset {
     pub tasks: Vec<TaskRecord>,
     pub consents: Vec<Consent>,
     pub disclosures: Vec<DisclosureRecord>,
+    pub share_codes: Vec<ShareCodeRecord>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -103,6 +104,7 @@ impl Dataset {
             + self.tasks.len()
             + self.consents.len()
             + self.disclosures.len()
+            + self.share_codes.len()
             + self.audit.len()
     }
 
@@ -136,6 +138,8 @@ impl Dataset {
         self.tasks.sort_by_key(|r| r.id);
         self.consents.sort_by_key(|r| r.id);
         self.disclosures.sort_by_key(|r| r.id);
+        self.share_codes
+            .sort_by(|a, b| a.code_hash.cmp(&b.code_hash));
         self.audit.sort_by_key(|r| r.seq);
     }
 
@@ -155,6 +159,9 @@ impl Dataset {
         }
         for i in &mut d.invitations {
             i.token_hash = "*".into();
+        }
+        for c in &mut d.share_codes {
+            c.code_hash = "*".into();
         }
         d.sessions.clear();
         d.recovery_codes.clear();
@@ -202,6 +209,7 @@ pub async fn read_dataset<R: ReadRepo + CaseReads>(c: &mut R) -> Result<Dataset,
             .await?,
         consents: c.list_consents(None, None).await?,
         disclosures: c.list_disclosures(None, None).await?,
+        share_codes: c.list_share_codes(None).await?,
         audit: Vec::new(),
     };
     let mut after = 0;
@@ -412,6 +420,9 @@ impl<S: Store> App<S> {
                     }
                     for d in &data.disclosures {
                         tx.insert_disclosure(d).await?;
+                    }
+                    for c in &data.share_codes {
+                        tx.insert_share_code(c).await?;
                     }
                     for r in &audit {
                         tx.restore_audit_record(r).await?;

@@ -141,6 +141,23 @@ pub struct TaskRecord {
     pub closed_at: Option<OffsetDateTime>,
 }
 
+/// A one-time code the worker gives the hospital so that it can attach itself to the case
+/// (also shown as a QR code). Only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareCodeRecord {
+    pub code_hash: String,
+    pub case_id: Uuid,
+    pub worker_id: Uuid,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub expires_at: OffsetDateTime,
+    #[serde(default, with = "ryoritsu_domain::time_format::micros::option")]
+    pub used_at: Option<OffsetDateTime>,
+    pub used_by_organisation: Option<Uuid>,
+    pub used_by_user: Option<Uuid>,
+}
+
 /// Which cases to list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CaseFilter {
@@ -217,6 +234,15 @@ pub trait CaseReads: Send {
     fn list_handling_rules(
         &mut self,
     ) -> impl Future<Output = StoreResult<Vec<HandlingRulesRecord>>> + Send;
+    fn find_share_code(
+        &mut self,
+        code_hash: &str,
+    ) -> impl Future<Output = StoreResult<Option<ShareCodeRecord>>> + Send;
+    /// Share codes of one case, or all with `None`.
+    fn list_share_codes(
+        &mut self,
+        case: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<ShareCodeRecord>>> + Send;
 }
 
 /// Case writes, only inside the write transaction.
@@ -267,5 +293,17 @@ pub trait CaseWrites: CaseReads {
     fn put_handling_rules(
         &mut self,
         r: &HandlingRulesRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn insert_share_code(
+        &mut self,
+        c: &ShareCodeRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Marks an unused code used; false when it was used already.
+    fn use_share_code(
+        &mut self,
+        code_hash: &str,
+        organisation: Uuid,
+        user: Uuid,
+        at: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 }

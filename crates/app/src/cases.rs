@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 
 use ryoritsu_domain::audit::{AuditAction, AuditEvent, Outcome};
 use ryoritsu_domain::case::{self, CaseFacts, CasePath, CaseState, Step, StepRefused};
-use ryoritsu_domain::consent::{Consent, ConsentDraft, EXPLANATION_VERSION};
+use ryoritsu_domain::consent::{
+    Consent, ConsentDraft, DisclosedDocument, DisclosureRecord, EXPLANATION_VERSION,
+};
 use ryoritsu_domain::forms::{Answers, Attestation, DraftDocument, FormKind, FormVersion, Party};
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::{OrganisationKind, Role};
@@ -27,6 +29,46 @@ use crate::case_ports::{
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::{App, RequestContext};
+
+/// How long a share code may be redeemed: long enough for the next consultation.
+pub const SHARE_CODE_TTL: time::Duration = time::Duration::days(14);
+
+/// 12 characters of Crockford base32 (60 random bits) as `XXXX-XXXX-XXXX`: easy to read out
+/// over a counter, and with one-time use, expiry and throttled redemption not guessable.
+fn new_share_code() -> Result<String, AppError> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes = crate::secrets::random_bytes::<12>()?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect();
+    let s: String = chars.iter().collect();
+    Ok(format!("{}-{}-{}", &s[..4], &s[4..8], &s[8..]))
+}
+
+/// Case, spaces, hyphens, full-width forms and the look-alikes O/I/L are folded before
+/// hashing, so a code typed from paper still matches.
+pub fn share_code_digest(input: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let folded: String = input
+        .chars()
+        .map(|c| {
+            // Full-width ASCII (U+FF01..U+FF5E) to half-width.
+            let c = match u32::from(c) {
+                0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+                _ => c,
+            };
+            c.to_ascii_uppercase()
+        })
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| match c {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    hex::encode(Sha256::digest(folded.as_bytes()))
+}
 
 /// A case as one principal may see it, with its tasks, parties and history.
 #[derive(Debug, Clone)]
@@ -324,6 +366,131 @@ impl<S: Store> App<S> {
             }
         }
         out
+    }
+
+    /// The worker issues a one-time share code for their 主治医's hospital. Returns the code
+    /// (shown once, also as a QR code) and when it expires.
+    pub async fn issue_share_code(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<(String, time::OffsetDateTime), AppError> {
+        let loaded = self.read_case(case_id).await?;
+        let now = self.now();
+        // Only the worker decides who takes part: the same rule as granting a consent.
+        decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::GrantConsent { case: case_id },
+            now,
+        )?;
+        let code = new_share_code()?;
+        let record = crate::case_ports::ShareCodeRecord {
+            code_hash: share_code_digest(&code),
+            case_id,
+            worker_id: auth.user.id,
+            created_at: now,
+            expires_at: now + SHARE_CODE_TTL,
+            used_at: None,
+            used_by_organisation: None,
+            used_by_user: None,
+        };
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(loaded.case.employer_id),
+            AuditAction::ShareCodeIssued,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case_id);
+        let expires = record.expires_at;
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_share_code(&record).await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok((code, expires))
+    }
+
+    /// A hospital user redeems the worker's code: their medical institution is attached to
+    /// the case, and sees what the worker has consented to share with it, nothing more.
+    pub async fn redeem_share_code(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        code: &str,
+    ) -> Result<Uuid, AppError> {
+        let hospital = auth
+            .memberships
+            .iter()
+            .find(|m| {
+                m.organisation_kind == OrganisationKind::MedicalInstitution
+                    && matches!(m.role, Role::AttendingPhysician | Role::HospitalCoordinator)
+            })
+            .map(|m| m.organisation_id)
+            .ok_or(AppError::Denied(Denial::Forbidden))?;
+        if !auth.principal.second_factor_ok && auth.principal.needs_second_factor() {
+            return Err(AppError::Denied(Denial::SecondFactorRequired));
+        }
+        let key = format!("share:{}", auth.user.id);
+        self.throttle_check_key(&key, ctx.client_ip.as_deref())
+            .await?;
+        let now = self.now();
+        let digest = share_code_digest(code);
+        let found = self.store.read().await?.find_share_code(&digest).await?;
+        let Some(found) = found.filter(|c| c.used_at.is_none() && c.expires_at > now) else {
+            self.record_failure(key, ctx.client_ip.clone()).await?;
+            return Err(ValidationErrors::from(FieldError::new(
+                "code",
+                "share_code_invalid",
+                "共有コードが正しくないか、有効期限が切れているか、すでに使われています。患者さんに新しいコードの発行を依頼してください。",
+            ))
+            .into());
+        };
+        let loaded = self.read_case(found.case_id).await?;
+        if loaded.context.closed {
+            return Err(refused(StepRefused::CaseClosed));
+        }
+        let party = crate::case_ports::CasePartyRecord {
+            case_id: found.case_id,
+            kind: PartyKind::Hospital,
+            organisation_id: hospital,
+            user_id: None,
+            added_by: auth.user.id,
+            added_at: now,
+        };
+        let attached = loaded.context.hospitals.contains(&hospital);
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(hospital),
+            AuditAction::PartyAdded,
+            Outcome::Success,
+        );
+        ev.case_id = Some(found.case_id);
+        ev.target = Some(format!("hospital:{hospital}"));
+        ev.purpose = Some("share_code".into());
+        let user = auth.user.id;
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !tx.use_share_code(&digest, hospital, user, now).await? {
+                        return Err(AppError::Conflict("share_code_used"));
+                    }
+                    if !attached {
+                        tx.insert_case_party(&party).await?;
+                    }
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(found.case_id)
     }
 
     /// The worker's 申出: opens a case at their employer. Support always starts here.
@@ -939,11 +1106,18 @@ impl<S: Store> App<S> {
                 ev
             })
             .collect();
-        if !events.is_empty() {
+        let disclosures = self
+            .new_disclosures(ctx, auth, &loaded, &access, &visible)
+            .await?;
+        if !events.is_empty() || !disclosures.is_empty() {
             // The read is answered only once its record is durable (fail closed).
             self.writer
                 .write(move |tx| {
                     Box::pin(async move {
+                        for (d, e) in &disclosures {
+                            tx.insert_disclosure(d).await?;
+                            tx.append_audit(e).await?;
+                        }
                         for e in &events {
                             tx.append_audit(e).await?;
                         }
@@ -954,6 +1128,110 @@ impl<S: Store> App<S> {
         }
         Ok((access, visible))
     }
+
+    /// Documents that reach another organisation than the one they come from are a 第三者提供
+    /// under the worker's consent: the first time each document reaches an organisation under
+    /// a consent, a disclosure record (who, to whom, what, when, which consent) is written.
+    async fn new_disclosures(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        loaded: &LoadedCase,
+        access: &CaseAccess,
+        visible: &[DocumentRecord],
+    ) -> Result<Vec<(DisclosureRecord, AuditEvent)>, AppError> {
+        let now = self.now();
+        let case = &loaded.case;
+        let readers: Vec<(Uuid, Role)> = access
+            .relations()
+            .iter()
+            .filter_map(|r| match r {
+                CaseRelation::Worker => None,
+                CaseRelation::Employer { role } => Some((case.employer_id, *role)),
+                CaseRelation::Hospital { organisation, role }
+                | CaseRelation::Coordinator { organisation, role } => Some((*organisation, *role)),
+            })
+            .collect();
+        if readers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let existing = self
+            .store
+            .read()
+            .await?
+            .list_disclosures(Some(case.id), None)
+            .await?;
+        let mut out: Vec<(DisclosureRecord, AuditEvent)> = Vec::new();
+        for doc in visible {
+            let Some(from) = origin_organisation(loaded, doc) else {
+                continue;
+            };
+            let category = doc.form.category();
+            for &(to, role) in &readers {
+                if to == from {
+                    continue;
+                }
+                let Some(consent) = loaded.context.consents.iter().find(|c| {
+                    c.covers(
+                        case.id,
+                        case.worker_id,
+                        to,
+                        role,
+                        auth.user.id,
+                        category,
+                        now,
+                    )
+                }) else {
+                    continue;
+                };
+                let seen = existing.iter().chain(out.iter().map(|(d, _)| d)).any(|d| {
+                    d.what.id == doc.id && d.to_organisation == to && d.consent == consent.id
+                });
+                if seen {
+                    continue;
+                }
+                let record = DisclosureRecord::record(
+                    self.new_id(),
+                    consent,
+                    from,
+                    [category].into_iter().collect(),
+                    DisclosedDocument {
+                        kind: doc.form.code().into(),
+                        id: doc.id,
+                    },
+                    now,
+                )?;
+                let mut ev = self.event(
+                    ctx,
+                    Some(&auth.principal),
+                    Some(to),
+                    AuditAction::Disclosed,
+                    Outcome::Success,
+                );
+                ev.case_id = Some(case.id);
+                ev.category = Some(category);
+                ev.target = Some(format!("document:{}", doc.id));
+                ev.purpose = Some(format!("consent:{}", consent.id));
+                out.push((record, ev));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The organisation a document comes from: the 主治医's hospital for the opinions, the
+/// employer for the 勤務情報提供書 and the plans. The card is the worker's own: handing it
+/// over is the worker's act, not a provision by an organisation.
+fn origin_organisation(loaded: &LoadedCase, doc: &DocumentRecord) -> Option<Uuid> {
+    match doc.form {
+        FormKind::ContinuationOpinion | FormKind::ReturnToWorkOpinion => {
+            loaded.context.hospitals.first().copied()
+        }
+        FormKind::WorkInformation | FormKind::SupportPlan | FormKind::ReturnToWorkPlan => {
+            Some(loaded.case.employer_id)
+        }
+        FormKind::SupportCard => None,
+    }
 }
 
 fn step_code(step: &Step) -> String {
@@ -963,6 +1241,24 @@ fn step_code(step: &Step) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn share_codes_fold_what_people_type() {
+        let code = new_share_code().unwrap();
+        assert_eq!(code.len(), 14);
+        assert_eq!(
+            share_code_digest(&code),
+            share_code_digest(&code.to_lowercase().replace('-', " "))
+        );
+        assert_eq!(
+            share_code_digest("ABCD-0000-1111"),
+            share_code_digest("ａｂｃｄ－OOOO－ILil")
+        );
+        assert_ne!(
+            share_code_digest("ABCD-0000-1111"),
+            share_code_digest("ABCD-0000-1112")
+        );
+    }
 
     #[test]
     fn forms_map_to_their_information_category() {

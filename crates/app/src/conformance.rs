@@ -12,7 +12,7 @@ use time::Duration;
 use time::macros::datetime;
 
 use crate::accounts::{Authenticated, NewUser, NextStep};
-use crate::case_ports::{CaseReads, PartyKind, TaskFilter};
+use crate::case_ports::{CaseReads, TaskFilter};
 use crate::error::AppError;
 use crate::orgs::{NewOrganisation, NewWorkplace};
 use crate::ports::SessionRecord;
@@ -838,10 +838,26 @@ async fn case_story<S: Store + Tamper>(
         "a 確定 document never changes"
     );
 
-    // The worker attaches the hospital and consents to share the work information with it.
-    app.add_party(ctx, &w, case.id, PartyKind::Hospital, hospital, None)
+    // The worker gives the hospital a one-time share code; the physician redeems it.
+    let (code, _) = app.issue_share_code(ctx, &w, case.id).await.map_err(e)?;
+    let wrong = app.redeem_share_code(ctx, &dr, "AAAA-BBBB-CCCC").await;
+    ensure!(
+        matches!(wrong, Err(AppError::Invalid(_))),
+        "a wrong code is refused: {wrong:?}"
+    );
+    ensure!(
+        app.redeem_share_code(ctx, &hr, &code).await.is_err(),
+        "only hospital staff redeem codes"
+    );
+    let attached = app
+        .redeem_share_code(ctx, &dr, &code.to_lowercase())
         .await
         .map_err(e)?;
+    ensure!(attached == case.id, "the code names its case");
+    ensure!(
+        app.redeem_share_code(ctx, &dr, &code).await.is_err(),
+        "a code works once"
+    );
     let (_, before) = app.read_documents(ctx, &dr, case.id).await.map_err(e)?;
     ensure!(before.is_empty(), "nothing is shared by default");
     let recipient = |org, role| ryoritsu_domain::consent::Recipient {
@@ -1003,6 +1019,29 @@ async fn case_story<S: Store + Tamper>(
         events.len() == 6,
         "six steps in the history, got {}",
         events.len()
+    );
+    // Each document that reached another organisation under a consent left a 第三者提供記録:
+    // the work information to the hospital, the opinion to the employer.
+    let disclosures = c
+        .list_disclosures(Some(case.id), None)
+        .await
+        .map_err(|x| x.to_string())?;
+    ensure!(
+        disclosures.len() == 2,
+        "two provisions recorded, got {}",
+        disclosures.len()
+    );
+    ensure!(
+        disclosures.iter().any(|d| d.from_organisation == employer
+            && d.to_organisation == hospital
+            && d.what.kind == "work_information"),
+        "work information to the hospital: {disclosures:?}"
+    );
+    ensure!(
+        disclosures.iter().any(|d| d.from_organisation == hospital
+            && d.to_organisation == employer
+            && d.what.kind == "continuation_opinion"),
+        "the opinion to the employer: {disclosures:?}"
     );
     Ok(())
 }

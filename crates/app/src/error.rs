@@ -143,6 +143,7 @@ fn conflict_message(code: &str) -> &'static str {
         "document_form" => "書類の様式が一致しません。",
         "consent_withdrawn" => "この同意はすでに撤回されています。",
         "already_party" => "すでにこの事例に加わっています。",
+        "share_code_used" => "この共有コードはすでに使われています。",
         _ => "この操作は現在の状態では行えません。",
     }
 }

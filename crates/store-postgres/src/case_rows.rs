@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use ryoritsu_app::case_ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseRecord, DocumentBody, DocumentRecord,
-    HandlingRulesRecord, PartyKind, TaskFilter, TaskRecord,
+    HandlingRulesRecord, PartyKind, ShareCodeRecord, TaskFilter, TaskRecord,
 };
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::case::{CaseState, CaseStatus, TaskKind};
@@ -574,6 +574,89 @@ pub async fn put_handling_rules(
     Ok(done.rows_affected() == 1)
 }
 
+// ---- share codes ----------------------------------------------------------------------
+
+fn share_code(r: &PgRow) -> StoreResult<ShareCodeRecord> {
+    Ok(ShareCodeRecord {
+        code_hash: get(r, "code_hash")?,
+        case_id: get(r, "case_id")?,
+        worker_id: get(r, "worker_id")?,
+        created_at: get(r, "created_at")?,
+        expires_at: get(r, "expires_at")?,
+        used_at: get(r, "used_at")?,
+        used_by_organisation: get(r, "used_by_organisation")?,
+        used_by_user: get(r, "used_by_user")?,
+    })
+}
+
+pub async fn find_share_code(
+    c: &mut PgConnection,
+    code_hash: &str,
+) -> StoreResult<Option<ShareCodeRecord>> {
+    sqlx::query("SELECT * FROM share_codes WHERE code_hash = $1")
+        .bind(code_hash)
+        .fetch_optional(c)
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(share_code)
+        .transpose()
+}
+
+pub async fn list_share_codes(
+    c: &mut PgConnection,
+    case: Option<Uuid>,
+) -> StoreResult<Vec<ShareCodeRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM share_codes WHERE ($1::uuid IS NULL OR case_id = $1) ORDER BY created_at, code_hash",
+    )
+    .bind(case)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(share_code).collect()
+}
+
+pub async fn insert_share_code(c: &mut PgConnection, s: &ShareCodeRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO share_codes (code_hash, case_id, worker_id, created_at, expires_at, used_at, \
+         used_by_organisation, used_by_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&s.code_hash)
+    .bind(s.case_id)
+    .bind(s.worker_id)
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .bind(s.used_at)
+    .bind(s.used_by_organisation)
+    .bind(s.used_by_user)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn use_share_code(
+    c: &mut PgConnection,
+    code_hash: &str,
+    organisation: Uuid,
+    user: Uuid,
+    at: OffsetDateTime,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE share_codes SET used_at = $1, used_by_organisation = $2, used_by_user = $3 \
+         WHERE code_hash = $4 AND used_at IS NULL",
+    )
+    .bind(at)
+    .bind(organisation)
+    .bind(user)
+    .bind(code_hash)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(r.rows_affected() == 1)
+}
+
 macro_rules! impl_case_reads {
     ($t:ty) => {
         impl ryoritsu_app::case_ports::CaseReads for $t {
@@ -647,6 +730,19 @@ macro_rules! impl_case_reads {
                 &mut self,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::case_ports::HandlingRulesRecord>> {
                 $crate::case_rows::list_handling_rules($crate::rows::AsConn::conn(self)).await
+            }
+            async fn find_share_code(
+                &mut self,
+                code_hash: &str,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::case_ports::ShareCodeRecord>> {
+                $crate::case_rows::find_share_code($crate::rows::AsConn::conn(self), code_hash)
+                    .await
+            }
+            async fn list_share_codes(
+                &mut self,
+                case: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::case_ports::ShareCodeRecord>> {
+                $crate::case_rows::list_share_codes($crate::rows::AsConn::conn(self), case).await
             }
         }
     };
@@ -731,6 +827,28 @@ macro_rules! impl_case_writes {
                 r: &ryoritsu_app::case_ports::HandlingRulesRecord,
             ) -> ryoritsu_app::StoreResult<bool> {
                 $crate::case_rows::put_handling_rules($crate::rows::AsConn::conn(self), r).await
+            }
+            async fn insert_share_code(
+                &mut self,
+                c: &ryoritsu_app::case_ports::ShareCodeRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::case_rows::insert_share_code($crate::rows::AsConn::conn(self), c).await
+            }
+            async fn use_share_code(
+                &mut self,
+                code_hash: &str,
+                organisation: uuid::Uuid,
+                user: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<bool> {
+                $crate::case_rows::use_share_code(
+                    $crate::rows::AsConn::conn(self),
+                    code_hash,
+                    organisation,
+                    user,
+                    at,
+                )
+                .await
             }
         }
     };

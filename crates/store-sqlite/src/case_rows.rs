@@ -7,7 +7,7 @@
 
 use ryoritsu_app::case_ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseRecord, DocumentBody, DocumentRecord,
-    HandlingRulesRecord, PartyKind, TaskFilter, TaskRecord,
+    HandlingRulesRecord, PartyKind, ShareCodeRecord, TaskFilter, TaskRecord,
 };
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::case::{CaseStatus, TaskKind};
@@ -608,6 +608,89 @@ pub async fn put_handling_rules(
     Ok(n == 1)
 }
 
+// ---- share codes ----------------------------------------------------------------------
+
+fn share_code(r: &SqliteRow) -> StoreResult<ShareCodeRecord> {
+    Ok(ShareCodeRecord {
+        code_hash: get(r, "code_hash")?,
+        case_id: get(r, "case_id")?,
+        worker_id: get(r, "worker_id")?,
+        created_at: ts(r, "created_at")?,
+        expires_at: ts(r, "expires_at")?,
+        used_at: ots(r, "used_at")?,
+        used_by_organisation: get(r, "used_by_organisation")?,
+        used_by_user: get(r, "used_by_user")?,
+    })
+}
+
+pub async fn find_share_code(
+    c: &mut SqliteConnection,
+    code_hash: &str,
+) -> StoreResult<Option<ShareCodeRecord>> {
+    sqlx::query("SELECT * FROM share_codes WHERE code_hash = $1")
+        .bind(code_hash)
+        .fetch_optional(c)
+        .await
+        .map_err(map_err)?
+        .as_ref()
+        .map(share_code)
+        .transpose()
+}
+
+pub async fn list_share_codes(
+    c: &mut SqliteConnection,
+    case: Option<Uuid>,
+) -> StoreResult<Vec<ShareCodeRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM share_codes WHERE ($1 IS NULL OR case_id = $1) ORDER BY created_at, code_hash",
+    )
+    .bind(case)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(share_code).collect()
+}
+
+pub async fn insert_share_code(c: &mut SqliteConnection, s: &ShareCodeRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO share_codes (code_hash, case_id, worker_id, created_at, expires_at, used_at, \
+         used_by_organisation, used_by_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&s.code_hash)
+    .bind(s.case_id)
+    .bind(s.worker_id)
+    .bind(unix_micros(s.created_at))
+    .bind(unix_micros(s.expires_at))
+    .bind(s.used_at.map(unix_micros))
+    .bind(s.used_by_organisation)
+    .bind(s.used_by_user)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn use_share_code(
+    c: &mut SqliteConnection,
+    code_hash: &str,
+    organisation: Uuid,
+    user: Uuid,
+    at: OffsetDateTime,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE share_codes SET used_at = $1, used_by_organisation = $2, used_by_user = $3 \
+         WHERE code_hash = $4 AND used_at IS NULL",
+    )
+    .bind(unix_micros(at))
+    .bind(organisation)
+    .bind(user)
+    .bind(code_hash)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(r.rows_affected() == 1)
+}
+
 macro_rules! impl_case_reads {
     ($t:ty) => {
         impl ryoritsu_app::case_ports::CaseReads for $t {
@@ -681,6 +764,19 @@ macro_rules! impl_case_reads {
                 &mut self,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::case_ports::HandlingRulesRecord>> {
                 $crate::case_rows::list_handling_rules($crate::rows::AsConn::conn(self)).await
+            }
+            async fn find_share_code(
+                &mut self,
+                code_hash: &str,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::case_ports::ShareCodeRecord>> {
+                $crate::case_rows::find_share_code($crate::rows::AsConn::conn(self), code_hash)
+                    .await
+            }
+            async fn list_share_codes(
+                &mut self,
+                case: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::case_ports::ShareCodeRecord>> {
+                $crate::case_rows::list_share_codes($crate::rows::AsConn::conn(self), case).await
             }
         }
     };
@@ -765,6 +861,28 @@ macro_rules! impl_case_writes {
                 r: &ryoritsu_app::case_ports::HandlingRulesRecord,
             ) -> ryoritsu_app::StoreResult<bool> {
                 $crate::case_rows::put_handling_rules($crate::rows::AsConn::conn(self), r).await
+            }
+            async fn insert_share_code(
+                &mut self,
+                c: &ryoritsu_app::case_ports::ShareCodeRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::case_rows::insert_share_code($crate::rows::AsConn::conn(self), c).await
+            }
+            async fn use_share_code(
+                &mut self,
+                code_hash: &str,
+                organisation: uuid::Uuid,
+                user: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> ryoritsu_app::StoreResult<bool> {
+                $crate::case_rows::use_share_code(
+                    $crate::rows::AsConn::conn(self),
+                    code_hash,
+                    organisation,
+                    user,
+                    at,
+                )
+                .await
             }
         }
     };
