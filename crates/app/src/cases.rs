@@ -1083,9 +1083,11 @@ impl<S: Store> App<S> {
             .await?
             .list_documents(Some(case_id))
             .await?;
+        // A document is read by those who may see its category, and always by the person
+        // who wrote it (the physician working on an opinion sees their own draft).
         let visible: Vec<DocumentRecord> = all
             .into_iter()
-            .filter(|d| access.may_view(d.form.category()))
+            .filter(|d| access.may_view(d.form.category()) || d.created_by == auth.user.id)
             .collect();
         let categories: BTreeSet<InformationCategory> =
             visible.iter().map(|d| d.form.category()).collect();

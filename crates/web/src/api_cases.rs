@@ -672,6 +672,61 @@ pub async fn add_party<S: Store>(
     }
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ShareCodeOut {
+    /// Shown once: give it to the hospital (or show its QR code). `XXXX-XXXX-XXXX`.
+    pub code: String,
+    pub expires_at: String,
+}
+
+/// The worker issues a one-time share code with which their 主治医's hospital attaches
+/// itself to the case; it then sees only what the worker consents to share with it.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/share-codes", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 201, body = ShareCodeOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn issue_share_code<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+) -> Response {
+    match st.app.issue_share_code(&ctx, &auth, id).await {
+        Ok((code, expires)) => json(
+            StatusCode::CREATED,
+            &ShareCodeOut {
+                code,
+                expires_at: format_micros(expires),
+            },
+        ),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RedeemRequest {
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RedeemedOut {
+    pub case_id: Uuid,
+}
+
+/// A physician or hospital coordinator redeems a worker's share code: their medical
+/// institution is attached to the case. Failures are throttled.
+#[utoipa::path(post, path = "/api/v1/share-codes/redeem", tag = "cases", request_body = RedeemRequest,
+    responses((status = 200, body = RedeemedOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn redeem_share_code<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    ApiJson(body): ApiJson<RedeemRequest>,
+) -> Response {
+    match st.app.redeem_share_code(&ctx, &auth, &body.code).await {
+        Ok(case_id) => json(StatusCode::OK, &RedeemedOut { case_id }),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
 /// The schema of an official form: every field in form order with its options.
 #[utoipa::path(get, path = "/api/v1/forms/{form}/{version}", tag = "reference",
     params(("form" = String, Path), ("version" = String, Path)),
@@ -785,5 +840,19 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::SignedIn,
         "worker (or HR for the 所属長)",
         add_party::<S>,
+    )
+    .add(
+        M::POST,
+        "/api/v1/cases/{id}/share-codes",
+        Access::SignedIn,
+        "GrantConsent (the worker)",
+        issue_share_code::<S>,
+    )
+    .add(
+        M::POST,
+        "/api/v1/share-codes/redeem",
+        Access::SignedIn,
+        "hospital staff with a valid code",
+        redeem_share_code::<S>,
     )
 }

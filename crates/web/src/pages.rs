@@ -45,7 +45,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn new<S: Store>(
+    pub(crate) fn new<S: Store>(
         st: &AppState<S>,
         title: &str,
         csrf: &str,
@@ -60,6 +60,13 @@ impl Layout {
                 label: "ホーム",
                 current: here == "/",
             });
+            if !a.memberships.is_empty() {
+                nav.push(NavLink {
+                    href: "/cases",
+                    label: "両立支援",
+                    current: here == "/cases",
+                });
+            }
             let admin =
                 a.principal.operator || a.memberships.iter().any(|m| m.role == Role::OrgAdmin);
             if admin {
@@ -482,6 +489,7 @@ pub struct HomeSection {
 struct HomePage {
     layout: Layout,
     display_name: String,
+    tasks: Vec<crate::pages_cases::HomeTask>,
     sections: Vec<HomeSection>,
 }
 
@@ -540,9 +548,14 @@ async fn home<S: Store>(
             links,
         });
     }
+    let tasks = match crate::pages_cases::home_tasks(&st.app, &auth).await {
+        Ok(t) => t,
+        Err(e) => return Failure::from(e).into_response(),
+    };
     render(&HomePage {
         layout: Layout::new(&st, "ホーム", &csrf, Some(&auth), "/"),
         display_name: auth.user.display_name.to_string(),
+        tasks,
         sections,
     })
 }

@@ -415,3 +415,90 @@ async fn form_schemas_are_published_with_every_option() {
     let cats = c.get("/api/v1/categories").await.json();
     assert_eq!(cats["medical"], "診断名・症状・治療の状況");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hospital_attaches_itself_with_the_workers_one_time_code() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut doctor = signed_in(&s, "doctor").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let employer = org_of(&mut worker).await;
+    let r = worker
+        .api(
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"employer_id": employer, "path": "support_card"})),
+            &[],
+        )
+        .await;
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        hr.api(
+            "POST",
+            &format!("/api/v1/cases/{case}/share-codes"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        403,
+        "only the worker issues codes"
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/share-codes"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let code = r.json()["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 14);
+    let wrong = doctor
+        .api(
+            "POST",
+            "/api/v1/share-codes/redeem",
+            Some(json!({"code": "0000-0000-0000"})),
+            &[],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert_eq!(wrong.json()["fields"][0]["code"], "share_code_invalid");
+    let by_hr = hr
+        .api(
+            "POST",
+            "/api/v1/share-codes/redeem",
+            Some(json!({"code": code})),
+            &[],
+        )
+        .await;
+    assert_eq!(by_hr.status, 403, "only hospital staff redeem");
+    // Typed from paper: lower case, spaces instead of hyphens.
+    let typed = code.to_lowercase().replace('-', " ");
+    let ok = doctor
+        .api(
+            "POST",
+            "/api/v1/share-codes/redeem",
+            Some(json!({"code": typed})),
+            &[],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["case_id"], case.as_str());
+    let seen = doctor.get(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(seen.status, 200, "attached");
+    assert!(
+        seen.json()["visible"].as_array().unwrap().is_empty(),
+        "but sees nothing without consent"
+    );
+    let again = doctor
+        .api(
+            "POST",
+            "/api/v1/share-codes/redeem",
+            Some(json!({"code": code})),
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, 422, "a code works once");
+}

@@ -8,6 +8,7 @@ mod auth;
 mod backup_cli;
 mod browser;
 mod cases_api;
+mod cases_pages;
 mod cli;
 mod csrf;
 mod demo_roles;
