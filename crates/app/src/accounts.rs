@@ -875,6 +875,35 @@ fn refuse_reenrolment_before_second_factor(auth: &Authenticated) -> Result<(), A
     Ok(())
 }
 
+/// Acts as a user without signing in: only for trusted callers inside this crate that work
+/// on behalf of the system (the demo world, the conformance story), never for requests.
+pub(crate) async fn acting_as<S: Store>(store: &S, login: &str) -> Result<Authenticated, AppError> {
+    let mut c = store.read().await?;
+    let login = LoginName::parse(login).map_err(ValidationErrors::from)?;
+    let user = c
+        .find_user_by_login(&login)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let memberships = c.list_memberships_of_user(Some(user.id)).await?;
+    let principal = principal_of(&user, &memberships, true);
+    Ok(Authenticated {
+        session: SessionRecord {
+            id_hash: String::new(),
+            handle: String::new(),
+            user_id: user.id,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_seen_at: OffsetDateTime::UNIX_EPOCH,
+            pending_second_factor: false,
+            csrf_token: String::new(),
+            user_agent: None,
+            client_ip: None,
+        },
+        user,
+        memberships,
+        principal,
+    })
+}
+
 pub fn principal_of(
     user: &UserRecord,
     memberships: &[MembershipRecord],

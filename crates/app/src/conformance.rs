@@ -15,7 +15,6 @@ use crate::accounts::{Authenticated, NewUser, NextStep};
 use crate::case_ports::{CaseReads, TaskFilter};
 use crate::error::AppError;
 use crate::orgs::{NewOrganisation, NewWorkplace};
-use crate::ports::SessionRecord;
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::testing::{ManualClock, SequentialIds};
 use crate::{App, AppConfig, PasswordCost, RequestContext};
@@ -613,36 +612,8 @@ pub async fn story<S: Store + Tamper>(
     Ok(canonical)
 }
 
-/// Acts as `user` with a fully signed-in session (the story's stand-in for signing in).
 async fn as_user<S: Store>(store: &S, login: &str) -> Result<Authenticated, String> {
-    let mut c = store.read().await.map_err(|x| x.to_string())?;
-    let login = ryoritsu_domain::account::LoginName::parse(login).map_err(|x| x.message)?;
-    let user = c
-        .find_user_by_login(&login)
-        .await
-        .map_err(|x| x.to_string())?
-        .ok_or("no such user")?;
-    let memberships = c
-        .list_memberships_of_user(Some(user.id))
-        .await
-        .map_err(|x| x.to_string())?;
-    let principal = crate::accounts::principal_of(&user, &memberships, true);
-    Ok(Authenticated {
-        session: SessionRecord {
-            id_hash: "story".into(),
-            handle: "story".into(),
-            user_id: user.id,
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-            last_seen_at: time::OffsetDateTime::UNIX_EPOCH,
-            pending_second_factor: false,
-            csrf_token: String::new(),
-            user_agent: None,
-            client_ip: None,
-        },
-        user,
-        memberships,
-        principal,
-    })
+    crate::accounts::acting_as(store, login).await.map_err(e)
 }
 
 fn answers(v: serde_json::Value) -> Result<Answers, String> {
@@ -1042,6 +1013,35 @@ async fn case_story<S: Store + Tamper>(
             && d.to_organisation == employer
             && d.what.kind == "continuation_opinion"),
         "the opinion to the employer: {disclosures:?}"
+    );
+    drop(c);
+    // The worker sees who read their medical information and where it went.
+    let log = app.my_access_log(&w).await.map_err(e)?;
+    ensure!(
+        log.iter().any(|l| l.action == AuditAction::Read
+            && l.category == Some(InformationCategory::Medical)
+            && l.actor_name.as_deref() == Some("山田 花子")),
+        "HR's read of the opinion is in the worker's access log"
+    );
+    ensure!(
+        log.iter()
+            .filter(|l| l.action == AuditAction::Disclosed)
+            .count()
+            == 2,
+        "both provisions in the log"
+    );
+    let export = app.my_export(ctx, &w).await.map_err(e)?;
+    ensure!(
+        export["cases"].as_array().is_some_and(|a| a.len() == 1),
+        "the export holds the case"
+    );
+    ensure!(
+        export.to_string().contains("大腸がん"),
+        "the export holds the opinion"
+    );
+    ensure!(
+        !export.to_string().contains("password_hash"),
+        "no secrets in the export"
     );
     Ok(())
 }

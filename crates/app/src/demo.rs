@@ -9,7 +9,7 @@ use ryoritsu_domain::policy::{Action, Principal, decide};
 use ryoritsu_domain::prefecture::Prefecture;
 use ryoritsu_domain::{FieldError, ValidationErrors};
 
-use crate::accounts::NewUser;
+use crate::accounts::{NewUser, acting_as};
 use crate::error::AppError;
 use crate::orgs::{NewOrganisation, NewWorkplace};
 use crate::ports::{ReadRepo, Store, WriteRepo};
@@ -219,6 +219,7 @@ impl<S: Store> App<S> {
             ),
             organisation: employer.name.to_string(),
         });
+        self.seed_demo_cases(&ctx, employer.id, hospital.id).await?;
         let ev = self.event(
             &ctx,
             Some(&operator),
@@ -283,5 +284,213 @@ impl<S: Store> App<S> {
         // Workers first, as most people trying the demo start there.
         out.sort_by_key(|d| (d.role != Role::Worker.label(), d.login.clone()));
         Ok(out)
+    }
+}
+
+impl<S: Store> App<S> {
+    /// Two cases so that every role has something to look at: 田中さん's 就業継続 case
+    /// waiting on the 産業医 (the opinion written, shared with the 産業医 by consent), and
+    /// 佐藤さん's leave that has just started.
+    async fn seed_demo_cases(
+        &self,
+        ctx: &RequestContext,
+        employer: uuid::Uuid,
+        hospital: uuid::Uuid,
+    ) -> Result<(), AppError> {
+        use ryoritsu_domain::case::{CasePath, Confirmer, FitnessForWork, Step};
+        use ryoritsu_domain::consent::{ConsentDraft, Recipient};
+        use ryoritsu_domain::forms::{Attestation, FormKind, FormVersion, Party};
+        use ryoritsu_domain::info::InformationCategory;
+
+        let worker = acting_as(&self.store, "worker").await?;
+        let worker2 = acting_as(&self.store, "worker2").await?;
+        let hr = acting_as(&self.store, "jinji").await?;
+        let doctor = acting_as(&self.store, "doctor").await?;
+        let today = self.now().date();
+        let answers = |v: serde_json::Value| -> Result<ryoritsu_domain::forms::Answers, AppError> {
+            serde_json::from_value(v).map_err(|e| AppError::Internal(e.to_string()))
+        };
+
+        let case = self
+            .file_request(ctx, &worker, employer, None, CasePath::Continuation)
+            .await?;
+        let wi = answers(serde_json::json!({
+            "addressee": {"institution": "都立さくら総合病院 消化器内科", "physician_name": "伊藤 健一"},
+            "employee_name": "田中 太郎",
+            "occupation": "製造ライン作業",
+            "job_description": {
+                "details": "自動車部品の組立ラインで、部品の取付と目視検査を担当。",
+                "tasks": ["prolonged_standing", "light_physical"]
+            },
+            "work_pattern": {"pattern": "day_shift"},
+            "work_hours": {"start": "8:30", "end": "17:30", "break_hours": "1", "days_per_week": 5,
+                           "overtime": "月10時間程度"},
+            "commute": {"methods": ["public_transport_seated"], "minutes": "40"},
+            "other_notes": "通院は月2回（平日午前）の予定。",
+            "available_systems": {"systems": ["short_hours", "hourly_annual_leave"]},
+            "occupational_physician": true,
+            "company_contact": {"address": "東京都大田区〇〇1-2-3", "phone": "03-0000-0000"},
+            "worker_confirmation": {"date": today.to_string(), "name": "田中 太郎"}
+        }))?;
+        let doc = self
+            .save_draft(
+                ctx,
+                &hr,
+                case.id,
+                FormKind::WorkInformation,
+                FormVersion::V2026,
+                None,
+                wi,
+            )
+            .await?;
+        let case = self
+            .take_step(
+                ctx,
+                &hr,
+                case.id,
+                Some(case.version),
+                Step::DraftWorkInformation,
+            )
+            .await?;
+        let case = self
+            .take_step(
+                ctx,
+                &hr,
+                case.id,
+                Some(case.version),
+                Step::ConfirmWorkInformation {
+                    by: Confirmer::Employer,
+                },
+            )
+            .await?;
+        let case = self
+            .take_step(
+                ctx,
+                &worker,
+                case.id,
+                Some(case.version),
+                Step::ConfirmWorkInformation {
+                    by: Confirmer::Worker,
+                },
+            )
+            .await?;
+        self.finalise_document(
+            ctx,
+            &worker,
+            doc.id,
+            doc.version,
+            Attestation {
+                signature_field: "worker_confirmation".into(),
+                party: Party::Worker,
+            },
+        )
+        .await?;
+        let (code, _) = self.issue_share_code(ctx, &worker, case.id).await?;
+        self.redeem_share_code(ctx, &doctor, &code).await?;
+        self.grant_consent(
+            ctx,
+            &worker,
+            case.id,
+            ConsentDraft {
+                recipient: Recipient {
+                    organisation: hospital,
+                    role: Role::AttendingPhysician,
+                    person: None,
+                },
+                recipient_kind: ryoritsu_domain::org::OrganisationKind::MedicalInstitution,
+                categories: [InformationCategory::WorkInformation].into_iter().collect(),
+                purpose: "主治医意見書を作成してもらうため".into(),
+                expires_at: None,
+            },
+        )
+        .await?;
+        self.grant_consent(
+            ctx,
+            &worker,
+            case.id,
+            ConsentDraft {
+                recipient: Recipient {
+                    organisation: employer,
+                    role: Role::OccupationalPhysician,
+                    person: None,
+                },
+                recipient_kind: ryoritsu_domain::org::OrganisationKind::Employer,
+                categories: [InformationCategory::Medical].into_iter().collect(),
+                purpose: "就業上の措置について産業医の意見を聴くため".into(),
+                expires_at: None,
+            },
+        )
+        .await?;
+        let case = self
+            .take_step(
+                ctx,
+                &worker,
+                case.id,
+                Some(case.version),
+                Step::HandToPhysician,
+            )
+            .await?;
+        let op = answers(serde_json::json!({
+            "patient_name": "田中 太郎",
+            "diagnosis": "胃がん（術後）",
+            "current_symptoms": "術後の倦怠感が残る。食事は少量ずつ。",
+            "treatment_plan": "外来で抗がん剤治療を半年間。月2回の通院が必要。",
+            "fitness_for_work": "fit_with_conditions",
+            "work_measures": "重量物の取扱いを避ける。残業を控える。当面は短時間勤務（1日6時間）が望ましい。",
+            "other_considerations": "通院日の勤務調整。休憩を取りやすくする。",
+            "measure_period": {
+                "from": today.to_string(),
+                "to": (today + time::Duration::days(180)).to_string()
+            },
+            "physician_signature": {"date": today.to_string(), "name": "伊藤 健一"}
+        }))?;
+        let opinion = self
+            .save_draft(
+                ctx,
+                &doctor,
+                case.id,
+                FormKind::ContinuationOpinion,
+                FormVersion::V2026,
+                None,
+                op,
+            )
+            .await?;
+        self.finalise_document(
+            ctx,
+            &doctor,
+            opinion.id,
+            opinion.version,
+            Attestation {
+                signature_field: "physician_signature".into(),
+                party: Party::AttendingPhysician,
+            },
+        )
+        .await?;
+        self.take_step(
+            ctx,
+            &doctor,
+            case.id,
+            Some(case.version),
+            Step::RecordOpinion {
+                fitness: FitnessForWork::FitWithConditions,
+                leave_until: None,
+            },
+        )
+        .await?;
+
+        let leave = self
+            .file_request(ctx, &worker2, employer, None, CasePath::LeaveAndReturn)
+            .await?;
+        self.take_step(
+            ctx,
+            &hr,
+            leave.id,
+            Some(leave.version),
+            Step::StartLeave {
+                expected_end: today + time::Duration::days(60),
+            },
+        )
+        .await?;
+        Ok(())
     }
 }

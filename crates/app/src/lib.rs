@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod ports;
 pub mod secrets;
 pub mod testing;
+pub mod worker_view;
 pub mod writer;
 
 use std::sync::Arc;

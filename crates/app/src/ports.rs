@@ -240,6 +240,11 @@ pub trait ReadRepo: Send {
 
     /// The head recorded by the last append (kept beside the log).
     fn audit_head(&mut self) -> impl Future<Output = StoreResult<ChainHead>> + Send;
+    /// Every record about one case, in ascending order of `seq`.
+    fn audit_records_for_case(
+        &mut self,
+        case: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<AuditRecord>>> + Send;
     /// Records with `seq > after`, in ascending order of `seq`, at most `limit`.
     fn audit_records(
         &mut self,

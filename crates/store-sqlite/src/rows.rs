@@ -512,6 +512,18 @@ pub async fn audit_head(c: &mut SqliteConnection) -> StoreResult<ChainHead> {
     })
 }
 
+pub async fn audit_records_for_case(
+    c: &mut SqliteConnection,
+    case: Uuid,
+) -> StoreResult<Vec<AuditRecord>> {
+    let rows = sqlx::query("SELECT * FROM audit_event WHERE case_id = $1 ORDER BY seq")
+        .bind(case)
+        .fetch_all(c)
+        .await
+        .map_err(map_err)?;
+    all(rows, audit)
+}
+
 pub async fn audit_records(
     c: &mut SqliteConnection,
     after: i64,
@@ -1044,6 +1056,12 @@ macro_rules! impl_read_repo {
                 &mut self,
             ) -> ryoritsu_app::StoreResult<ryoritsu_domain::audit::ChainHead> {
                 $crate::rows::audit_head($crate::rows::AsConn::conn(self)).await
+            }
+            async fn audit_records_for_case(
+                &mut self,
+                case: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::audit::AuditRecord>> {
+                $crate::rows::audit_records_for_case($crate::rows::AsConn::conn(self), case).await
             }
             async fn audit_records(
                 &mut self,
