@@ -727,6 +727,38 @@ pub async fn redeem_share_code<S: Store>(
     }
 }
 
+/// Who saw or handled the caller's case information, and when (newest first), including
+/// every provision to another organisation.
+#[utoipa::path(get, path = "/api/v1/me/access-log", tag = "account",
+    responses((status = 200, body = Object)))]
+pub async fn my_access_log<S: Store>(State(st): State<AppState<S>>, User(auth): User) -> Response {
+    match st.app.my_access_log(&auth).await {
+        Ok(log) => json(StatusCode::OK, &log),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+/// 開示: everything held about the caller as one JSON document (downloaded as a file).
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "account",
+    responses((status = 200, body = Object)))]
+pub async fn my_export<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+) -> Response {
+    match st.app.my_export(&ctx, &auth).await {
+        Ok(v) => {
+            let mut r = json(StatusCode::OK, &v);
+            r.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"ryoritsu-disclosure.json\""),
+            );
+            r
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
 /// The schema of an official form: every field in form order with its options.
 #[utoipa::path(get, path = "/api/v1/forms/{form}/{version}", tag = "reference",
     params(("form" = String, Path), ("version" = String, Path)),
@@ -847,6 +879,20 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::SignedIn,
         "GrantConsent (the worker)",
         issue_share_code::<S>,
+    )
+    .add(
+        M::GET,
+        "/api/v1/me/access-log",
+        Access::SignedIn,
+        "own cases only",
+        my_access_log::<S>,
+    )
+    .add(
+        M::GET,
+        "/api/v1/me/export",
+        Access::SignedIn,
+        "own data only",
+        my_export::<S>,
     )
     .add(
         M::POST,

@@ -371,7 +371,7 @@ struct TwoFactorSetupPage {
     secret: String,
 }
 
-fn qr_svg(data: &str) -> String {
+pub(crate) fn qr_svg(data: &str) -> String {
     match qrcode::QrCode::new(data.as_bytes()) {
         Ok(code) => {
             let svg = code

@@ -209,6 +209,8 @@ struct CasesPage {
     workplaces: Vec<Choice>,
     paths: Vec<Choice>,
     errors: Messages,
+    /// Hospital staff enter the worker's share code here.
+    can_redeem: bool,
 }
 
 fn path_hint(p: CasePath) -> &'static str {
@@ -324,6 +326,7 @@ async fn cases_render<S: Store>(
         workplaces,
         paths,
         errors,
+        can_redeem: may_redeem(auth),
     };
     render(&page, status)
 }
@@ -473,6 +476,8 @@ struct CasePage {
     events: Vec<EventRow>,
     worker: bool,
     closed: bool,
+    /// The worker's view of the attached hospitals: (name, when it joined).
+    hospitals: Vec<(String, String)>,
 }
 
 fn date_input(
@@ -958,6 +963,30 @@ async fn case_render<S: Store>(
         })
         .collect();
     tasks.sort_by_key(|t| !t.open);
+    // The worker cannot look up another organisation's name: the attached hospitals are
+    // named as on the consent page.
+    let hospital_parties: Vec<_> = d
+        .parties
+        .iter()
+        .filter(|p| p.kind == PartyKind::Hospital)
+        .collect();
+    let hospitals = if worker {
+        let several = hospital_parties.len() > 1;
+        hospital_parties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = if several {
+                    format!("連携している医療機関（{}）", i + 1)
+                } else {
+                    "連携している医療機関".to_owned()
+                };
+                (name, jp_datetime(p.added_at))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let parties = d
         .parties
         .iter()
@@ -1006,6 +1035,7 @@ async fn case_render<S: Store>(
         events,
         worker,
         closed: access.closed(),
+        hospitals,
     };
     render(&page, status)
 }
@@ -1028,6 +1058,7 @@ async fn case_page<S: Store>(
             "両立支援の申出を受け付けました。会社の担当者に手続きの依頼が届きます。".to_owned(),
         ),
         Some("step") => Some("手続きを記録しました。".to_owned()),
+        Some("shared") => Some(SHARED_NOTICE.to_owned()),
         _ => None,
     };
     case_render(&st, &csrf, &ctx, &auth, id, notice, None, StatusCode::OK).await
@@ -2064,6 +2095,238 @@ async fn withdraw_consent<S: Store>(
     }
 }
 
+// ---- share codes: the worker's hospital joins the case -------------------------------
+
+const SHARED_NOTICE: &str = "共有コードを確認しました。この事例に医療機関として参加しました。表示されるのは、患者さんが同意した情報だけです。";
+
+#[derive(Template)]
+#[template(path = "case_share_code.html")]
+struct ShareCodeIssuedPage {
+    layout: Layout,
+    case_id: Uuid,
+    code: String,
+    link: String,
+    qr_svg: String,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "share_redeem.html")]
+struct ShareRedeemPage {
+    layout: Layout,
+    code: String,
+    errors: Messages,
+}
+
+/// Whether the principal may redeem a share code: an attending physician or a hospital
+/// coordinator of a medical institution (the use case's own rule, asked before any form).
+fn may_redeem(auth: &Authenticated) -> bool {
+    auth.memberships.iter().any(|m| {
+        m.organisation_kind == OrganisationKind::MedicalInstitution
+            && matches!(m.role, Role::AttendingPhysician | Role::HospitalCoordinator)
+    })
+}
+
+fn not_hospital_staff() -> Failure {
+    Failure::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "共有コードを入力できるのは、医療機関の主治医と両立支援コーディネーターです。",
+    )
+}
+
+/// A code as people write it, tidied for showing in the form: full-width to half-width,
+/// upper case, grouped `XXXX-XXXX-XXXX`. `None` when it cannot be a share code.
+fn tidy_code(input: &str) -> Option<String> {
+    let chars: Vec<char> = input
+        .chars()
+        .map(|c| match u32::from(c) {
+            0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .filter(|c| !matches!(c, '-' | ' ' | '\u{3000}'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if chars.len() != 12 || !chars.iter().all(char::is_ascii_alphanumeric) {
+        return None;
+    }
+    let s: String = chars.iter().collect();
+    Some(format!("{}-{}-{}", &s[..4], &s[4..8], &s[8..]))
+}
+
+/// The address the QR code opens: this server's public origin (as for invitation links).
+fn share_link<S: Store>(st: &AppState<S>, headers: &axum::http::HeaderMap, code: &str) -> String {
+    let link = crate::pages::invitation_link(st, headers, "");
+    let origin = link.strip_suffix("/invitations/").unwrap_or(&link);
+    format!("{origin}/share/{code}")
+}
+
+async fn issue_share_code<S: Store>(
+    State(st): State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    headers: axum::http::HeaderMap,
+    PathParam(id): PathParam<Uuid>,
+) -> Response {
+    if let Err(f) = worker_case(&st, &auth, id).await {
+        return f.into_response();
+    }
+    match st.app.issue_share_code(&ctx, &auth, id).await {
+        Ok((code, expires)) => {
+            let link = share_link(&st, &headers, &code);
+            render(
+                &ShareCodeIssuedPage {
+                    layout: Layout::new(&st, "共有コード", &csrf, Some(&auth), HERE),
+                    case_id: id,
+                    qr_svg: crate::pages::qr_svg(&link),
+                    link,
+                    code,
+                    expires: jp_datetime(expires),
+                },
+                StatusCode::OK,
+            )
+        }
+        Err(AppError::Invalid(v)) => {
+            let text = v
+                .errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            case_render(
+                &st,
+                &csrf,
+                &ctx,
+                &auth,
+                id,
+                None,
+                Some(text),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+fn share_render<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: &Authenticated,
+    code: String,
+    errors: Messages,
+    status: StatusCode,
+) -> Response {
+    render(
+        &ShareRedeemPage {
+            layout: Layout::new(st, "共有コードの入力", csrf, Some(auth), HERE),
+            code,
+            errors,
+        },
+        status,
+    )
+}
+
+async fn share_page<S: Store>(
+    State(st): State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+) -> Response {
+    if !may_redeem(&auth) {
+        return not_hospital_staff().into_response();
+    }
+    share_render(
+        &st,
+        &csrf,
+        &auth,
+        String::new(),
+        Messages::default(),
+        StatusCode::OK,
+    )
+}
+
+/// The QR code's target: the same form with the code filled in. A GET never redeems: the
+/// person signed in at the hospital confirms with the button.
+async fn share_code_page<S: Store>(
+    State(st): State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    User(auth): User,
+    PathParam(code): PathParam<String>,
+) -> Response {
+    if !may_redeem(&auth) {
+        return not_hospital_staff().into_response();
+    }
+    match tidy_code(&code) {
+        Some(code) => share_render(&st, &csrf, &auth, code, Messages::default(), StatusCode::OK),
+        None => share_render(
+            &st,
+            &csrf,
+            &auth,
+            String::new(),
+            Messages(vec![FieldError::new(
+                "code",
+                "share_code_malformed",
+                "このリンクの共有コードは正しい形ではありません。患者さんからお預かりしたコードを入力してください。",
+            )]),
+            StatusCode::NOT_FOUND,
+        ),
+    }
+}
+
+async fn redeem_share_code<S: Store>(
+    State(st): State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PageForm(pairs): PageForm<Pairs>,
+) -> Response {
+    if !may_redeem(&auth) {
+        return not_hospital_staff().into_response();
+    }
+    let typed = value(&pairs, "code").unwrap_or_default();
+    // What was typed comes back as typed (bounded), so a mistake can be corrected.
+    let again = |message: FieldError, status: StatusCode| {
+        share_render(
+            &st,
+            &csrf,
+            &auth,
+            typed.chars().take(40).collect(),
+            Messages(vec![message]),
+            status,
+        )
+    };
+    if typed.is_empty() {
+        return again(
+            FieldError::new("code", "required", "共有コードを入力してください。"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match st.app.redeem_share_code(&ctx, &auth, typed).await {
+        Ok(case_id) => Redirect::to(&format!("/cases/{case_id}?done=shared")).into_response(),
+        Err(AppError::Invalid(v)) => {
+            let first = v.errors.into_iter().next().unwrap_or_else(|| {
+                FieldError::new("code", "invalid", "共有コードを確認してください。")
+            });
+            again(first, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e @ AppError::Throttled(_)) => {
+            let f = Failure::from(e);
+            let mut r = again(
+                FieldError::new("code", "too_many_attempts", f.message.clone()),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Some(s) = f.retry_after
+                && let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string())
+            {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            r
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
 /// A task on the home page.
 pub struct HomeTask {
     pub label: &'static str,
@@ -2176,5 +2439,33 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::SignedIn,
         "WithdrawConsent",
         withdraw_consent::<S>,
+    )
+    .add(
+        M::POST,
+        "/cases/{id}/share-code",
+        Access::SignedIn,
+        "the case's worker (GrantConsent): issues a one-time share code",
+        issue_share_code::<S>,
+    )
+    .add(
+        M::GET,
+        "/share",
+        Access::SignedIn,
+        "attending physician / hospital coordinator of a medical institution (form only)",
+        share_page::<S>,
+    )
+    .add(
+        M::GET,
+        "/share/{code}",
+        Access::SignedIn,
+        "attending physician / hospital coordinator (form prefilled; never redeems)",
+        share_code_page::<S>,
+    )
+    .add(
+        M::POST,
+        "/share",
+        Access::SignedIn,
+        "attending physician / hospital coordinator: redeem a share code (throttled)",
+        redeem_share_code::<S>,
     )
 }

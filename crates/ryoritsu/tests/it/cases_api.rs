@@ -93,9 +93,12 @@ async fn the_continuation_path_runs_with_consent_deciding_who_reads_what() {
         "other organisations see nothing"
     );
     let listed = hr.get("/api/v1/cases").await.json();
-    assert_eq!(
-        listed.as_array().unwrap().len(),
-        1,
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case.as_str()),
         "HR sees the case of its employer"
     );
 
@@ -501,4 +504,58 @@ async fn a_hospital_attaches_itself_with_the_workers_one_time_code() {
         )
         .await;
     assert_eq!(again.status, 422, "a code works once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_sees_who_read_what_and_can_take_everything_away_as_json() {
+    // The demo world has 田中さん's case with the opinion shared with the 産業医 by consent.
+    let s = TestServer::demo().await;
+    let mut sangyoi = signed_in(&s, "sangyoi").await;
+    let cases = sangyoi.get("/api/v1/cases").await.json();
+    let case = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["visible"].as_array().unwrap().contains(&json!("medical")))
+        .expect("a case with a consent to the 産業医")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let docs = sangyoi
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .body;
+    assert!(
+        docs.contains("胃がん"),
+        "the 産業医 reads the opinion under the worker's consent"
+    );
+    let mut worker = signed_in(&s, "worker").await;
+    let log = worker.get("/api/v1/me/access-log").await.json();
+    let entries = log.as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["action"] == "read"
+            && e["category"] == "medical"
+            && e["actor_name"] == "高橋 誠"),
+        "the 産業医's read is in the worker's log: {log}"
+    );
+    assert!(
+        entries.iter().any(|e| e["action"] == "disclosed"),
+        "provisions are listed too"
+    );
+    let export = worker.get("/api/v1/me/export").await;
+    assert_eq!(export.status, 200);
+    assert!(
+        export
+            .header("content-disposition")
+            .unwrap()
+            .contains("attachment")
+    );
+    let v = export.json();
+    assert_eq!(v["format"], "ryoritsu-disclosure");
+    assert!(!v["cases"].as_array().unwrap().is_empty());
+    assert!(!export.body.contains("password_hash") && !export.body.contains("totp_secret"));
+    // Someone else's log does not include this worker's case.
+    let mut worker2 = signed_in(&s, "worker2").await;
+    let other = worker2.get("/api/v1/me/access-log").await.body;
+    assert!(!other.contains(&case));
 }

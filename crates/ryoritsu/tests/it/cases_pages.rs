@@ -439,3 +439,236 @@ async fn the_continuation_path_runs_through_the_pages() {
         "the consents page is the worker's only"
     );
 }
+
+/// The `XXXX-XXXX-XXXX` share code shown on the page.
+fn shown_code(body: &str) -> String {
+    let marker = "id=\"share-code\">";
+    let i = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no share code in {body}"))
+        + marker.len();
+    body[i..].split('<').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hospital_joins_a_case_with_the_workers_share_code() {
+    let s = TestServer::demo().await;
+    let mut worker = person(&s, "worker").await;
+    let mut hr = person(&s, "jinji").await;
+    let mut doctor = person(&s, "doctor").await;
+
+    // The worker files a case; HR drafts the work information (nothing shared yet).
+    let list = page(&mut worker, "/cases").await;
+    assert!(
+        !list.body.contains("共有コードを入力する"),
+        "entering codes is the hospital's"
+    );
+    let r = worker
+        .post_form(
+            "/cases",
+            &[
+                ("csrf_token", &list.csrf_field()),
+                ("employer", &input_value(&list.body, "employer")),
+                ("path", "continuation"),
+            ],
+        )
+        .await;
+    let case = location(&r)
+        .trim_start_matches("/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = page(
+        &mut hr,
+        &format!("/cases/{case}/documents/new?form=work_information"),
+    )
+    .await;
+    let r = hr
+        .post_form(
+            &format!("/cases/{case}/documents"),
+            &[
+                ("csrf_token", &form.csrf_field()),
+                ("form", "work_information"),
+                ("form_version", "v2026"),
+                ("occupation", "製造ライン作業"),
+            ],
+        )
+        .await;
+    let doc = location(&r)
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // Only the worker's case page has the sharing card.
+    let w_case = page(&mut worker, &format!("/cases/{case}")).await;
+    assert!(w_case.body.contains("医療機関との共有"));
+    assert!(w_case.body.contains(
+        "主治医の医療機関にこの事例を見てもらうには、共有コードを発行して受診の際にお渡しください。"
+    ));
+    assert!(w_case.body.contains("連携している医療機関はまだありません"));
+    assert!(
+        w_case
+            .body
+            .contains(&format!("action=\"/cases/{case}/share-code\""))
+    );
+    let hr_case = page(&mut hr, &format!("/cases/{case}")).await;
+    assert!(!hr_case.body.contains("共有コードを発行する"));
+    let r = hr
+        .post_form(
+            &format!("/cases/{case}/share-code"),
+            &[("csrf_token", &hr_case.csrf_field())],
+        )
+        .await;
+    assert!(
+        r.status == 403 || r.status == 404,
+        "HR issues no code: {}",
+        r.status
+    );
+
+    // The worker issues a code: shown large, with its QR code and expiry.
+    let issued = worker
+        .post_form(
+            &format!("/cases/{case}/share-code"),
+            &[("csrf_token", &w_case.csrf_field())],
+        )
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    check_page("share code issued", &issued);
+    let code = shown_code(&issued.body);
+    assert_eq!(code.len(), 14, "{code}");
+    assert_eq!(code.matches('-').count(), 2, "{code}");
+    assert!(issued.body.contains("<svg"), "an inline QR code");
+    assert!(issued.body.contains(&format!("/share/{code}")));
+    assert!(issued.body.contains("2026年4月15日"), "expires in 14 days");
+    assert!(issued.body.contains(
+        "このコードは1回だけ使えます。有効期限までに医療機関で入力してもらってください。"
+    ));
+    assert!(
+        issued
+            .body
+            .contains(&format!("href=\"/cases/{case}/consents\""))
+    );
+    assert!(issued.body.contains("同意の管理へ"));
+
+    // HR cannot redeem, nor open the entry form.
+    let r = hr.get("/share").await;
+    assert!(r.status == 403 || r.status == 404, "{}", r.status);
+    assert!(has_japanese(&r.body));
+    let r = hr
+        .post_form(
+            "/share",
+            &[("csrf_token", &hr_case.csrf_field()), ("code", &code)],
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 404, "{}", r.status);
+    assert!(has_japanese(&r.body));
+
+    // The doctor finds the entry form on the case list; the QR target only fills it in.
+    let list = page(&mut doctor, "/cases").await;
+    assert!(list.body.contains("href=\"/share\""));
+    assert!(list.body.contains("共有コードを入力する"));
+    let prefilled = page(&mut doctor, &format!("/share/{code}")).await;
+    assert!(prefilled.body.contains("共有コードの入力"));
+    assert_eq!(input_value(&prefilled.body, "code"), code);
+    assert!(prefilled.body.contains("inputmode=\"latin\""));
+    assert!(prefilled.body.contains("autocomplete=\"off\""));
+    assert_eq!(
+        doctor.get(&format!("/cases/{case}")).await.status,
+        404,
+        "a GET never redeems"
+    );
+    let junk = doctor.get("/share/nonsense").await;
+    assert_eq!(junk.status, 404);
+    assert!(has_japanese(&junk.body));
+
+    // Typed in lower case with spaces, the code opens the case.
+    let entry = page(&mut doctor, "/share").await;
+    let token = entry.csrf_field();
+    let empty = doctor
+        .post_form("/share", &[("csrf_token", &token), ("code", " ")])
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("共有コードを入力してください"));
+    check_page("empty share code", &empty);
+    let typed = code.to_lowercase().replace('-', " ");
+    let r = doctor
+        .post_form("/share", &[("csrf_token", &token), ("code", &typed)])
+        .await;
+    let to = location(&r);
+    assert_eq!(to, format!("/cases/{case}?done=shared"));
+    let d_case = page(&mut doctor, &to).await;
+    assert!(d_case.body.contains("医療機関として参加しました"));
+    for hidden in [
+        "製造ライン作業",
+        "勤務情報提供書（",
+        &doc,
+        "医療機関との共有",
+    ] {
+        assert!(
+            !d_case.body.contains(hidden),
+            "without consent the doctor sees {hidden}"
+        );
+    }
+
+    // Once only.
+    let again = doctor
+        .post_form("/share", &[("csrf_token", &token), ("code", &code)])
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(
+        again.body.contains("すでに使われています"),
+        "{}",
+        again.body
+    );
+    assert_eq!(input_value(&again.body, "code"), code);
+    check_page("used share code", &again);
+
+    // The worker's page lists the hospital; with consent the doctor sees the form.
+    let w_case = page(&mut worker, &format!("/cases/{case}")).await;
+    assert!(w_case.body.contains("連携している医療機関"));
+    assert!(!w_case.body.contains("連携している医療機関はまだありません"));
+    let hospital = doctor.get("/api/v1/me").await.json()["memberships"][0]["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents"),
+            Some(json!({
+                "organisation_id": hospital, "role": "attending_physician",
+                "categories": ["work_information"], "purpose": "主治医意見書の作成のため"
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let d_case = page(&mut doctor, &format!("/cases/{case}")).await;
+    assert!(d_case.body.contains("勤務情報提供書（"), "{}", d_case.body);
+    assert!(d_case.body.contains(&doc));
+
+    // Guessing is throttled: the form comes back with a Japanese message and 429.
+    let mut last = 0;
+    for _ in 0..12 {
+        let r = doctor
+            .post_form(
+                "/share",
+                &[("csrf_token", &token), ("code", "ZZZZ-ZZZZ-ZZZZ")],
+            )
+            .await;
+        last = r.status;
+        if r.status == 429 {
+            assert!(r.body.contains("試行回数が多すぎます"), "{}", r.body);
+            assert!(r.header("retry-after").is_some());
+            check_page("throttled share code", &r);
+            break;
+        }
+        assert_eq!(r.status, 422, "{}", r.body);
+    }
+    assert_eq!(last, 429, "wrong codes are throttled");
+}
