@@ -13,6 +13,7 @@ pub mod failure;
 pub mod form_html;
 pub mod pages;
 pub mod pages_cases;
+pub mod pages_me;
 pub mod session;
 
 use std::sync::Arc;
@@ -140,6 +141,7 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = api::routes(t);
     let t = api_cases::routes(t);
     let t = pages_cases::routes(t);
+    let t = pages_me::routes(t);
     assets::routes(t)
 }
 

@@ -67,6 +67,13 @@ impl Layout {
                     current: here == "/cases",
                 });
             }
+            if a.memberships.iter().any(|m| m.role == Role::Worker) {
+                nav.push(NavLink {
+                    href: "/me/records",
+                    label: "わたしの情報",
+                    current: here == "/me/records",
+                });
+            }
             let admin =
                 a.principal.operator || a.memberships.iter().any(|m| m.role == Role::OrgAdmin);
             if admin {
@@ -108,7 +115,7 @@ impl Errors {
     }
 }
 
-fn render<T: Template>(t: &T) -> Response {
+pub(crate) fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => Failure::internal(format!("template: {e}")).into_response(),

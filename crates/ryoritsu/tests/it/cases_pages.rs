@@ -672,3 +672,36 @@ async fn the_hospital_joins_a_case_with_the_workers_share_code() {
     }
     assert_eq!(last, 429, "wrong codes are throttled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_reads_who_saw_their_information_on_a_page() {
+    let s = crate::harness::TestServer::demo().await;
+    // The 産業医 reads the opinion the worker consented to share with them.
+    let mut sangyoi = s.client();
+    sangyoi
+        .api_sign_in("sangyoi", crate::harness::DEMO_PASSWORD)
+        .await;
+    let cases = sangyoi.get("/api/v1/cases").await.json();
+    for c in cases.as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        sangyoi.get(&format!("/api/v1/cases/{id}/documents")).await;
+    }
+    let mut worker = s.client();
+    worker
+        .page_sign_in("worker", crate::harness::DEMO_PASSWORD)
+        .await;
+    let home = worker.get("/").await;
+    assert!(
+        home.body.contains("href=\"/me/records\""),
+        "the menu offers わたしの情報"
+    );
+    let page = worker.get("/me/records").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("閲覧・提供の記録"));
+    assert!(page.body.contains("高橋 誠（産業医"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("「診断名・症状・治療の状況」を閲覧しました")
+    );
+    assert!(page.body.contains("/api/v1/me/export"));
+}
