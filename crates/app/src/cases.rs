@@ -493,6 +493,81 @@ impl<S: Store> App<S> {
         Ok(found.case_id)
     }
 
+    /// The employer's 健康情報等取扱規程 as the policy applies it: stored rules, or the safe
+    /// defaults (version 0) while none are stored. Any member of the employer may read them:
+    /// the 指針 asks that the rules be made known to the workers.
+    pub async fn handling_rules(
+        &self,
+        auth: &Authenticated,
+        employer: Uuid,
+    ) -> Result<crate::case_ports::HandlingRulesRecord, AppError> {
+        let org = self.get_organisation(auth, employer).await?;
+        if org.kind != OrganisationKind::Employer {
+            return Err(AppError::NotFound);
+        }
+        let stored = self
+            .store
+            .read()
+            .await?
+            .get_handling_rules(employer)
+            .await?;
+        Ok(stored.unwrap_or(crate::case_ports::HandlingRulesRecord {
+            rules: HandlingRules::defaults(employer),
+            updated_by: Uuid::nil(),
+            updated_at: org.created_at,
+            version: 0,
+        }))
+    }
+
+    /// Sets the employer's 取扱規程 (organisation admins). Rules may only narrow the safe
+    /// defaults; the version the caller last saw guards against lost updates.
+    pub async fn set_handling_rules(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        employer: Uuid,
+        grants: std::collections::BTreeMap<
+            Role,
+            std::collections::BTreeMap<InformationCategory, ryoritsu_domain::policy::Access>,
+        >,
+        if_match: i64,
+    ) -> Result<crate::case_ports::HandlingRulesRecord, AppError> {
+        auth.permit(Action::ManageOrganisation(employer))?;
+        let current = self.handling_rules(auth, employer).await?;
+        if current.version != if_match {
+            return Err(AppError::PreconditionFailed);
+        }
+        let rules = HandlingRules { employer, grants };
+        rules.validate()?;
+        let record = crate::case_ports::HandlingRulesRecord {
+            rules,
+            updated_by: auth.user.id,
+            updated_at: self.now(),
+            version: current.version + 1,
+        };
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(employer),
+            AuditAction::RulesChanged,
+            Outcome::Success,
+        );
+        ev.target = Some(format!("handling_rules:{employer}"));
+        let r = record.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !tx.put_handling_rules(&r).await? {
+                        return Err(AppError::PreconditionFailed);
+                    }
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(record)
+    }
+
     /// The worker's 申出: opens a case at their employer. Support always starts here.
     pub async fn file_request(
         &self,

@@ -759,6 +759,84 @@ pub async fn my_export<S: Store>(
     }
 }
 
+type Grants = std::collections::BTreeMap<
+    Role,
+    std::collections::BTreeMap<InformationCategory, ryoritsu_domain::policy::Access>,
+>;
+
+#[derive(Serialize, ToSchema)]
+pub struct HandlingRulesOut {
+    pub employer_id: Uuid,
+    /// role code → category code → `never`, `with_consent` or `always`.
+    #[schema(value_type = Object)]
+    pub grants: Grants,
+    /// 0 while the safe defaults apply (nothing stored yet).
+    pub version: i64,
+    pub updated_at: String,
+}
+
+fn rules_out(r: &ryoritsu_app::case_ports::HandlingRulesRecord) -> Response {
+    with_etag(
+        json(
+            StatusCode::OK,
+            &HandlingRulesOut {
+                employer_id: r.rules.employer,
+                grants: r.rules.grants.clone(),
+                version: r.version,
+                updated_at: format_micros(r.updated_at),
+            },
+        ),
+        r.version,
+    )
+}
+
+/// The employer's 健康情報等取扱規程: which of its roles may see which category of a case.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/handling-rules", tag = "organisations",
+    params(("id" = Uuid, Path)), responses((status = 200, body = HandlingRulesOut), (status = 404, body = ErrorBody)))]
+pub async fn get_handling_rules<S: Store>(
+    State(st): State<AppState<S>>,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+) -> Response {
+    match st.app.handling_rules(&auth, id).await {
+        Ok(r) => rules_out(&r),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HandlingRulesUpdate {
+    #[schema(value_type = Object)]
+    pub grants: Grants,
+}
+
+/// Sets the 取扱規程 (organisation admins). Rules may only narrow the safe defaults: no role
+/// gets the diagnosis without the worker's consent. Needs `If-Match`.
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/handling-rules", tag = "organisations",
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = HandlingRulesUpdate,
+    responses((status = 200, body = HandlingRulesOut), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+pub async fn put_handling_rules<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<HandlingRulesUpdate>,
+) -> Response {
+    let version = match if_match(&headers) {
+        Ok(v) => v,
+        Err(f) => return f.into_response(),
+    };
+    match st
+        .app
+        .set_handling_rules(&ctx, &auth, id, body.grants, version)
+        .await
+    {
+        Ok(r) => rules_out(&r),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
 /// The schema of an official form: every field in form order with its options.
 #[utoipa::path(get, path = "/api/v1/forms/{form}/{version}", tag = "reference",
     params(("form" = String, Path), ("version" = String, Path)),
@@ -879,6 +957,20 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::SignedIn,
         "GrantConsent (the worker)",
         issue_share_code::<S>,
+    )
+    .add(
+        M::GET,
+        "/api/v1/organisations/{id}/handling-rules",
+        Access::SignedIn,
+        "ViewOrganisation",
+        get_handling_rules::<S>,
+    )
+    .add(
+        M::PUT,
+        "/api/v1/organisations/{id}/handling-rules",
+        Access::SignedIn,
+        "ManageOrganisation",
+        put_handling_rules::<S>,
     )
     .add(
         M::GET,

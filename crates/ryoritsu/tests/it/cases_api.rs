@@ -559,3 +559,82 @@ async fn the_worker_sees_who_read_what_and_can_take_everything_away_as_json() {
     let other = worker2.get("/api/v1/me/access-log").await.body;
     assert!(!other.contains(&case));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_employer_narrows_its_handling_rules_and_can_never_widen_them() {
+    let s = TestServer::demo().await;
+    let mut admin = signed_in(&s, "admin").await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut manager = signed_in(&s, "manager").await;
+    let mut doctor = signed_in(&s, "doctor").await;
+    let employer = org_of(&mut admin).await;
+    let path = format!("/api/v1/organisations/{employer}/handling-rules");
+    let r = worker.get(&path).await;
+    assert_eq!(r.status, 200, "the rules are made known to the workers");
+    assert_eq!(etag(&r), "\"0\"", "the safe defaults apply");
+    let rules = r.json();
+    assert_eq!(rules["grants"]["hr_officer"]["medical"], "with_consent");
+    assert_eq!(rules["grants"]["line_manager"]["work_measures"], "always");
+    assert_eq!(
+        doctor.get(&path).await.status,
+        404,
+        "another organisation's rules are not visible"
+    );
+
+    let mut grants = rules["grants"].clone();
+    grants["hr_officer"]["medical"] = json!("always");
+    let widen = admin
+        .api(
+            "PUT",
+            &path,
+            Some(json!({"grants": grants})),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(
+        widen.status, 422,
+        "no role may get the diagnosis without consent: {}",
+        widen.body
+    );
+    let mut grants = rules["grants"].clone();
+    grants["line_manager"]["work_measures"] = json!("with_consent");
+    let by_worker = worker
+        .api(
+            "PUT",
+            &path,
+            Some(json!({"grants": grants.clone()})),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(by_worker.status, 403);
+    assert_eq!(
+        admin
+            .api("PUT", &path, Some(json!({"grants": grants.clone()})), &[])
+            .await
+            .status,
+        428
+    );
+    let ok = admin
+        .api(
+            "PUT",
+            &path,
+            Some(json!({"grants": grants.clone()})),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(etag(&ok), "\"1\"");
+    let stale = admin
+        .api(
+            "PUT",
+            &path,
+            Some(json!({"grants": grants})),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    assert_eq!(
+        manager.get(&path).await.json()["grants"]["line_manager"]["work_measures"],
+        "with_consent"
+    );
+}
