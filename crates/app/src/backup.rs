@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::case_ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
-    DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskFilter, TaskRecord,
+    ConsultationNoteRecord, DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskFilter,
+    TaskRecord,
 };
 use crate::error::{AppError, StoreError};
 use crate::ports::{
@@ -81,6 +82,7 @@ pub struct Dataset {
     pub consents: Vec<Consent>,
     pub disclosures: Vec<DisclosureRecord>,
     pub share_codes: Vec<ShareCodeRecord>,
+    pub consultation_notes: Vec<ConsultationNoteRecord>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -105,6 +107,7 @@ impl Dataset {
             + self.consents.len()
             + self.disclosures.len()
             + self.share_codes.len()
+            + self.consultation_notes.len()
             + self.audit.len()
     }
 
@@ -140,6 +143,7 @@ impl Dataset {
         self.disclosures.sort_by_key(|r| r.id);
         self.share_codes
             .sort_by(|a, b| a.code_hash.cmp(&b.code_hash));
+        self.consultation_notes.sort_by_key(|r| r.id);
         self.audit.sort_by_key(|r| r.seq);
     }
 
@@ -210,6 +214,7 @@ pub async fn read_dataset<R: ReadRepo + CaseReads>(c: &mut R) -> Result<Dataset,
         consents: c.list_consents(None, None).await?,
         disclosures: c.list_disclosures(None, None).await?,
         share_codes: c.list_share_codes(None).await?,
+        consultation_notes: c.list_consultation_notes(None).await?,
         audit: Vec::new(),
     };
     let mut after = 0;
@@ -423,6 +428,9 @@ impl<S: Store> App<S> {
                     }
                     for c in &data.share_codes {
                         tx.insert_share_code(c).await?;
+                    }
+                    for n in &data.consultation_notes {
+                        tx.insert_consultation_note(n).await?;
                     }
                     for r in &audit {
                         tx.restore_audit_record(r).await?;

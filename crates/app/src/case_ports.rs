@@ -158,6 +158,20 @@ pub struct ShareCodeRecord {
     pub used_by_user: Option<Uuid>,
 }
 
+/// A coordinator's record of a consultation (相談記録). Kept as written: a correction is a
+/// new note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultationNoteRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub author: Uuid,
+    pub author_role: Role,
+    pub organisation_id: Uuid,
+    pub body: String,
+    #[serde(with = "ryoritsu_domain::time_format::micros")]
+    pub created_at: OffsetDateTime,
+}
+
 /// Which cases to list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CaseFilter {
@@ -238,6 +252,11 @@ pub trait CaseReads: Send {
         &mut self,
         code_hash: &str,
     ) -> impl Future<Output = StoreResult<Option<ShareCodeRecord>>> + Send;
+    /// Consultation notes of one case (oldest first), or all with `None`.
+    fn list_consultation_notes(
+        &mut self,
+        case: Option<Uuid>,
+    ) -> impl Future<Output = StoreResult<Vec<ConsultationNoteRecord>>> + Send;
     /// Share codes of one case, or all with `None`.
     fn list_share_codes(
         &mut self,
@@ -294,6 +313,10 @@ pub trait CaseWrites: CaseReads {
         &mut self,
         r: &HandlingRulesRecord,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn insert_consultation_note(
+        &mut self,
+        n: &ConsultationNoteRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     fn insert_share_code(
         &mut self,
         c: &ShareCodeRecord,

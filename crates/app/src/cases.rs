@@ -568,6 +568,139 @@ impl<S: Store> App<S> {
         Ok(record)
     }
 
+    /// A coordinator (or the 産業医 and health staff) records a consultation. Recording one is
+    /// acquiring sensitive information, so the policy asks for the worker's consent.
+    pub async fn add_consultation_note(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        body: &str,
+    ) -> Result<crate::case_ports::ConsultationNoteRecord, AppError> {
+        let loaded = self.read_case(case_id).await?;
+        let now = self.now();
+        let category = InformationCategory::ConsultationNotes;
+        decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::EditCaseDocument {
+                case: case_id,
+                category,
+            },
+            now,
+        )?;
+        let body = body.trim().replace("\r\n", "\n");
+        let n = body.chars().count();
+        let mut errs = ValidationErrors::default();
+        if n == 0 {
+            errs.push(FieldError::new(
+                "body",
+                "required",
+                "相談の内容を入力してください。",
+            ));
+        } else if n > 4000 {
+            errs.push(FieldError::new(
+                "body",
+                "too_long",
+                "相談の内容は4,000文字以内で入力してください。",
+            ));
+        }
+        if body.chars().any(|c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        }) {
+            errs.push(FieldError::new(
+                "body",
+                "charset",
+                "相談の内容に使えない文字が含まれています。",
+            ));
+        }
+        errs.into_result(())?;
+        // Written in the role (and organisation) through which the policy allowed it.
+        let (organisation, role) = case_relations(&auth.principal, &loaded.context)
+            .iter()
+            .find_map(|r| match r {
+                CaseRelation::Coordinator { organisation, role }
+                | CaseRelation::Hospital { organisation, role } => Some((*organisation, *role)),
+                CaseRelation::Employer { role } => Some((loaded.case.employer_id, *role)),
+                CaseRelation::Worker => None,
+            })
+            .ok_or(AppError::Denied(Denial::Forbidden))?;
+        let note = crate::case_ports::ConsultationNoteRecord {
+            id: self.new_id(),
+            case_id,
+            author: auth.user.id,
+            author_role: role,
+            organisation_id: organisation,
+            body,
+            created_at: now,
+        };
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(organisation),
+            AuditAction::NoteWritten,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case_id);
+        ev.category = Some(category);
+        ev.target = Some(format!("note:{}", note.id));
+        let n2 = note.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.insert_consultation_note(&n2).await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(note)
+    }
+
+    /// The consultation notes the principal may read (all, with the category visible; else
+    /// only their own), recording the read.
+    pub async fn consultation_notes(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<Vec<crate::case_ports::ConsultationNoteRecord>, AppError> {
+        let (loaded, access) = self.case_access(auth, case_id).await?;
+        let category = InformationCategory::ConsultationNotes;
+        let all = self
+            .store
+            .read()
+            .await?
+            .list_consultation_notes(Some(case_id))
+            .await?;
+        let notes: Vec<_> = all
+            .into_iter()
+            .filter(|n| access.may_view(category) || n.author == auth.user.id)
+            .collect();
+        if !notes.is_empty() {
+            let mut ev = self.event(
+                ctx,
+                Some(&auth.principal),
+                Some(loaded.case.employer_id),
+                AuditAction::Read,
+                Outcome::Success,
+            );
+            ev.case_id = Some(case_id);
+            ev.category = Some(category);
+            ev.target = Some(format!("case:{case_id}"));
+            self.writer
+                .write(move |tx| {
+                    Box::pin(async move {
+                        tx.append_audit(&ev).await?;
+                        Ok(())
+                    })
+                })
+                .await?;
+        }
+        Ok(notes)
+    }
+
     /// The worker's 申出: opens a case at their employer. Support always starts here.
     pub async fn file_request(
         &self,

@@ -478,6 +478,44 @@ impl<S: Store> App<S> {
         )
         .await?;
 
+        // The hospital's MSW supports 田中さん, who lets them keep consultation notes.
+        let msw = acting_as(&self.store, "msw").await?;
+        self.add_party(
+            ctx,
+            &worker,
+            case.id,
+            crate::case_ports::PartyKind::Coordinator,
+            hospital,
+            Some(msw.user.id),
+        )
+        .await?;
+        self.grant_consent(
+            ctx,
+            &worker,
+            case.id,
+            ConsentDraft {
+                recipient: Recipient {
+                    organisation: hospital,
+                    role: Role::HospitalCoordinator,
+                    person: Some(msw.user.id),
+                },
+                recipient_kind: ryoritsu_domain::org::OrganisationKind::MedicalInstitution,
+                categories: [InformationCategory::ConsultationNotes]
+                    .into_iter()
+                    .collect(),
+                purpose: "治療と仕事の両立について相談するため".into(),
+                expires_at: None,
+            },
+        )
+        .await?;
+        self.add_consultation_note(
+            ctx,
+            &msw,
+            case.id,
+            "外来化学療法の日程と勤務の調整について相談を受けた。会社への伝え方を一緒に整理し、勤務情報提供書の内容を主治医に確認してもらうことにした。",
+        )
+        .await?;
+
         let leave = self
             .file_request(ctx, &worker2, employer, None, CasePath::LeaveAndReturn)
             .await?;

@@ -44,6 +44,7 @@ coded_enum! {
         Disclosed = "disclosed" => "第三者提供",
         PartyAdded = "party_added" => "関係者の追加",
         ShareCodeIssued = "share_code_issued" => "共有コードの発行",
+        NoteWritten = "note_written" => "相談記録の作成",
         RulesChanged = "rules_changed" => "健康情報等取扱規程の変更",
         SettingsChanged = "settings_changed" => "設定変更",
     }

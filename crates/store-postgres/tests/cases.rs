@@ -13,8 +13,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ryoritsu_app::StoreError;
 use ryoritsu_app::case_ports::{
-    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites, DocumentBody,
-    DocumentRecord, HandlingRulesRecord, PartyKind, TaskFilter, TaskRecord,
+    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
+    ConsultationNoteRecord, DocumentBody, DocumentRecord, HandlingRulesRecord, PartyKind,
+    TaskFilter, TaskRecord,
 };
 use ryoritsu_app::conformance::Tamper;
 use ryoritsu_app::ports::{
@@ -944,6 +945,107 @@ async fn case_ports_on_postgres() {
             .await
             .is_err()
     );
+
+    // ---- consultation notes: oldest first, exact, append-only ----
+    let coordinator = id(0x14);
+    let first = ConsultationNoteRecord {
+        id: id(0x4E2),
+        case_id: CASE_A,
+        author: coordinator,
+        author_role: Role::HospitalCoordinator,
+        organisation_id: HOSPITAL,
+        body: "本人と面談。\n通院は月2回（平日午前）、残業は当面なしを希望。".into(),
+        created_at: at(1),
+    };
+    let later = ConsultationNoteRecord {
+        id: id(0x4E1),
+        author: HR,
+        author_role: Role::HrOfficer,
+        organisation_id: EMPLOYER,
+        body: "上司と配置について相談".into(),
+        created_at: at(2),
+        ..first.clone()
+    };
+    // The same time as `first` on another case, with a smaller id: ties go by id.
+    let elsewhere = ConsultationNoteRecord {
+        id: id(0x4E0),
+        case_id: CASE_B,
+        created_at: at(1),
+        ..later.clone()
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user(&user(coordinator, "coordinator"))
+        .await
+        .unwrap();
+    for n in [&later, &first, &elsewhere] {
+        tx.insert_consultation_note(n).await.unwrap();
+    }
+    assert_eq!(
+        tx.list_consultation_notes(Some(CASE_A)).await.unwrap(),
+        vec![first.clone(), later.clone()]
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.insert_consultation_note(&first).await,
+        Err(StoreError::Conflict(_))
+    ));
+    tx.rollback().await.unwrap();
+    // A note must name a stored case.
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.insert_consultation_note(&ConsultationNoteRecord {
+            id: id(0x4E9),
+            case_id: id(0xBAD),
+            ..first.clone()
+        })
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    tx.rollback().await.unwrap();
+
+    let mut c = store.read().await.unwrap();
+    assert_eq!(
+        c.list_consultation_notes(Some(CASE_A)).await.unwrap(),
+        vec![first.clone(), later.clone()]
+    );
+    assert_eq!(
+        c.list_consultation_notes(None).await.unwrap(),
+        vec![elsewhere.clone(), first.clone(), later.clone()]
+    );
+    assert!(
+        c.list_consultation_notes(Some(id(0xDEAD)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(c);
+    // Roles are stored by their code.
+    let role: String =
+        sqlx::query_scalar("SELECT author_role FROM consultation_notes WHERE id = $1")
+            .bind(first.id)
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+    assert_eq!(role, "hospital_coordinator");
+
+    for sql in [
+        "UPDATE consultation_notes SET body = 'rewritten'",
+        "DELETE FROM consultation_notes",
+        "TRUNCATE consultation_notes",
+    ] {
+        let refused = store.try_raw(sql).await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{sql}: {refused:?}"
+        );
+    }
+    let mut s = store.snapshot().await.unwrap();
+    assert_eq!(
+        s.list_consultation_notes(None).await.unwrap(),
+        vec![elsewhere, first, later]
+    );
+    drop(s);
 
     raw.close().await.unwrap();
     store.close().await;

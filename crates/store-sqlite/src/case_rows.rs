@@ -6,8 +6,8 @@
 //! what lists filter on and are always written from the same value.
 
 use ryoritsu_app::case_ports::{
-    CaseEventRecord, CaseFilter, CasePartyRecord, CaseRecord, DocumentBody, DocumentRecord,
-    HandlingRulesRecord, PartyKind, ShareCodeRecord, TaskFilter, TaskRecord,
+    CaseEventRecord, CaseFilter, CasePartyRecord, CaseRecord, ConsultationNoteRecord, DocumentBody,
+    DocumentRecord, HandlingRulesRecord, PartyKind, ShareCodeRecord, TaskFilter, TaskRecord,
 };
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::case::{CaseStatus, TaskKind};
@@ -691,6 +691,56 @@ pub async fn use_share_code(
     Ok(r.rows_affected() == 1)
 }
 
+// ---- consultation notes ---------------------------------------------------------------
+
+fn consultation_note(r: &SqliteRow) -> StoreResult<ConsultationNoteRecord> {
+    Ok(ConsultationNoteRecord {
+        id: get(r, "id")?,
+        case_id: get(r, "case_id")?,
+        author: get(r, "author")?,
+        author_role: code(r, "author_role", Role::from_code)?,
+        organisation_id: get(r, "organisation_id")?,
+        body: get(r, "body")?,
+        created_at: ts(r, "created_at")?,
+    })
+}
+
+pub async fn list_consultation_notes(
+    c: &mut SqliteConnection,
+    case: Option<Uuid>,
+) -> StoreResult<Vec<ConsultationNoteRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM consultation_notes WHERE ($1 IS NULL OR case_id = $1) \
+         ORDER BY created_at, id",
+    )
+    .bind(case)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(consultation_note).collect()
+}
+
+pub async fn insert_consultation_note(
+    c: &mut SqliteConnection,
+    n: &ConsultationNoteRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO consultation_notes (id, case_id, author, author_role, organisation_id, \
+         body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(n.id)
+    .bind(n.case_id)
+    .bind(n.author)
+    .bind(n.author_role.code())
+    .bind(n.organisation_id)
+    .bind(&n.body)
+    .bind(unix_micros(n.created_at))
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 macro_rules! impl_case_reads {
     ($t:ty) => {
         impl ryoritsu_app::case_ports::CaseReads for $t {
@@ -770,6 +820,14 @@ macro_rules! impl_case_reads {
                 code_hash: &str,
             ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::case_ports::ShareCodeRecord>> {
                 $crate::case_rows::find_share_code($crate::rows::AsConn::conn(self), code_hash)
+                    .await
+            }
+            async fn list_consultation_notes(
+                &mut self,
+                case: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::case_ports::ConsultationNoteRecord>>
+            {
+                $crate::case_rows::list_consultation_notes($crate::rows::AsConn::conn(self), case)
                     .await
             }
             async fn list_share_codes(
@@ -861,6 +919,13 @@ macro_rules! impl_case_writes {
                 r: &ryoritsu_app::case_ports::HandlingRulesRecord,
             ) -> ryoritsu_app::StoreResult<bool> {
                 $crate::case_rows::put_handling_rules($crate::rows::AsConn::conn(self), r).await
+            }
+            async fn insert_consultation_note(
+                &mut self,
+                n: &ryoritsu_app::case_ports::ConsultationNoteRecord,
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::case_rows::insert_consultation_note($crate::rows::AsConn::conn(self), n)
+                    .await
             }
             async fn insert_share_code(
                 &mut self,

@@ -6,8 +6,9 @@
 
 use ryoritsu_app::StoreError;
 use ryoritsu_app::case_ports::{
-    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites, DocumentBody,
-    DocumentRecord, HandlingRulesRecord, PartyKind, TaskFilter, TaskRecord,
+    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
+    ConsultationNoteRecord, DocumentBody, DocumentRecord, HandlingRulesRecord, PartyKind,
+    TaskFilter, TaskRecord,
 };
 use ryoritsu_app::conformance::Tamper;
 use ryoritsu_app::ports::{
@@ -880,6 +881,110 @@ async fn handling_rules_are_versioned_per_employer() {
             .await
             .unwrap(),
         None
+    );
+}
+
+#[tokio::test]
+async fn consultation_notes_round_trip_and_are_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = setup(&dir).await;
+    let case = Uuid::from_u128(0xCA1);
+    let other_case = Uuid::from_u128(0xCA2);
+    let coordinator = Uuid::from_u128(0x05);
+
+    let first = ConsultationNoteRecord {
+        id: Uuid::from_u128(0x4E2),
+        case_id: case,
+        author: coordinator,
+        author_role: Role::HospitalCoordinator,
+        organisation_id: HOSPITAL,
+        body: "本人と面談。\n通院は月2回（平日午前）、残業は当面なしを希望。".into(),
+        created_at: at(1),
+    };
+    let later = ConsultationNoteRecord {
+        id: Uuid::from_u128(0x4E1),
+        author: HR,
+        author_role: Role::HrOfficer,
+        organisation_id: EMPLOYER,
+        body: "上司と配置について相談".into(),
+        created_at: at(2),
+        ..first.clone()
+    };
+    // The same time as `first` on another case, with a smaller id: ties go by id.
+    let elsewhere = ConsultationNoteRecord {
+        id: Uuid::from_u128(0x4E0),
+        case_id: other_case,
+        created_at: at(1),
+        ..later.clone()
+    };
+
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user(&user(coordinator, "coordinator"))
+        .await
+        .unwrap();
+    tx.insert_case(&case_record(case, WORKER, EMPLOYER, T0))
+        .await
+        .unwrap();
+    tx.insert_case(&case_record(other_case, OTHER_WORKER, EMPLOYER, T0))
+        .await
+        .unwrap();
+    for n in [&later, &first, &elsewhere] {
+        tx.insert_consultation_note(n).await.unwrap();
+    }
+    assert!(matches!(
+        tx.insert_consultation_note(&first).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A note must name a stored case.
+    assert!(matches!(
+        tx.insert_consultation_note(&ConsultationNoteRecord {
+            id: Uuid::from_u128(0x4E9),
+            case_id: Uuid::from_u128(0xBAD),
+            ..first.clone()
+        })
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        tx.list_consultation_notes(Some(case)).await.unwrap(),
+        [first.clone(), later.clone()]
+    );
+    tx.commit().await.unwrap();
+
+    let mut conn = store.read().await.unwrap();
+    assert_eq!(
+        conn.list_consultation_notes(Some(case)).await.unwrap(),
+        [first.clone(), later.clone()]
+    );
+    assert_eq!(
+        conn.list_consultation_notes(None).await.unwrap(),
+        [elsewhere.clone(), first.clone(), later.clone()]
+    );
+    assert!(
+        conn.list_consultation_notes(Some(Uuid::from_u128(9)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(conn);
+
+    // A note is kept as written.
+    let update = store
+        .try_raw("UPDATE consultation_notes SET body = 'rewritten'")
+        .await;
+    assert!(
+        update.as_ref().is_err_and(|e| e.contains("append-only")),
+        "{update:?}"
+    );
+    let delete = store.try_raw("DELETE FROM consultation_notes").await;
+    assert!(
+        delete.as_ref().is_err_and(|e| e.contains("append-only")),
+        "{delete:?}"
+    );
+    let mut snap = store.snapshot().await.unwrap();
+    assert_eq!(
+        snap.list_consultation_notes(None).await.unwrap(),
+        [elsewhere, first, later]
     );
 }
 

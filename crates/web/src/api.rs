@@ -991,6 +991,7 @@ pub async fn roles() -> Response {
         crate::api_cases::add_party, crate::api_cases::issue_share_code, crate::api_cases::redeem_share_code,
         crate::api_cases::my_access_log, crate::api_cases::my_export,
         crate::api_cases::get_handling_rules, crate::api_cases::put_handling_rules,
+        crate::api_cases::list_notes, crate::api_cases::add_note,
         crate::api_cases::form_schema, crate::api_cases::categories),
     components(schemas(ErrorBody)),
     tags((name = "auth", description = "サインイン"), (name = "account", description = "自分のアカウント"),

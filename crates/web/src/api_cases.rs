@@ -837,6 +837,80 @@ pub async fn put_handling_rules<S: Store>(
     }
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct NoteOut {
+    pub id: Uuid,
+    pub author: Uuid,
+    pub author_role: String,
+    pub organisation_id: Uuid,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewNote {
+    pub body: String,
+}
+
+/// 相談記録 of the case the caller may read (with the worker's consent; authors read their
+/// own). The read is recorded.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/notes", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<NoteOut>), (status = 404, body = ErrorBody)))]
+pub async fn list_notes<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+) -> Response {
+    match st.app.consultation_notes(&ctx, &auth, id).await {
+        Ok(notes) => json(
+            StatusCode::OK,
+            &notes
+                .iter()
+                .map(|n| NoteOut {
+                    id: n.id,
+                    author: n.author,
+                    author_role: n.author_role.code().into(),
+                    organisation_id: n.organisation_id,
+                    body: n.body.clone(),
+                    created_at: format_micros(n.created_at),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+/// Records a consultation (coordinators and health staff, with the worker's consent).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases", params(("id" = Uuid, Path)), request_body = NewNote,
+    responses((status = 201, body = NoteOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_note<S: Store>(
+    State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+    ApiJson(body): ApiJson<NewNote>,
+) -> Response {
+    match st
+        .app
+        .add_consultation_note(&ctx, &auth, id, &body.body)
+        .await
+    {
+        Ok(n) => json(
+            StatusCode::CREATED,
+            &NoteOut {
+                id: n.id,
+                author: n.author,
+                author_role: n.author_role.code().into(),
+                organisation_id: n.organisation_id,
+                body: n.body,
+                created_at: format_micros(n.created_at),
+            },
+        ),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
 /// The schema of an official form: every field in form order with its options.
 #[utoipa::path(get, path = "/api/v1/forms/{form}/{version}", tag = "reference",
     params(("form" = String, Path), ("version" = String, Path)),
@@ -971,6 +1045,20 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::SignedIn,
         "ManageOrganisation",
         put_handling_rules::<S>,
+    )
+    .add(
+        M::GET,
+        "/api/v1/cases/{id}/notes",
+        Access::SignedIn,
+        "ViewCaseCategory (consultation notes) or own notes",
+        list_notes::<S>,
+    )
+    .add(
+        M::POST,
+        "/api/v1/cases/{id}/notes",
+        Access::SignedIn,
+        "EditCaseDocument (consultation notes)",
+        add_note::<S>,
     )
     .add(
         M::GET,

@@ -638,3 +638,101 @@ async fn the_employer_narrows_its_handling_rules_and_can_never_widen_them() {
         "with_consent"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_keeps_consultation_notes_that_only_consented_parties_read() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker2").await;
+    let mut promoter = signed_in(&s, "promoter").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let employer = org_of(&mut worker).await;
+    let center = org_of(&mut promoter).await;
+    let promoter_id = promoter.get("/api/v1/me").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = worker
+        .api(
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"employer_id": employer, "path": "continuation"})),
+            &[],
+        )
+        .await;
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    let notes = format!("/api/v1/cases/{case}/notes");
+    assert_eq!(
+        promoter
+            .api("POST", &notes, Some(json!({"body": "初回相談"})), &[])
+            .await
+            .status,
+        404,
+        "not yet on the case"
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/parties"),
+            Some(json!({"kind": "coordinator", "organisation_id": center, "user_id": promoter_id})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let no_consent = promoter
+        .api("POST", &notes, Some(json!({"body": "初回相談"})), &[])
+        .await;
+    assert_eq!(
+        no_consent.status, 403,
+        "recording needs the worker's consent: {}",
+        no_consent.body
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents"),
+            Some(json!({
+                "organisation_id": center, "role": "agency_coordinator", "person_id": promoter_id,
+                "categories": ["consultation_notes"], "purpose": "両立支援の相談のため"
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let empty = promoter
+        .api("POST", &notes, Some(json!({"body": "  "})), &[])
+        .await;
+    assert_eq!(empty.status, 422);
+    let r = promoter
+        .api(
+            "POST",
+            &notes,
+            Some(json!({"body": "通院日の調整について相談。会社への伝え方を一緒に整理した。"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["author_role"], "agency_coordinator");
+    let seen = promoter.get(&notes).await.json();
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    assert!(
+        worker.get(&notes).await.body.contains("通院日の調整"),
+        "the worker reads every note about them"
+    );
+    let hr_view = hr.get(&notes).await;
+    assert!(
+        !hr_view.body.contains("通院日の調整"),
+        "HR reads no notes without consent: {}",
+        hr_view.body
+    );
+    // A coordinator never acts for the worker.
+    let current = worker.get(&format!("/api/v1/cases/{case}")).await;
+    let r = promoter
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/steps"),
+            Some(json!({"step": "confirm_work_information", "by": "worker"})),
+            &[("if-match", &etag(&current))],
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 422, "{}", r.status);
+}
