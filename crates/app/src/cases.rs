@@ -172,6 +172,28 @@ fn assignee_organisation(loaded: &LoadedCase, role: Role) -> Uuid {
 }
 
 impl<S: Store> App<S> {
+    /// An audit event about one case by the signed-in principal; callers name a narrower
+    /// target (a document, a consent) where there is one.
+    fn case_event(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        organisation: Uuid,
+        action: AuditAction,
+        case: Uuid,
+    ) -> AuditEvent {
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(organisation),
+            action,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case);
+        ev.target = Some(format!("case:{case}"));
+        ev
+    }
+
     async fn read_case(&self, id: Uuid) -> Result<LoadedCase, AppError> {
         let mut c = self.store.read().await?;
         let case = c
@@ -396,14 +418,13 @@ impl<S: Store> App<S> {
             used_by_organisation: None,
             used_by_user: None,
         };
-        let mut ev = self.event(
+        let ev = self.case_event(
             ctx,
-            Some(&auth.principal),
-            Some(loaded.case.employer_id),
+            auth,
+            loaded.case.employer_id,
             AuditAction::ShareCodeIssued,
-            Outcome::Success,
+            case_id,
         );
-        ev.case_id = Some(case_id);
         let expires = record.expires_at;
         self.writer
             .write(move |tx| {
@@ -465,14 +486,7 @@ impl<S: Store> App<S> {
             added_at: now,
         };
         let attached = loaded.context.hospitals.contains(&hospital);
-        let mut ev = self.event(
-            ctx,
-            Some(&auth.principal),
-            Some(hospital),
-            AuditAction::PartyAdded,
-            Outcome::Success,
-        );
-        ev.case_id = Some(found.case_id);
+        let mut ev = self.case_event(ctx, auth, hospital, AuditAction::PartyAdded, found.case_id);
         ev.target = Some(format!("hospital:{hospital}"));
         ev.purpose = Some("share_code".into());
         let user = auth.user.id;
@@ -635,14 +649,7 @@ impl<S: Store> App<S> {
             body,
             created_at: now,
         };
-        let mut ev = self.event(
-            ctx,
-            Some(&auth.principal),
-            Some(organisation),
-            AuditAction::NoteWritten,
-            Outcome::Success,
-        );
-        ev.case_id = Some(case_id);
+        let mut ev = self.case_event(ctx, auth, organisation, AuditAction::NoteWritten, case_id);
         ev.category = Some(category);
         ev.target = Some(format!("note:{}", note.id));
         let n2 = note.clone();
@@ -679,14 +686,13 @@ impl<S: Store> App<S> {
             .filter(|n| access.may_view(category) || n.author == auth.user.id)
             .collect();
         if !notes.is_empty() {
-            let mut ev = self.event(
+            let mut ev = self.case_event(
                 ctx,
-                Some(&auth.principal),
-                Some(loaded.case.employer_id),
+                auth,
+                loaded.case.employer_id,
                 AuditAction::Read,
-                Outcome::Success,
+                case_id,
             );
-            ev.case_id = Some(case_id);
             ev.category = Some(category);
             ev.target = Some(format!("case:{case_id}"));
             self.writer
@@ -758,15 +764,7 @@ impl<S: Store> App<S> {
         .map_err(refused)?;
         let (case, tasks, event) =
             self.plan_step(auth, &loaded, &Step::FileRequest, Role::Worker, t)?;
-        let mut ev = self.event(
-            ctx,
-            Some(&auth.principal),
-            Some(employer),
-            AuditAction::CaseOpened,
-            Outcome::Success,
-        );
-        ev.case_id = Some(case.id);
-        ev.target = Some(format!("case:{}", case.id));
+        let ev = self.case_event(ctx, auth, employer, AuditAction::CaseOpened, case.id);
         let c = case.clone();
         self.writer
             .write(move |tx| {
@@ -871,15 +869,7 @@ impl<S: Store> App<S> {
         let Some(((case, tasks, event), closed)) = planned else {
             return Err(first_refusal.map_or(AppError::Denied(Denial::Forbidden), refused));
         };
-        let mut ev = self.event(
-            ctx,
-            Some(&auth.principal),
-            Some(case.employer_id),
-            AuditAction::CaseStep,
-            Outcome::Success,
-        );
-        ev.case_id = Some(case.id);
-        ev.target = Some(format!("case:{}", case.id));
+        let mut ev = self.case_event(ctx, auth, case.employer_id, AuditAction::CaseStep, case.id);
         ev.purpose = Some(step_code(&step));
         let c = case.clone();
         self.writer
@@ -979,14 +969,13 @@ impl<S: Store> App<S> {
             updated_at: now,
             version: existing.as_ref().map_or(1, |d| d.version + 1),
         };
-        let mut ev = self.event(
+        let mut ev = self.case_event(
             ctx,
-            Some(&auth.principal),
-            Some(loaded.case.employer_id),
+            auth,
+            loaded.case.employer_id,
             AuditAction::DocumentSaved,
-            Outcome::Success,
+            case_id,
         );
-        ev.case_id = Some(case_id);
         ev.category = Some(category);
         ev.target = Some(format!("document:{}", record.id));
         let r = record.clone();
@@ -1048,14 +1037,13 @@ impl<S: Store> App<S> {
         record.body = DocumentBody::Finalised(finalised);
         record.updated_at = now;
         record.version += 1;
-        let mut ev = self.event(
+        let mut ev = self.case_event(
             ctx,
-            Some(&auth.principal),
-            Some(loaded.case.employer_id),
+            auth,
+            loaded.case.employer_id,
             AuditAction::DocumentFinalised,
-            Outcome::Success,
+            case,
         );
-        ev.case_id = Some(case);
         ev.category = Some(doc.form.category());
         ev.target = Some(format!("document:{}", doc.id));
         let r = record.clone();
@@ -1116,14 +1104,13 @@ impl<S: Store> App<S> {
             now,
             EXPLANATION_VERSION,
         )?;
-        let mut ev = self.event(
+        let mut ev = self.case_event(
             ctx,
-            Some(&auth.principal),
-            Some(loaded.case.employer_id),
+            auth,
+            loaded.case.employer_id,
             AuditAction::ConsentGranted,
-            Outcome::Success,
+            case_id,
         );
-        ev.case_id = Some(case_id);
         ev.target = Some(format!("consent:{}", consent.id));
         let c = consent.clone();
         self.writer
@@ -1157,14 +1144,13 @@ impl<S: Store> App<S> {
         if !loaded.context.consents.iter().any(|c| c.id == consent) {
             return Err(AppError::NotFound);
         }
-        let mut ev = self.event(
+        let mut ev = self.case_event(
             ctx,
-            Some(&auth.principal),
-            Some(loaded.case.employer_id),
+            auth,
+            loaded.case.employer_id,
             AuditAction::ConsentWithdrawn,
-            Outcome::Success,
+            case_id,
         );
-        ev.case_id = Some(case_id);
         ev.target = Some(format!("consent:{consent}"));
         self.writer
             .write(move |tx| {
@@ -1253,14 +1239,13 @@ impl<S: Store> App<S> {
             added_by: auth.user.id,
             added_at: now,
         };
-        let mut ev = self.event(
+        let mut ev = self.case_event(
             ctx,
-            Some(&auth.principal),
-            Some(loaded.case.employer_id),
+            auth,
+            loaded.case.employer_id,
             AuditAction::PartyAdded,
-            Outcome::Success,
+            case_id,
         );
-        ev.case_id = Some(case_id);
         ev.target = Some(format!("{}:{}", kind.code(), user.unwrap_or(organisation)));
         self.writer
             .write(move |tx| {
@@ -1303,14 +1288,13 @@ impl<S: Store> App<S> {
             .into_iter()
             .filter(|c| c.is_sensitive())
             .map(|c| {
-                let mut ev = self.event(
+                let mut ev = self.case_event(
                     ctx,
-                    Some(&auth.principal),
-                    Some(loaded.case.employer_id),
+                    auth,
+                    loaded.case.employer_id,
                     AuditAction::Read,
-                    Outcome::Success,
+                    case_id,
                 );
-                ev.case_id = Some(case_id);
                 ev.category = Some(c);
                 ev.target = Some(format!("case:{case_id}"));
                 ev
@@ -1411,14 +1395,7 @@ impl<S: Store> App<S> {
                     },
                     now,
                 )?;
-                let mut ev = self.event(
-                    ctx,
-                    Some(&auth.principal),
-                    Some(to),
-                    AuditAction::Disclosed,
-                    Outcome::Success,
-                );
-                ev.case_id = Some(case.id);
+                let mut ev = self.case_event(ctx, auth, to, AuditAction::Disclosed, case.id);
                 ev.category = Some(category);
                 ev.target = Some(format!("document:{}", doc.id));
                 ev.purpose = Some(format!("consent:{}", consent.id));
