@@ -736,3 +736,127 @@ async fn a_coordinator_keeps_consultation_notes_that_only_consented_parties_read
         .await;
     assert!(r.status == 403 || r.status == 422, "{}", r.status);
 }
+
+/// Attaches the demo hospital to a case through the worker's share code.
+async fn attach_hospital(worker: &mut Client, doctor: &mut Client, case: &str) {
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/share-codes"),
+            None,
+            &[],
+        )
+        .await;
+    let code = r.json()["code"].as_str().unwrap().to_owned();
+    let r = doctor
+        .api(
+            "POST",
+            "/api/v1/share-codes/redeem",
+            Some(json!({"code": code})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Tries a step with the case's current version.
+async fn try_step(c: &mut Client, case: &str, body: Value) -> crate::harness::Resp {
+    let current = c.get(&format!("/api/v1/cases/{case}")).await;
+    let tag = etag(&current);
+    step(c, case, &tag, body).await
+}
+
+/// Takes a step with the case's current version and returns the new status.
+async fn next(c: &mut Client, case: &str, body: Value) -> String {
+    let r = try_step(c, case, body.clone()).await;
+    assert_eq!(r.status, 200, "{body}: {}", r.body);
+    r.json()["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leave_and_return_path_runs_to_a_return_to_work_plan() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker2").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let mut doctor = signed_in(&s, "doctor").await;
+    let mut sangyoi = signed_in(&s, "sangyoi").await;
+    let employer = org_of(&mut worker).await;
+    let body = json!({"employer_id": employer, "path": "leave_and_return"});
+    let r = worker.api("POST", "/api/v1/cases", Some(body), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    attach_hospital(&mut worker, &mut doctor, &case).await;
+    let leave = json!({"step": "start_leave", "expected_end": "2026-06-30"});
+    assert_eq!(next(&mut hr, &case, leave).await, "on_leave");
+    let contact = json!({"step": "record_leave_contact", "next_contact_on": "2026-05-01"});
+    assert_eq!(next(&mut hr, &case, contact).await, "on_leave");
+    // 現時点で不可 extends the leave; 復職可 moves on.
+    let not_yet =
+        json!({"step": "record_return_opinion", "fitness": "not_yet", "leave_until": "2026-07-31"});
+    assert_eq!(next(&mut doctor, &case, not_yet).await, "on_leave");
+    let fit = json!({"step": "record_return_opinion", "fitness": "fit"});
+    assert_eq!(next(&mut doctor, &case, fit).await, "return_assessment");
+    let op = json!({"step": "record_occupational_physician_opinion"});
+    assert_eq!(next(&mut sangyoi, &case, op).await, "plan_drafting");
+    let no_date =
+        json!({"step": "draft_plan", "review_on": "2026-09-01", "follow_up_on": "2026-08-15"});
+    let r = try_step(&mut hr, &case, no_date).await;
+    assert_eq!(r.status, 422, "a 職場復帰支援プラン needs its 職場復帰日");
+    assert_eq!(r.json()["fields"][0]["code"], "return_date_required");
+    let plan = json!({"step": "draft_plan", "review_on": "2026-09-01", "follow_up_on": "2026-08-15", "return_on": "2026-08-01"});
+    assert_eq!(next(&mut hr, &case, plan).await, "plan_confirmation");
+    assert_eq!(
+        next(&mut worker, &case, json!({"step": "confirm_plan"})).await,
+        "active"
+    );
+    let c = worker.get(&format!("/api/v1/cases/{case}")).await.json();
+    assert_eq!(c["leave"]["return_on"], "2026-08-01");
+    let close = json!({"step": "close", "outcome": "returned"});
+    assert_eq!(next(&mut hr, &case, close).await, "closed");
+    let r = try_step(&mut hr, &case, json!({"step": "revise_plan"})).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["fields"][0]["code"], "case_closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_support_card_path_runs_from_the_workers_section_to_a_plan() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker2").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let mut doctor = signed_in(&s, "doctor").await;
+    let mut sangyoi = signed_in(&s, "sangyoi").await;
+    let employer = org_of(&mut worker).await;
+    let body = json!({"employer_id": employer, "path": "support_card"});
+    let r = worker.api("POST", "/api/v1/cases", Some(body), &[]).await;
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    attach_hospital(&mut worker, &mut doctor, &case).await;
+    let r = try_step(&mut hr, &case, json!({"step": "card_worker_section"})).await;
+    assert_eq!(r.status, 422, "only the worker fills the 本人記載欄");
+    let own = json!({"step": "card_worker_section"});
+    assert_eq!(next(&mut worker, &case, own).await, "card_at_physician");
+    let physician = json!({"step": "card_physician_section", "fitness": "fit_with_conditions"});
+    assert_eq!(
+        next(&mut doctor, &case, physician).await,
+        "card_with_worker"
+    );
+    let handed = json!({"step": "card_handed_to_employer"});
+    assert_eq!(
+        next(&mut worker, &case, handed).await,
+        "occupational_physician_pending"
+    );
+    let op = json!({"step": "record_occupational_physician_opinion"});
+    assert_eq!(next(&mut sangyoi, &case, op).await, "plan_drafting");
+    let plan =
+        json!({"step": "draft_plan", "review_on": "2026-07-01", "follow_up_on": "2026-05-15"});
+    assert_eq!(next(&mut hr, &case, plan).await, "plan_confirmation");
+    assert_eq!(
+        next(&mut worker, &case, json!({"step": "confirm_plan"})).await,
+        "active"
+    );
+    let follow = json!({"step": "record_follow_up", "next_follow_up_on": "2026-06-15"});
+    assert_eq!(next(&mut hr, &case, follow).await, "active");
+    let close = json!({"step": "close", "outcome": "continuing"});
+    assert_eq!(next(&mut hr, &case, close).await, "closed");
+    let c = hr.get(&format!("/api/v1/cases/{case}")).await.json();
+    assert_eq!(c["outcome"], "continuing", "kept for statistics");
+}
