@@ -860,3 +860,163 @@ async fn the_support_card_path_runs_from_the_workers_section_to_a_plan() {
     let c = hr.get(&format!("/api/v1/cases/{case}")).await.json();
     assert_eq!(c["outcome"], "continuing", "kept for statistics");
 }
+
+/// The demo case of 田中さん: consents to the hospital's 主治医 (work information), the
+/// 産業医 (medical) and the MSW (consultation notes); the diagnosis is 胃がん.
+async fn demo_case(s: &TestServer) -> String {
+    let mut worker = signed_in(s, "worker").await;
+    let cases = worker.get("/api/v1/cases").await.json();
+    cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "continuation")
+        .expect("the demo case")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_sees_exactly_its_categories_of_a_case_through_the_api() {
+    let s = TestServer::demo().await;
+    let case = demo_case(&s).await;
+    let all = [
+        "work_information",
+        "medical",
+        "work_measures",
+        "consultation_notes",
+    ];
+    // (login, expected case categories, or None for 404)
+    let table: &[(&str, Option<&[&str]>)] = &[
+        ("worker", Some(&all)),
+        ("jinji", Some(&["work_information", "work_measures"])),
+        (
+            "sangyoi",
+            Some(&["work_information", "medical", "work_measures"]),
+        ),
+        ("eisei", Some(&["work_information", "work_measures"])),
+        ("doctor", Some(&["work_information"])),
+        ("msw", Some(&["consultation_notes"])),
+        ("manager", None),
+        ("worker2", None),
+        ("admin", None),
+        ("promoter", None),
+        ("bureau", None),
+        ("operator", None),
+    ];
+    for (login, expected) in table {
+        let mut c = signed_in(&s, login).await;
+        let r = c.get(&format!("/api/v1/cases/{case}")).await;
+        match expected {
+            None => {
+                assert_eq!(r.status, 404, "{login} has no part in the case");
+                assert_eq!(
+                    c.get(&format!("/api/v1/cases/{case}/documents"))
+                        .await
+                        .status,
+                    404,
+                    "{login}"
+                );
+                assert_eq!(
+                    c.get(&format!("/api/v1/cases/{case}/notes")).await.status,
+                    404,
+                    "{login}"
+                );
+                assert_eq!(
+                    c.get(&format!("/cases/{case}")).await.status,
+                    404,
+                    "{login}: page"
+                );
+            }
+            Some(cats) => {
+                assert_eq!(r.status, 200, "{login}");
+                let visible: Vec<String> = r.json()["visible"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .filter(|v| all.contains(&v.as_str()))
+                    .collect();
+                let mut want: Vec<String> = cats.iter().map(|s| (*s).to_owned()).collect();
+                want.sort();
+                let mut got = visible.clone();
+                got.sort();
+                assert_eq!(got, want, "{login}");
+                let medical = cats.contains(&"medical");
+                assert_eq!(
+                    r.json().get("fitness_for_work").is_some(),
+                    medical,
+                    "{login}: the opinion's conclusion"
+                );
+                let docs = c.get(&format!("/api/v1/cases/{case}/documents")).await.body;
+                let is_author = *login == "doctor";
+                assert_eq!(
+                    docs.contains("胃がん"),
+                    medical || is_author,
+                    "{login}: the diagnosis"
+                );
+                let notes = c.get(&format!("/api/v1/cases/{case}/notes")).await.body;
+                assert_eq!(
+                    notes.contains("外来化学療法の日程"),
+                    cats.contains(&"consultation_notes"),
+                    "{login}: notes"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_that_shows_a_case_gives_hr_the_diagnosis_without_consent() {
+    let s = TestServer::demo().await;
+    let case = demo_case(&s).await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let mut manager = signed_in(&s, "manager").await;
+    let docs = hr
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .json();
+    let mut paths: Vec<String> = vec![
+        "/api/v1/cases".into(),
+        format!("/api/v1/cases/{case}"),
+        format!("/api/v1/cases/{case}/documents"),
+        format!("/api/v1/cases/{case}/notes"),
+        "/cases".into(),
+        format!("/cases/{case}"),
+        "/".into(),
+    ];
+    for d in docs.as_array().unwrap() {
+        paths.push(format!(
+            "/cases/{case}/documents/{}",
+            d["id"].as_str().unwrap()
+        ));
+    }
+    // Every GET route about cases in the route table is covered.
+    for e in ryoritsu_web::routes::<ryoritsu_store_sqlite::SqliteStore>().entries() {
+        if e.method == "GET"
+            && (e.path.starts_with("/api/v1/cases") || e.path.starts_with("/cases"))
+        {
+            let covered = paths.iter().any(|p| {
+                let template: Vec<&str> = e.path.split('/').collect();
+                let actual: Vec<&str> = p.split('?').next().unwrap().split('/').collect();
+                template.len() == actual.len()
+                    && template
+                        .iter()
+                        .zip(&actual)
+                        .all(|(t, a)| t.starts_with('{') || t == a)
+            });
+            let form_page = e.path.ends_with("/documents/new") || e.path.contains("consents");
+            assert!(covered || form_page, "{} is not checked", e.path);
+        }
+    }
+    for p in &paths {
+        for (who, c) in [("HR", &mut hr), ("所属長", &mut manager)] {
+            let r = c.get(p).await;
+            assert!(r.status < 500, "{who} {p}");
+            for secret in ["胃がん", "抗がん剤", "fitness_for_work", "条件付きで可"] {
+                assert!(!r.body.contains(secret), "{who} {p} shows {secret}");
+            }
+        }
+    }
+}
