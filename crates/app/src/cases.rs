@@ -707,6 +707,28 @@ impl<S: Store> App<S> {
         Ok(notes)
     }
 
+    /// Names of the organisations taking part in a case (the employer, attached hospitals,
+    /// coordinators' organisations), for anyone who may see the case. Which organisations
+    /// take part is case-level information; their names are not personal data.
+    pub async fn case_organisation_names(
+        &self,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<std::collections::BTreeMap<Uuid, String>, AppError> {
+        let (loaded, _) = self.case_access(auth, case_id).await?;
+        let mut ids: BTreeSet<Uuid> = loaded.context.hospitals.iter().copied().collect();
+        ids.extend(loaded.context.coordinators.iter().map(|c| c.organisation));
+        ids.insert(loaded.case.employer_id);
+        let mut c = self.store.read().await?;
+        let mut out = std::collections::BTreeMap::new();
+        for id in ids {
+            if let Some(o) = c.get_organisation(id).await? {
+                out.insert(id, o.name.to_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// The worker's 申出: opens a case at their employer. Support always starts here.
     pub async fn file_request(
         &self,

@@ -963,24 +963,24 @@ async fn case_render<S: Store>(
         })
         .collect();
     tasks.sort_by_key(|t| !t.open);
-    // The worker cannot look up another organisation's name: the attached hospitals are
-    // named as on the consent page.
     let hospital_parties: Vec<_> = d
         .parties
         .iter()
         .filter(|p| p.kind == PartyKind::Hospital)
         .collect();
     let hospitals = if worker {
-        let several = hospital_parties.len() > 1;
+        let names = st
+            .app
+            .case_organisation_names(auth, d.loaded.case.id)
+            .await
+            .unwrap_or_default();
         hospital_parties
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let name = if several {
-                    format!("連携している医療機関（{}）", i + 1)
-                } else {
-                    "連携している医療機関".to_owned()
-                };
+            .map(|p| {
+                let name = names
+                    .get(&p.organisation_id)
+                    .cloned()
+                    .unwrap_or_else(|| "連携している医療機関".to_owned());
                 (name, jp_datetime(p.added_at))
             })
             .collect()
@@ -1741,8 +1741,11 @@ struct ConsentConfirmPage {
 /// hospitals' physician and coordinator. (organisation, kind, role, organisation name)
 fn recipients(
     loaded: &LoadedCase,
-    employer_name: &str,
+    names: &OrgNames,
 ) -> Vec<(Uuid, OrganisationKind, Role, String)> {
+    let employer_name = names
+        .get(&loaded.case.employer_id)
+        .map_or("勤務先", String::as_str);
     let mut out: Vec<(Uuid, OrganisationKind, Role, String)> = [
         Role::HrOfficer,
         Role::LineManager,
@@ -1759,13 +1762,11 @@ fn recipients(
         )
     })
     .collect();
-    let several = loaded.context.hospitals.len() > 1;
-    for (i, h) in loaded.context.hospitals.iter().enumerate() {
-        let name = if several {
-            format!("連携している医療機関（{}）", i + 1)
-        } else {
-            "連携している医療機関".to_owned()
-        };
+    for h in &loaded.context.hospitals {
+        let name = names
+            .get(h)
+            .cloned()
+            .unwrap_or_else(|| "連携している医療機関".to_owned());
         for r in [Role::AttendingPhysician, Role::HospitalCoordinator] {
             out.push((*h, OrganisationKind::MedicalInstitution, r, name.clone()));
         }
@@ -1777,25 +1778,26 @@ fn recipient_value(org: Uuid, role: Role) -> String {
     format!("{org}:{}", role.code())
 }
 
-/// The worker's own case, or 404 for anyone else (the policy's relation, not a role).
+/// Names of the organisations taking part in a case, by id.
+type OrgNames = std::collections::BTreeMap<Uuid, String>;
+
+/// The worker's own case, or 404 for anyone else (the policy's relation, not a role), with
+/// the names of the organisations taking part.
 async fn worker_case<S: Store>(
     st: &AppState<S>,
     auth: &Authenticated,
     id: Uuid,
-) -> Result<(LoadedCase, String), Failure> {
+) -> Result<(LoadedCase, OrgNames), Failure> {
     let (loaded, access) = st.app.case_access(auth, id).await.map_err(Failure::from)?;
     if !is_worker(&access) {
         return Err(Failure::not_found());
     }
-    let employer = st
+    let names = st
         .app
-        .list_organisations(auth)
+        .case_organisation_names(auth, id)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .find(|o| o.id == loaded.case.employer_id)
-        .map_or_else(|| "勤務先".to_owned(), |o| o.name.to_string());
-    Ok((loaded, employer))
+        .map_err(Failure::from)?;
+    Ok((loaded, names))
 }
 
 #[allow(clippy::too_many_arguments)] // one page: each argument is part of what it shows
@@ -1804,7 +1806,7 @@ fn consents_render<S: Store>(
     csrf: &str,
     auth: &Authenticated,
     loaded: &LoadedCase,
-    employer: &str,
+    employer: &OrgNames,
     notice: Option<String>,
     posted: Option<&Pairs>,
     errors: Messages,
@@ -1929,7 +1931,7 @@ async fn consents_page<S: Store>(
 fn consent_draft<S: Store>(
     app: &App<S>,
     loaded: &LoadedCase,
-    employer: &str,
+    employer: &OrgNames,
     pairs: &Pairs,
 ) -> Result<(ConsentDraft, String), Vec<FieldError>> {
     let mut errs = Vec::new();

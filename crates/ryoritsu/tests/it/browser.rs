@@ -523,7 +523,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     //    explanation, then 「同意する」. The hospital is on offer only once it has joined.
     d.sign_in(base, "worker2", DEMO_PASSWORD).await;
     d.go(&case_url).await;
-    d.wait_for("連携している医療機関").await;
+    d.wait_for("都立さくら総合病院").await;
     d.click(&format!("a[href='/cases/{case}/consents']")).await;
     d.wait_for("新しく同意する").await;
     d.click("select#recipient option[value$=':attending_physician']")
@@ -534,10 +534,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     d.click("form[action$='/consents'] button[type=submit]")
         .await;
     let confirm = d.wait_for("同意の内容の確認").await;
-    assert!(
-        confirm.contains("連携している医療機関の主治医"),
-        "{confirm}"
-    );
+    assert!(confirm.contains("都立さくら総合病院の主治医"), "{confirm}");
     assert!(confirm.contains("勤務に関する情報"), "{confirm}");
     shots.take(&d, "worker2-reads-consent-explanation").await;
     d.click("button[name='confirm'][value='yes']").await;

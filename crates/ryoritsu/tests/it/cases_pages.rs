@@ -630,7 +630,10 @@ async fn the_hospital_joins_a_case_with_the_workers_share_code() {
 
     // The worker's page lists the hospital; with consent the doctor sees the form.
     let w_case = page(&mut worker, &format!("/cases/{case}")).await;
-    assert!(w_case.body.contains("連携している医療機関"));
+    assert!(
+        w_case.body.contains("都立さくら総合病院"),
+        "the hospital is named"
+    );
     assert!(!w_case.body.contains("連携している医療機関はまだありません"));
     let hospital = doctor.get("/api/v1/me").await.json()["memberships"][0]["organisation_id"]
         .as_str()
