@@ -135,7 +135,21 @@ async fn refusals_are_audited() {
     c.csrf = None;
     c.api("POST", "/api/v1/organisations", Some(new_org()), &[])
         .await;
+    let refused = crate::harness::audit_records(&s.db.url)
+        .await
+        .into_iter()
+        .find(|r| r.event.action == ryoritsu_domain::audit::AuditAction::AccessDenied)
+        .expect("the refusal is in the audit log");
+    assert_eq!(refused.event.purpose.as_deref(), Some("csrf:token"));
+    assert_eq!(
+        refused.event.outcome,
+        ryoritsu_domain::audit::Outcome::Denied
+    );
+    assert!(
+        refused.event.actor.is_some(),
+        "the signed-in actor is named"
+    );
     let (code, out, _) =
         crate::harness::cli(&s.db.url, s.db.dir.path(), &["audit", "verify"], None);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 0, "the chain still verifies: {out}");
 }
