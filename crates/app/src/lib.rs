@@ -3,14 +3,17 @@
 //! returns only after the commit is durable.
 
 pub mod accounts;
+pub mod attachment_ports;
 pub mod audit;
 pub mod backup;
 pub mod case_ports;
 pub mod cases;
 pub mod conformance;
+pub mod correction_ports;
 pub mod demo;
 pub mod error;
 pub mod idempotency;
+pub mod notice_ports;
 pub mod orgs;
 pub mod ports;
 pub mod secrets;

@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::attachment_ports::{AttachmentReads, AttachmentWrites};
 use crate::case_ports::{CaseReads, CaseWrites};
+use crate::correction_ports::{CorrectionReads, CorrectionWrites};
 use crate::error::StoreResult;
+use crate::notice_ports::{NoticeReads, NoticeWrites};
 
 pub trait Clock: Send + Sync + 'static {
     /// UTC, truncated to microseconds.
@@ -395,10 +398,10 @@ impl SchemaStatus {
 }
 
 pub trait Store: Clone + Send + Sync + 'static {
-    type Tx: WriteRepo + CaseWrites + TxControl;
-    type Conn: ReadRepo + CaseReads;
+    type Tx: WriteRepo + CaseWrites + AttachmentWrites + CorrectionWrites + NoticeWrites + TxControl;
+    type Conn: ReadRepo + CaseReads + AttachmentReads + CorrectionReads + NoticeReads;
     /// A read-only snapshot: every read through it sees one consistent state.
-    type Snapshot: ReadRepo + CaseReads;
+    type Snapshot: ReadRepo + CaseReads + AttachmentReads + CorrectionReads + NoticeReads;
 
     /// Opens the write transaction (one writer at a time).
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;

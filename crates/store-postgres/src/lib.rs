@@ -6,7 +6,10 @@
 //! its head row, so several server instances cannot fork it) and a pool of read
 //! connections that default to read-only transactions, as SQLite's read connections are.
 
+mod attachment_rows;
 mod case_rows;
+mod correction_rows;
+mod notice_rows;
 mod rows;
 
 use std::path::Path;
@@ -159,6 +162,18 @@ case_rows::impl_case_reads!(PgTx);
 case_rows::impl_case_reads!(PgConn);
 case_rows::impl_case_reads!(PgSnapshot);
 case_rows::impl_case_writes!(PgTx);
+notice_rows::impl_notice_reads!(PgTx);
+notice_rows::impl_notice_reads!(PgConn);
+notice_rows::impl_notice_reads!(PgSnapshot);
+notice_rows::impl_notice_writes!(PgTx);
+correction_rows::impl_correction_reads!(PgTx);
+correction_rows::impl_correction_reads!(PgConn);
+correction_rows::impl_correction_reads!(PgSnapshot);
+correction_rows::impl_correction_writes!(PgTx);
+attachment_rows::impl_attachment_reads!(PgTx);
+attachment_rows::impl_attachment_reads!(PgConn);
+attachment_rows::impl_attachment_reads!(PgSnapshot);
+attachment_rows::impl_attachment_writes!(PgTx);
 
 impl TxControl for PgTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

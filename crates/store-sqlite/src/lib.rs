@@ -5,7 +5,10 @@
 //! transaction `BEGIN IMMEDIATE` so it never fails half-way on a lock upgrade) and a pool
 //! of read-only connections that read in parallel with it.
 
+mod attachment_rows;
 mod case_rows;
+mod correction_rows;
+mod notice_rows;
 mod rows;
 
 use std::path::{Path, PathBuf};
@@ -159,6 +162,18 @@ case_rows::impl_case_reads!(SqliteTx);
 case_rows::impl_case_reads!(SqliteConn);
 case_rows::impl_case_reads!(SqliteSnapshot);
 case_rows::impl_case_writes!(SqliteTx);
+notice_rows::impl_notice_reads!(SqliteTx);
+notice_rows::impl_notice_reads!(SqliteConn);
+notice_rows::impl_notice_reads!(SqliteSnapshot);
+notice_rows::impl_notice_writes!(SqliteTx);
+correction_rows::impl_correction_reads!(SqliteTx);
+correction_rows::impl_correction_reads!(SqliteConn);
+correction_rows::impl_correction_reads!(SqliteSnapshot);
+correction_rows::impl_correction_writes!(SqliteTx);
+attachment_rows::impl_attachment_reads!(SqliteTx);
+attachment_rows::impl_attachment_reads!(SqliteConn);
+attachment_rows::impl_attachment_reads!(SqliteSnapshot);
+attachment_rows::impl_attachment_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

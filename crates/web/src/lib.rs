@@ -6,14 +6,17 @@
 
 pub mod api;
 pub mod api_cases;
+pub mod attachments;
 mod assets;
 pub mod context;
+pub mod corrections;
 pub mod extract;
 pub mod failure;
 pub mod form_html;
 pub mod pages;
 pub mod pages_cases;
 pub mod pages_me;
+pub mod pages_settings;
 pub mod session;
 
 use std::sync::Arc;
@@ -142,6 +145,9 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = api_cases::routes(t);
     let t = pages_cases::routes(t);
     let t = pages_me::routes(t);
+    let t = attachments::routes(t);
+    let t = corrections::routes(t);
+    let t = pages_settings::routes(t);
     assets::routes(t)
 }
 

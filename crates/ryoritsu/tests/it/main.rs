@@ -3,6 +3,7 @@
 // In tests a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attachments;
 mod audit_cli;
 mod auth;
 mod backup_cli;
@@ -10,10 +11,13 @@ mod browser;
 mod cases_api;
 mod cases_pages;
 mod cli;
+mod corrections;
 mod csrf;
 mod demo_roles;
 mod harness;
 mod headers;
 mod idempotency;
+mod mail;
 mod openapi;
+mod paths_pages;
 mod router_walk;

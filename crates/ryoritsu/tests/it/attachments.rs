@@ -1,0 +1,1 @@
+//! Uploaded scans: type by content, size limit, who may read them, transcription.

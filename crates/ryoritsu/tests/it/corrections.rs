@@ -1,0 +1,1 @@
+//! The worker's request for correction and the employer's answer.

@@ -1,0 +1,1 @@
+//! E-mail notices through SMTP, against an in-process SMTP sink.

@@ -1,0 +1,9 @@
+//! Scanned documents the worker uploads: API and pages.
+
+use ryoritsu_app::ports::Store;
+
+use crate::RouteTable;
+
+pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
+    t
+}
