@@ -7,17 +7,23 @@
 
 use std::io::{BufRead, Write};
 
+use base64::Engine as _;
 use ryoritsu_domain::audit::{AuditEvent, AuditRecord, ChainHead};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::App;
+use crate::attachment_ports::{AttachmentReads, AttachmentRecord, AttachmentWrites};
 use crate::case_ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
     ConsultationNoteRecord, DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskFilter,
     TaskRecord,
 };
+use crate::correction_ports::{
+    CorrectionFilter, CorrectionReads, CorrectionRecord, CorrectionWrites,
+};
 use crate::error::{AppError, StoreError};
+use crate::notice_ports::{NoticeReads, NoticeRecord, NoticeWrites};
 use crate::ports::{
     IdempotencyRecord, InvitationRecord, LoginFailureRecord, MembershipRecord, OrganisationRecord,
     ReadRepo, RecoveryCodeRecord, SessionRecord, SettingRecord, Store, UserRecord, WorkplaceRecord,
@@ -27,6 +33,13 @@ use ryoritsu_domain::consent::{Consent, DisclosureRecord};
 
 pub const FORMAT: &str = "ryoritsu-backup";
 pub const FORMAT_VERSION: u32 = 1;
+
+/// A scan with its content, base64 in the JSON line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRow {
+    pub record: AttachmentRecord,
+    pub content: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
@@ -83,6 +96,9 @@ pub struct Dataset {
     pub disclosures: Vec<DisclosureRecord>,
     pub share_codes: Vec<ShareCodeRecord>,
     pub consultation_notes: Vec<ConsultationNoteRecord>,
+    pub correction_requests: Vec<CorrectionRecord>,
+    pub notices: Vec<NoticeRecord>,
+    pub attachments: Vec<AttachmentRow>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -108,6 +124,9 @@ impl Dataset {
             + self.disclosures.len()
             + self.share_codes.len()
             + self.consultation_notes.len()
+            + self.correction_requests.len()
+            + self.notices.len()
+            + self.attachments.len()
             + self.audit.len()
     }
 
@@ -144,6 +163,9 @@ impl Dataset {
         self.share_codes
             .sort_by(|a, b| a.code_hash.cmp(&b.code_hash));
         self.consultation_notes.sort_by_key(|r| r.id);
+        self.correction_requests.sort_by_key(|r| r.request.id);
+        self.notices.sort_by_key(|r| r.id);
+        self.attachments.sort_by_key(|r| r.record.id);
         self.audit.sort_by_key(|r| r.seq);
     }
 
@@ -187,7 +209,11 @@ impl Dataset {
     }
 }
 
-pub async fn read_dataset<R: ReadRepo + CaseReads>(c: &mut R) -> Result<Dataset, AppError> {
+pub async fn read_dataset<
+    R: ReadRepo + CaseReads + CorrectionReads + NoticeReads + AttachmentReads,
+>(
+    c: &mut R,
+) -> Result<Dataset, AppError> {
     let mut d = Dataset {
         settings: c.list_settings().await?,
         organisations: c.list_organisations().await?,
@@ -215,8 +241,22 @@ pub async fn read_dataset<R: ReadRepo + CaseReads>(c: &mut R) -> Result<Dataset,
         disclosures: c.list_disclosures(None, None).await?,
         share_codes: c.list_share_codes(None).await?,
         consultation_notes: c.list_consultation_notes(None).await?,
+        correction_requests: c
+            .list_correction_requests(CorrectionFilter::default())
+            .await?,
+        notices: c.list_notices().await?,
+        attachments: Vec::new(),
         audit: Vec::new(),
     };
+    for record in c.list_attachments(None).await? {
+        let content = c.attachment_content(record.id).await?.ok_or_else(|| {
+            AppError::Internal(format!("attachment {} has no content", record.id))
+        })?;
+        d.attachments.push(AttachmentRow {
+            record,
+            content: base64::engine::general_purpose::STANDARD.encode(content),
+        });
+    }
     let mut after = 0;
     loop {
         let rows = c.audit_records(after, 10_000).await?;
@@ -431,6 +471,18 @@ impl<S: Store> App<S> {
                     }
                     for n in &data.consultation_notes {
                         tx.insert_consultation_note(n).await?;
+                    }
+                    for r in &data.correction_requests {
+                        tx.insert_correction_request(r).await?;
+                    }
+                    for n in &data.notices {
+                        tx.insert_notice(n).await?;
+                    }
+                    for a in &data.attachments {
+                        let content = base64::engine::general_purpose::STANDARD
+                            .decode(&a.content)
+                            .map_err(|_| bad_file("添付ファイルの内容"))?;
+                        tx.insert_attachment(&a.record, &content).await?;
                     }
                     for r in &audit {
                         tx.restore_audit_record(r).await?;

@@ -80,6 +80,17 @@ pub struct CaseDetails {
     pub events: Vec<CaseEventRecord>,
 }
 
+/// Someone who may be added to a case, named for the person choosing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyCandidate {
+    pub kind: PartyKind,
+    pub user: Uuid,
+    pub name: String,
+    pub organisation: Uuid,
+    pub organisation_name: String,
+    pub role: Role,
+}
+
 /// A case with everything access depends on.
 #[derive(Debug, Clone)]
 pub struct LoadedCase {
@@ -140,6 +151,8 @@ pub async fn load_case<R: ReadRepo + CaseReads>(
         context,
         facts: CaseFacts {
             has_occupational_physician,
+            // Filled in by the steps it matters to (it needs the documents).
+            paper: Default::default(),
         },
     })
 }
@@ -174,7 +187,7 @@ fn assignee_organisation(loaded: &LoadedCase, role: Role) -> Uuid {
 impl<S: Store> App<S> {
     /// An audit event about one case by the signed-in principal; callers name a narrower
     /// target (a document, a consent) where there is one.
-    fn case_event(
+    pub(crate) fn case_event(
         &self,
         ctx: &RequestContext,
         auth: &Authenticated,
@@ -194,7 +207,7 @@ impl<S: Store> App<S> {
         ev
     }
 
-    async fn read_case(&self, id: Uuid) -> Result<LoadedCase, AppError> {
+    pub(crate) async fn read_case(&self, id: Uuid) -> Result<LoadedCase, AppError> {
         let mut c = self.store.read().await?;
         let case = c
             .get_case(id)
@@ -295,8 +308,11 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
         id: Uuid,
     ) -> Result<CaseDetails, AppError> {
-        let (loaded, access) = self.case_access(auth, id).await?;
+        let (mut loaded, access) = self.case_access(auth, id).await?;
         let mut c = self.store.read().await?;
+        // The steps offered depend on transcriptions of paper originals.
+        loaded.facts.paper =
+            crate::attachments::paper_originals(&c.list_documents(Some(id)).await?);
         let tasks = c
             .list_tasks(crate::case_ports::TaskFilter {
                 case: Some(id),
@@ -787,6 +803,7 @@ impl<S: Store> App<S> {
         let (case, tasks, event) =
             self.plan_step(auth, &loaded, &Step::FileRequest, Role::Worker, t)?;
         let ev = self.case_event(ctx, auth, employer, AuditAction::CaseOpened, case.id);
+        let notices = self.task_notices(&loaded, &tasks, auth.user.id).await?;
         let c = case.clone();
         self.writer
             .write(move |tx| {
@@ -794,6 +811,9 @@ impl<S: Store> App<S> {
                     tx.insert_case(&c).await?;
                     for t in &tasks {
                         tx.insert_task(t).await?;
+                    }
+                    for n in &notices {
+                        crate::notice_ports::NoticeWrites::insert_notice(tx, n).await?;
                     }
                     tx.insert_case_event(&event).await?;
                     tx.append_audit(&ev).await?;
@@ -857,7 +877,16 @@ impl<S: Store> App<S> {
         if_match: Option<i64>,
         step: Step,
     ) -> Result<CaseRecord, AppError> {
-        let loaded = self.read_case(id).await?;
+        let mut loaded = self.read_case(id).await?;
+        if matches!(
+            step,
+            Step::RecordOpinion { .. }
+                | Step::RecordReturnOpinion { .. }
+                | Step::CardPhysicianSection { .. }
+        ) {
+            let documents = self.store.read().await?.list_documents(Some(id)).await?;
+            loaded.facts.paper = crate::attachments::paper_originals(&documents);
+        }
         let now = self.now();
         decide_case(
             &auth.principal,
@@ -893,6 +922,7 @@ impl<S: Store> App<S> {
         };
         let mut ev = self.case_event(ctx, auth, case.employer_id, AuditAction::CaseStep, case.id);
         ev.purpose = Some(step_code(&step));
+        let notices = self.task_notices(&loaded, &tasks, auth.user.id).await?;
         let c = case.clone();
         self.writer
             .write(move |tx| {
@@ -903,6 +933,9 @@ impl<S: Store> App<S> {
                     tx.close_tasks(c.id, &closed, c.updated_at).await?;
                     for t in &tasks {
                         tx.insert_task(t).await?;
+                    }
+                    for n in &notices {
+                        crate::notice_ports::NoticeWrites::insert_notice(tx, n).await?;
                     }
                     tx.insert_case_event(&event).await?;
                     tx.append_audit(&ev).await?;
@@ -950,7 +983,6 @@ impl<S: Store> App<S> {
                 Err(d)
             }
         });
-        allowed?;
         let existing = match document {
             Some((id, v)) => {
                 let d = self
@@ -968,6 +1000,24 @@ impl<S: Store> App<S> {
             }
             None => None,
         };
+        // A transcription of a paper original is written by those who may transcribe.
+        let transcribing = matches!(
+            &existing,
+            Some(DocumentRecord { body: DocumentBody::Draft(d), .. }) if d.transcribed_from.is_some()
+        );
+        if transcribing {
+            decide_case(
+                &auth.principal,
+                &loaded.context,
+                Action::TranscribeScan {
+                    case: case_id,
+                    category,
+                },
+                now,
+            )?;
+        } else {
+            allowed?;
+        }
         let mut draft = match &existing {
             Some(DocumentRecord {
                 body: DocumentBody::Draft(d),
@@ -1039,8 +1089,15 @@ impl<S: Store> App<S> {
         let loaded = self.read_case(doc.case_id).await?;
         let now = self.now();
         let case = loaded.case.id;
+        let transcription =
+            matches!(&doc.body, DocumentBody::Draft(d) if d.transcribed_from.is_some());
         let action = match attestation.party {
             Party::Worker => Action::ConfirmAsWorker { case },
+            // The physician signed the paper original; whoever transcribed it confirms the copy.
+            Party::AttendingPhysician if transcription => Action::TranscribeScan {
+                case,
+                category: doc.form.category(),
+            },
             Party::AttendingPhysician => Action::WriteOpinion { case },
             Party::Employer => Action::EditCaseDocument {
                 case,
@@ -1069,11 +1126,20 @@ impl<S: Store> App<S> {
         ev.category = Some(doc.form.category());
         ev.target = Some(format!("document:{}", doc.id));
         let r = record.clone();
+        // The scan waiting for it is transcribed once the copy is confirmed.
+        let done: Vec<case::TaskKind> = if transcription {
+            vec![case::TaskKind::TranscribeScan]
+        } else {
+            Vec::new()
+        };
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
+                    }
+                    if !done.is_empty() {
+                        tx.close_tasks(r.case_id, &done, r.updated_at).await?;
                     }
                     tx.append_audit(&ev).await?;
                     Ok(())
@@ -1283,6 +1349,198 @@ impl<S: Store> App<S> {
             .await
     }
 
+    /// The people the principal may add to the case, for a form to choose from. The worker
+    /// chooses their 所属長, the employer's 産業保健スタッフ and the coordinators of hospitals
+    /// already attached to the case; HR chooses the 所属長. Only organisations the case
+    /// already involves are listed (a support agency's coordinator is found by login name,
+    /// see [`App::find_agency_coordinator`]); people already taking part are left out.
+    pub async fn party_candidates(
+        &self,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<Vec<PartyCandidate>, AppError> {
+        let (loaded, access) = self.case_access(auth, case_id).await?;
+        let relations = access.relations();
+        let is_worker = relations.contains(&CaseRelation::Worker);
+        let is_hr = relations.contains(&CaseRelation::Employer {
+            role: Role::HrOfficer,
+        });
+        if access.closed() || !(is_worker || is_hr) {
+            return Ok(Vec::new());
+        }
+        let employer = loaded.case.employer_id;
+        let mut wanted = vec![(employer, Role::LineManager, PartyKind::LineManager)];
+        if is_worker {
+            wanted.push((
+                employer,
+                Role::OccupationalHealthStaff,
+                PartyKind::Coordinator,
+            ));
+            for h in &loaded.context.hospitals {
+                wanted.push((*h, Role::HospitalCoordinator, PartyKind::Coordinator));
+            }
+        }
+        let mut c = self.store.read().await?;
+        let parties = c.list_case_parties(Some(case_id)).await?;
+        let mut out = Vec::new();
+        for (org, role, kind) in wanted {
+            let Some(o) = c.get_organisation(org).await? else {
+                continue;
+            };
+            for (m, u) in c.list_members(org).await? {
+                let taken = parties
+                    .iter()
+                    .any(|p| p.kind == kind && p.user_id == Some(u.id));
+                if m.role == role && u.active && !taken && u.id != loaded.case.worker_id {
+                    out.push(PartyCandidate {
+                        kind,
+                        user: u.id,
+                        name: u.display_name.to_string(),
+                        organisation: org,
+                        organisation_name: o.name.to_string(),
+                        role,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The support agency coordinator with this login name, for the worker adding them to
+    /// their own open case. An agency has no relation to the worker before that, so its
+    /// staff are never listed: the coordinator tells the worker their login name. Failed
+    /// look-ups are throttled like share codes, so login names cannot be harvested.
+    pub async fn find_agency_coordinator(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        login: &str,
+    ) -> Result<PartyCandidate, AppError> {
+        let loaded = self.read_case(case_id).await?;
+        // Only the worker decides who helps them: the same rule as granting a consent.
+        decide_case(
+            &auth.principal,
+            &loaded.context,
+            Action::GrantConsent { case: case_id },
+            self.now(),
+        )?;
+        let key = format!("coordinator:{}", auth.user.id);
+        self.throttle_check_key(&key, ctx.client_ip.as_deref())
+            .await?;
+        let mut c = self.store.read().await?;
+        let user = match ryoritsu_domain::account::LoginName::parse(login) {
+            Ok(l) => c.find_user_by_login(&l).await?.filter(|u| u.active),
+            Err(_) => None,
+        };
+        let mut found = None;
+        if let Some(u) = user {
+            let memberships = c.list_memberships_of_user(Some(u.id)).await?;
+            if let Some(m) = memberships.iter().find(|m| {
+                m.role == Role::AgencyCoordinator
+                    && m.organisation_kind == OrganisationKind::SupportAgency
+            }) && let Some(o) = c.get_organisation(m.organisation_id).await?
+            {
+                found = Some(PartyCandidate {
+                    kind: PartyKind::Coordinator,
+                    user: u.id,
+                    name: u.display_name.to_string(),
+                    organisation: o.id,
+                    organisation_name: o.name.to_string(),
+                    role: Role::AgencyCoordinator,
+                });
+            }
+        }
+        drop(c);
+        match found {
+            Some(f) => Ok(f),
+            None => {
+                self.record_failure(key, ctx.client_ip.clone()).await?;
+                Err(ValidationErrors::from(FieldError::new(
+                    "coordinator_login",
+                    "coordinator_not_found",
+                    "このログインIDの支援機関の両立支援コーディネーターは見つかりませんでした。コーディネーターに伝えられたログインIDを確認してください。",
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// The coordinators taking part in the case, each with the role they act in, for anyone
+    /// who may see the case (the worker's consent page offers them as recipients).
+    pub async fn case_coordinators(
+        &self,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<Vec<PartyCandidate>, AppError> {
+        let (loaded, _) = self.case_access(auth, case_id).await?;
+        let mut c = self.store.read().await?;
+        let mut out = Vec::new();
+        for cc in &loaded.context.coordinators {
+            let memberships = c.list_memberships_of_user(Some(cc.user)).await?;
+            let role = memberships
+                .iter()
+                .filter(|m| m.organisation_id == cc.organisation)
+                .map(|m| m.role)
+                .find(|r| {
+                    matches!(
+                        r,
+                        Role::HospitalCoordinator
+                            | Role::AgencyCoordinator
+                            | Role::OccupationalHealthStaff
+                    )
+                });
+            let (Some(role), Some(user), Some(org)) = (
+                role,
+                c.get_user(cc.user).await?,
+                c.get_organisation(cc.organisation).await?,
+            ) else {
+                continue;
+            };
+            out.push(PartyCandidate {
+                kind: PartyKind::Coordinator,
+                user: user.id,
+                name: user.display_name.to_string(),
+                organisation: org.id,
+                organisation_name: org.name.to_string(),
+                role,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Display names of the worker, the people added to the case and those who took its
+    /// steps, for anyone who may see the case: who takes part and who did what is what
+    /// [`Action::ViewCase`] shows, not the content of any category.
+    pub async fn case_people_names(
+        &self,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<std::collections::BTreeMap<Uuid, String>, AppError> {
+        let (loaded, _) = self.case_access(auth, case_id).await?;
+        let mut c = self.store.read().await?;
+        let mut ids: BTreeSet<Uuid> = c
+            .list_case_parties(Some(case_id))
+            .await?
+            .iter()
+            .filter_map(|p| p.user_id)
+            .collect();
+        ids.extend(
+            c.list_case_events(Some(case_id))
+                .await?
+                .iter()
+                .map(|e| e.actor),
+        );
+        ids.insert(loaded.case.worker_id);
+        let mut out = std::collections::BTreeMap::new();
+        for id in ids {
+            if let Some(u) = c.get_user(id).await? {
+                out.insert(id, u.display_name.to_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// The documents of a case the principal may read, and an audit record of each
     /// category of sensitive information read.
     pub async fn read_documents(
@@ -1432,6 +1690,14 @@ impl<S: Store> App<S> {
 /// employer for the 勤務情報提供書 and the plans. The card is the worker's own: handing it
 /// over is the worker's act, not a provision by an organisation.
 fn origin_organisation(loaded: &LoadedCase, doc: &DocumentRecord) -> Option<Uuid> {
+    // A transcription copies what the worker handed over themselves.
+    let transcribed = match &doc.body {
+        DocumentBody::Draft(d) => d.transcribed_from.is_some(),
+        DocumentBody::Finalised(f) => f.transcribed_from().is_some(),
+    };
+    if transcribed {
+        return None;
+    }
     match doc.form {
         FormKind::ContinuationOpinion | FormKind::ReturnToWorkOpinion => {
             loaded.context.hospitals.first().copied()

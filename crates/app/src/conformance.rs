@@ -1043,5 +1043,30 @@ async fn case_story<S: Store + Tamper>(
         !export.to_string().contains("password_hash"),
         "no secrets in the export"
     );
+
+    // Paper stays possible: a scan is kept byte for byte, and only its uploader and those
+    // who may see its category open it.
+    let pdf = b"%PDF-1.4\n% \xe6\x84\x8f\xe8\xa6\x8b\xe6\x9b\xb8\n%%EOF\n".to_vec();
+    let scan = app
+        .upload_scan(
+            ctx,
+            &w,
+            case.id,
+            Some(FormKind::ContinuationOpinion),
+            "意見書.pdf",
+            pdf.clone(),
+        )
+        .await
+        .map_err(e)?;
+    let back = app.read_scan(ctx, &w, scan.id).await.map_err(e)?;
+    ensure!(
+        back.content == pdf && back.record == scan,
+        "the scan reads back as uploaded"
+    );
+    let hr_read = app.read_scan(ctx, &hr, scan.id).await;
+    ensure!(
+        matches!(hr_read, Err(AppError::Denied(Denial::Forbidden))),
+        "HR without consent cannot open a scanned opinion: {hr_read:?}"
+    );
     Ok(())
 }

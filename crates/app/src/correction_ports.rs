@@ -1,5 +1,52 @@
 //! The storage ports for the worker's requests for correction (訂正の請求).
 
-pub trait CorrectionReads: Send {}
+use std::future::Future;
 
-pub trait CorrectionWrites: CorrectionReads {}
+use ryoritsu_domain::correction::CorrectionRequest;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::StoreResult;
+
+/// A request as stored: the domain value and its version (the ETag; the answer bumps it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionRecord {
+    pub request: CorrectionRequest,
+    pub version: i64,
+}
+
+/// Which requests to list; every given filter must match.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CorrectionFilter {
+    pub case: Option<Uuid>,
+    pub worker: Option<Uuid>,
+    pub responder_organisation: Option<Uuid>,
+    /// Only those still waiting for an answer.
+    pub open_only: bool,
+}
+
+pub trait CorrectionReads: Send {
+    fn get_correction_request(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<CorrectionRecord>>> + Send;
+    /// Matching requests, oldest first.
+    fn list_correction_requests(
+        &mut self,
+        filter: CorrectionFilter,
+    ) -> impl Future<Output = StoreResult<Vec<CorrectionRecord>>> + Send;
+}
+
+pub trait CorrectionWrites: CorrectionReads {
+    fn insert_correction_request(
+        &mut self,
+        r: &CorrectionRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Stores the answer of `r` if `r.version - 1` is the stored version and the stored
+    /// request has no answer yet; false otherwise (the caller answers 412). Nothing else of
+    /// a filed request ever changes.
+    fn answer_correction_request(
+        &mut self,
+        r: &CorrectionRecord,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}

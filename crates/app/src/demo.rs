@@ -1,6 +1,6 @@
 //! The demo world created by `serve --demo` on an empty database.
 
-use ryoritsu_domain::account::{DisplayName, LoginName, NewPassword};
+use ryoritsu_domain::account::{DisplayName, Email, LoginName, NewPassword};
 use ryoritsu_domain::audit::{AuditAction, Outcome};
 use ryoritsu_domain::org::{
     CoordinatorProfession, OrganisationKind, Role, RoleDetail, SafetyHealthRole, SupportAgencyKind,
@@ -52,7 +52,12 @@ impl<S: Store> App<S> {
             Ok(NewUser {
                 login: login(l)?,
                 display_name: name(n)?,
-                email: None,
+                // Addresses under example.jp, reserved for examples: e-mail notices from a
+                // demo server reach no one.
+                email: Some(
+                    Email::parse(&format!("{l}@example.jp"))
+                        .map_err(|e| AppError::Invalid(e.into()))?,
+                ),
                 password: password.clone(),
                 operator,
                 demo: true,

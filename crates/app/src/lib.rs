@@ -4,16 +4,19 @@
 
 pub mod accounts;
 pub mod attachment_ports;
+pub mod attachments;
 pub mod audit;
 pub mod backup;
 pub mod case_ports;
 pub mod cases;
 pub mod conformance;
 pub mod correction_ports;
+pub mod corrections;
 pub mod demo;
 pub mod error;
 pub mod idempotency;
 pub mod notice_ports;
+pub mod notices;
 pub mod orgs;
 pub mod ports;
 pub mod secrets;
@@ -61,6 +64,8 @@ pub struct AppConfig {
     pub invitation_ttl: Duration,
     /// Shown in authenticator apps.
     pub totp_issuer: String,
+    /// E-mail notices: written to the outbox only when set (mail is configured).
+    pub notices: Option<notices::NoticeSettings>,
 }
 
 impl Default for AppConfig {
@@ -71,6 +76,7 @@ impl Default for AppConfig {
             password_cost: PasswordCost::default(),
             invitation_ttl: Duration::days(7),
             totp_issuer: "Ryoritsu".into(),
+            notices: None,
         }
     }
 }

@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::accounts::Authenticated;
+use crate::attachment_ports::AttachmentReads;
 use crate::case_ports::{CaseFilter, CaseReads};
+use crate::correction_ports::CorrectionReads;
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::{App, RequestContext};
@@ -44,7 +46,10 @@ fn worth_showing(a: AuditAction) -> bool {
             | AuditAction::ConsentGranted
             | AuditAction::ConsentWithdrawn
             | AuditAction::PartyAdded
+            | AuditAction::ScanUploaded
             | AuditAction::AccessDenied
+            | AuditAction::CorrectionRequested
+            | AuditAction::CorrectionAnswered
     )
 }
 
@@ -105,7 +110,7 @@ impl<S: Store> App<S> {
 
     /// 開示: everything held about the worker, as one JSON document — account (without
     /// secrets), memberships, cases with every document, consents, 第三者提供記録, tasks,
-    /// history and the access log. Taking the export is itself recorded.
+    /// history, requests for correction with their answers, and the access log. Taking the export is itself recorded.
     pub async fn my_export(
         &self,
         ctx: &RequestContext,
@@ -131,9 +136,20 @@ impl<S: Store> App<S> {
                 .await?;
             let history = c.list_case_events(Some(case.id)).await?;
             let parties = c.list_case_parties(Some(case.id)).await?;
+            // Scans with their content: the 開示 gives back the originals themselves.
+            let mut scans = Vec::new();
+            for a in c.list_attachments(Some(case.id)).await? {
+                use base64::Engine as _;
+                let content = c.attachment_content(a.id).await?.unwrap_or_default();
+                scans.push(serde_json::json!({
+                    "scan": a,
+                    "content_base64": base64::engine::general_purpose::STANDARD.encode(content),
+                }));
+            }
             case_values.push(serde_json::json!({
                 "case": case,
                 "documents": documents,
+                "scans": scans,
                 "tasks": tasks,
                 "history": history,
                 "parties": parties,
@@ -142,6 +158,15 @@ impl<S: Store> App<S> {
         let consents = c.list_consents(None, Some(auth.user.id)).await?;
         let disclosures = c.list_disclosures(None, Some(auth.user.id)).await?;
         let memberships = c.list_memberships_of_user(Some(auth.user.id)).await?;
+        let corrections: Vec<_> = c
+            .list_correction_requests(crate::correction_ports::CorrectionFilter {
+                worker: Some(auth.user.id),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|r| r.request)
+            .collect();
         drop(c);
         let u = &auth.user;
         let export = serde_json::json!({
@@ -161,6 +186,7 @@ impl<S: Store> App<S> {
             "cases": case_values,
             "consents": consents,
             "disclosures": disclosures,
+            "correction_requests": corrections,
             "access_log": log,
         });
         let mut ev = self.event(

@@ -45,6 +45,9 @@ coded_enum! {
         PartyAdded = "party_added" => "関係者の追加",
         ShareCodeIssued = "share_code_issued" => "共有コードの発行",
         NoteWritten = "note_written" => "相談記録の作成",
+        ScanUploaded = "scan_uploaded" => "紙の書類の写しの提出",
+        CorrectionRequested = "correction_requested" => "訂正の請求",
+        CorrectionAnswered = "correction_answered" => "訂正の請求への回答",
         RulesChanged = "rules_changed" => "健康情報等取扱規程の変更",
         SettingsChanged = "settings_changed" => "設定変更",
     }

@@ -3,9 +3,11 @@
 //! Names follow the project glossary (docs/glossary.md).
 
 pub mod account;
+pub mod attachment;
 pub mod audit;
 pub mod case;
 pub mod consent;
+pub mod correction;
 pub mod error;
 pub mod forms;
 pub mod info;

@@ -138,6 +138,16 @@ pub enum Action {
     WithdrawConsent {
         case: Uuid,
     },
+    /// Upload a scan of a paper form (the worker hands over what the physician wrote).
+    UploadScan {
+        case: Uuid,
+    },
+    /// Copy an uploaded scan of one category into its form, for the physician who wrote on
+    /// paper.
+    TranscribeScan {
+        case: Uuid,
+        category: InformationCategory,
+    },
 }
 
 impl Action {
@@ -157,7 +167,9 @@ impl Action {
             | Action::WriteOpinion { case }
             | Action::ConfirmAsWorker { case }
             | Action::GrantConsent { case }
-            | Action::WithdrawConsent { case } => Some(case),
+            | Action::WithdrawConsent { case }
+            | Action::UploadScan { case }
+            | Action::TranscribeScan { case, .. } => Some(case),
         }
     }
 }
@@ -245,7 +257,9 @@ pub fn decide(p: &Principal, action: Action) -> Result<Permit, Denial> {
         | Action::WriteOpinion { .. }
         | Action::ConfirmAsWorker { .. }
         | Action::GrantConsent { .. }
-        | Action::WithdrawConsent { .. } => return Err(Denial::NotFound),
+        | Action::WithdrawConsent { .. }
+        | Action::UploadScan { .. }
+        | Action::TranscribeScan { .. } => return Err(Denial::NotFound),
     };
     if allowed {
         Ok(Permit {
@@ -625,8 +639,26 @@ pub fn decide_case(
                 )
             })
         }
-        Action::ConfirmAsWorker { .. } | Action::GrantConsent { .. } => open && is_worker,
+        Action::ConfirmAsWorker { .. }
+        | Action::GrantConsent { .. }
+        | Action::UploadScan { .. } => open && is_worker,
         Action::WithdrawConsent { .. } => is_worker,
+        // Transcribing is handling the health information, not authoring it: those of the
+        // employer who process health information under its rules (人事労務担当者 with the
+        // worker's consent, 産業医 and 産業保健スタッフ), never a line manager or an outsider.
+        Action::TranscribeScan { category, .. } => {
+            open && rels.iter().any(|&r| match r {
+                CaseRelation::Employer { role } => {
+                    matches!(
+                        role,
+                        Role::HrOfficer
+                            | Role::OccupationalPhysician
+                            | Role::OccupationalHealthStaff
+                    ) && may_view(r, p, ctx, category, now)
+                }
+                _ => false,
+            })
+        }
         Action::ManageOwnAccount
         | Action::CreateOrganisation
         | Action::ListAllOrganisations
@@ -1093,29 +1125,42 @@ mod case_tests {
 
     /// Writes, for the scenarios none / consented / closed (consented), one letter per action:
     /// edit work_information, edit medical, edit work_measures, edit consultation_notes,
-    /// write opinion, confirm as worker, grant consent, withdraw consent, view case.
+    /// write opinion, confirm as worker, grant consent, withdraw consent, view case, upload a
+    /// scan, transcribe a scanned (medical) form.
     const WRITES: &[(&str, [&str; 3])] = &[
         //                    none         consented    closed
-        ("worker", ["AAFFFAAAA", "AAFFFAAAA", "FFFFFFFAA"]),
-        ("hr", ["AFAFFFFFA", "AFAFFFFFA", "FFFFFFFFA"]),
-        ("line_manager", ["FFAFFFFFA", "AFAFFFFFA", "FFFFFFFFA"]),
-        ("other_line_manager", ["NNNNNNNNN"; 3]),
-        ("occ_physician", ["AFAFFFFFA", "AAAAFFFFA", "FFFFFFFFA"]),
-        ("health_staff", ["AFAFFFFFA", "AAAAFFFFA", "FFFFFFFFA"]),
-        ("org_admin", ["NNNNNNNNN"; 3]),
-        ("colleague", ["NNNNNNNNN"; 3]),
-        ("attending", ["FFFFAFFFA", "FFFFAFFFA", "FFFFFFFFA"]),
-        ("hosp_coord", ["FFFFFFFFA", "FFFFFFFFA", "FFFFFFFFA"]),
-        ("other_hospital", ["NNNNNNNNN"; 3]),
-        ("agency_coord", ["FFFFFFFFA", "FFFAFFFFA", "FFFFFFFFA"]),
-        ("other_coord", ["NNNNNNNNN"; 3]),
-        ("other_hr", ["NNNNNNNNN"; 3]),
-        ("other_physician", ["NNNNNNNNN"; 3]),
-        ("operator", ["NNNNNNNNN"; 3]),
-        ("bureau", ["NNNNNNNNN"; 3]),
+        ("worker", ["AAFFFAAAAAF", "AAFFFAAAAAF", "FFFFFFFAAFF"]),
+        ("hr", ["AFAFFFFFAFF", "AFAFFFFFAFA", "FFFFFFFFAFF"]),
+        (
+            "line_manager",
+            ["FFAFFFFFAFF", "AFAFFFFFAFF", "FFFFFFFFAFF"],
+        ),
+        ("other_line_manager", ["NNNNNNNNNNN"; 3]),
+        (
+            "occ_physician",
+            ["AFAFFFFFAFF", "AAAAFFFFAFA", "FFFFFFFFAFF"],
+        ),
+        (
+            "health_staff",
+            ["AFAFFFFFAFF", "AAAAFFFFAFA", "FFFFFFFFAFF"],
+        ),
+        ("org_admin", ["NNNNNNNNNNN"; 3]),
+        ("colleague", ["NNNNNNNNNNN"; 3]),
+        ("attending", ["FFFFAFFFAFF", "FFFFAFFFAFF", "FFFFFFFFAFF"]),
+        ("hosp_coord", ["FFFFFFFFAFF", "FFFFFFFFAFF", "FFFFFFFFAFF"]),
+        ("other_hospital", ["NNNNNNNNNNN"; 3]),
+        (
+            "agency_coord",
+            ["FFFFFFFFAFF", "FFFAFFFFAFF", "FFFFFFFFAFF"],
+        ),
+        ("other_coord", ["NNNNNNNNNNN"; 3]),
+        ("other_hr", ["NNNNNNNNNNN"; 3]),
+        ("other_physician", ["NNNNNNNNNNN"; 3]),
+        ("operator", ["NNNNNNNNNNN"; 3]),
+        ("bureau", ["NNNNNNNNNNN"; 3]),
     ];
 
-    fn write_actions(case: Uuid) -> [Action; 9] {
+    fn write_actions(case: Uuid) -> [Action; 11] {
         use InformationCategory as C;
         let edit = |category| Action::EditCaseDocument { case, category };
         [
@@ -1128,6 +1173,11 @@ mod case_tests {
             Action::GrantConsent { case },
             Action::WithdrawConsent { case },
             Action::ViewCase { case },
+            Action::UploadScan { case },
+            Action::TranscribeScan {
+                case,
+                category: C::Medical,
+            },
         ]
     }
 

@@ -75,6 +75,79 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
+/// A secret (an SMTP password) that never reaches a log or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How the connection to the SMTP relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTls {
+    /// Plain SMTP: only for a relay on the same host or a trusted network.
+    None,
+    /// STARTTLS, required (the connection fails rather than continue unencrypted).
+    Starttls,
+    /// TLS from the start (SMTPS).
+    Tls,
+}
+
+/// E-mail notices through an SMTP relay (the `[mail]` section). Off unless present.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub smtp_host: String,
+    /// Defaults to 465 with `tls`, 587 with `starttls` and 25 with `none`.
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default = "MailSettings::default_tls")]
+    pub tls: MailTls,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Better given as `RYORITSU_MAIL__PASSWORD_FILE` than written in the file.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// The sender, e.g. `Ryoritsu <noreply@ryoritsu.example.jp>`.
+    pub from: String,
+    /// How often the outbox is checked for notices to send, in milliseconds.
+    #[serde(default = "MailSettings::default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+}
+
+impl MailSettings {
+    fn default_tls() -> MailTls {
+        MailTls::Starttls
+    }
+
+    fn default_poll_interval_ms() -> u64 {
+        5000
+    }
+
+    pub fn port(&self) -> u16 {
+        self.smtp_port.unwrap_or(match self.tls {
+            MailTls::None => 25,
+            MailTls::Starttls => 587,
+            MailTls::Tls => 465,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordSettings {
@@ -105,6 +178,8 @@ pub struct Config {
     /// `pretty` or `json`.
     pub log_format: String,
     pub password: PasswordSettings,
+    /// E-mail notices; off unless configured. Needs `public_origin` for the links.
+    pub mail: Option<MailSettings>,
 }
 
 impl Default for Config {
@@ -125,6 +200,7 @@ impl Default for Config {
                 iterations: cost.iterations,
                 parallelism: cost.parallelism,
             },
+            mail: None,
         }
     }
 }
@@ -247,6 +323,28 @@ mod tests {
             assert_eq!(c.database_url.expose(), "sqlite://data/ryoritsu.db");
             assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
             assert!(!c.secure());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn mail_is_off_by_default_and_its_password_comes_from_a_file_and_stays_hidden() {
+        figment::Jail::expect_with(|jail| {
+            assert!(load(None).map_err(figment::Error::from)?.mail.is_none());
+            jail.create_file(
+                "ryoritsu.toml",
+                "[mail]\nsmtp_host = \"smtp.example.jp\"\nusername = \"ryoritsu\"\nfrom = \"Ryoritsu <noreply@example.jp>\"\n",
+            )?;
+            jail.create_file("smtp_password", "s3cret-smtp\n")?;
+            jail.set_env("RYORITSU_MAIL__PASSWORD_FILE", "smtp_password");
+            jail.set_env("RYORITSU_MAIL__TLS", "tls");
+            let c = load(None).map_err(figment::Error::from)?;
+            let m = c.mail.clone().expect("mail configured");
+            assert_eq!(m.tls, MailTls::Tls);
+            assert_eq!(m.port(), 465);
+            assert_eq!(m.password.as_ref().map(Secret::expose), Some("s3cret-smtp"));
+            assert_eq!(m.poll_interval_ms, 5000);
+            assert!(!format!("{c:?}").contains("s3cret"));
             Ok(())
         });
     }

@@ -54,6 +54,14 @@ pub fn app_config(cfg: &Config) -> AppConfig {
             iterations: cfg.password.iterations,
             parallelism: cfg.password.parallelism,
         },
+        // Notices are written only when they can be sent and their links lead somewhere.
+        notices: cfg
+            .mail
+            .as_ref()
+            .and(cfg.public_origin.as_ref())
+            .map(|origin| ryoritsu_app::notices::NoticeSettings {
+                public_origin: origin.clone(),
+            }),
         ..AppConfig::default()
     }
 }
@@ -136,6 +144,13 @@ pub async fn start<S: Store>(
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
 ) -> Result<(App<S>, Running), String> {
+    let mailer = match &cfg.mail {
+        Some(_) if cfg.public_origin.is_none() => {
+            return Err("メール通知（[mail]）を使うには、リンクの宛先となる public_origin（例: https://ryoritsu.example.jp）を設定してください。 / [mail] needs public_origin for the links in notices.".into());
+        }
+        Some(m) => Some(crate::mailer::Mailer::new(m)?),
+        None => None,
+    };
     let app = App::new(store, app_config(cfg), clock, ids).map_err(|e| e.to_string())?;
     let secret = server_secret(&app).await?;
     let state = AppState {
@@ -147,6 +162,8 @@ pub async fn start<S: Store>(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let sweeper = app.clone();
+    let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+    let mail = mailer.map(|m| m.spawn(app.clone(), mail_stopped));
     let done = tokio::spawn(async move {
         let sweep = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(300));
@@ -168,6 +185,10 @@ pub async fn start<S: Store>(
             tracing::error!(error = %e, "server stopped with an error");
         }
         sweep.abort();
+        let _ = stop_mail.send(true);
+        if let Some(m) = mail {
+            let _ = m.await;
+        }
     });
     Ok((app, Running { addr, stop, done }))
 }

@@ -185,6 +185,7 @@ fn user(id: Uuid, login: &str) -> UserRecord {
 fn state_after(steps: &[(Step, Role)]) -> CaseState {
     let facts = CaseFacts {
         has_occupational_physician: true,
+        ..CaseFacts::default()
     };
     let mut state = CaseState::new(CasePath::Continuation);
     for (step, actor) in steps {

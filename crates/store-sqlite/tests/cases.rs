@@ -133,6 +133,7 @@ async fn setup(dir: &tempfile::TempDir) -> SqliteStore {
 fn advanced_state() -> CaseState {
     let facts = CaseFacts {
         has_occupational_physician: true,
+        ..CaseFacts::default()
     };
     let steps = [
         (Step::FileRequest, Role::Worker),

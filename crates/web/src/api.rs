@@ -426,7 +426,7 @@ impl Idem {
 
 /// An idempotent POST: a retry gets the stored answer before anything is parsed or
 /// planned; otherwise `plan` prepares the use case, and its answer is stored with it.
-async fn post_once<S: Store, T, Fut>(
+pub(crate) async fn post_once<S: Store, T, Fut>(
     st: &AppState<S>,
     scope: String,
     headers: &HeaderMap,
@@ -467,7 +467,7 @@ fn stored(r: ryoritsu_app::idempotency::StoredResponse) -> Response {
     resp
 }
 
-fn body_json<T: Serialize>(status: u16, v: &T) -> (u16, String) {
+pub(crate) fn body_json<T: Serialize>(status: u16, v: &T) -> (u16, String) {
     (
         status,
         serde_json::to_string(v).unwrap_or_else(|_| "{}".into()),
@@ -699,7 +699,7 @@ pub async fn create_organisation<S: Store>(
 
 /// JSON bodies for idempotent POSTs are read raw (the fingerprint covers the exact bytes)
 /// and parsed here with the same messages as [`ApiJson`].
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
             Failure::new(
@@ -992,10 +992,17 @@ pub async fn roles() -> Response {
         crate::api_cases::my_access_log, crate::api_cases::my_export,
         crate::api_cases::get_handling_rules, crate::api_cases::put_handling_rules,
         crate::api_cases::list_notes, crate::api_cases::add_note,
-        crate::api_cases::form_schema, crate::api_cases::categories),
+        crate::api_cases::form_schema, crate::api_cases::categories,
+        crate::attachments::upload, crate::attachments::list, crate::attachments::content,
+        crate::attachments::transcribe,
+        crate::corrections::file_request, crate::corrections::list_case,
+        crate::corrections::list_mine, crate::corrections::get_one, crate::corrections::answer,
+        crate::corrections::correcting_document),
     components(schemas(ErrorBody)),
     tags((name = "auth", description = "サインイン"), (name = "account", description = "自分のアカウント"),
         (name = "organisations", description = "組織・事業場・メンバー"), (name = "cases", description = "両立支援の事例・書類・同意"),
+        (name = "scans", description = "紙の書類の写し（提出・閲覧・転記）"),
+        (name = "corrections", description = "訂正の請求と回答"),
         (name = "reference", description = "参照データ"))
 )]
 pub struct ApiDoc;

@@ -178,6 +178,9 @@ pub struct DocumentOut {
     pub stage: String,
     pub revision: u32,
     pub corrects: Option<Uuid>,
+    /// The uploaded scan of a paper original this document transcribes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcribed_from: Option<Uuid>,
     #[schema(value_type = Object)]
     pub answers: Answers,
     pub confirmed_by: Option<Uuid>,
@@ -186,7 +189,7 @@ pub struct DocumentOut {
     pub updated_at: String,
 }
 
-fn document_out(d: &DocumentRecord) -> DocumentOut {
+pub fn document_out(d: &DocumentRecord) -> DocumentOut {
     let (stage, version, revision, corrects, answers, by, at) = match &d.body {
         DocumentBody::Draft(x) => (
             "draft",
@@ -216,6 +219,10 @@ fn document_out(d: &DocumentRecord) -> DocumentOut {
         stage: stage.into(),
         revision,
         corrects,
+        transcribed_from: match &d.body {
+            DocumentBody::Draft(x) => x.transcribed_from,
+            DocumentBody::Finalised(x) => x.transcribed_from(),
+        },
         answers,
         confirmed_by: by,
         confirmed_at: at,

@@ -6,8 +6,8 @@
 
 pub mod api;
 pub mod api_cases;
-pub mod attachments;
 mod assets;
+pub mod attachments;
 pub mod context;
 pub mod corrections;
 pub mod extract;
@@ -97,6 +97,32 @@ impl<S: Store> RouteTable<S> {
         }
     }
 
+    /// Adds an upload route: like [`RouteTable::add`], with room for one scan in the body.
+    fn add_upload<H, T>(
+        mut self,
+        path: &'static str,
+        access: Access,
+        policy: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState<S>>,
+        T: 'static,
+    {
+        let mr: MethodRouter<AppState<S>> = on(axum::routing::MethodFilter::POST, handler).layer(
+            axum::middleware::from_fn(move |req, next| session::enforce(access, req, next)),
+        );
+        let mr = mr.layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+        self.router = self.router.route(path, mr);
+        self.entries.push(RouteEntry {
+            method: Method::POST,
+            path,
+            access,
+            policy,
+        });
+        self
+    }
+
     /// Adds a route with its access entry; the access check runs before the handler.
     fn add<H, T>(
         mut self,
@@ -136,6 +162,9 @@ impl<S: Store> RouteTable<S> {
         &self.entries
     }
 }
+
+/// The body limit of upload routes: one scan and the form around it.
+pub const UPLOAD_BODY_LIMIT: usize = ryoritsu_domain::attachment::MAX_SCAN_BYTES + 64 * 1024;
 
 /// Every route of the server.
 pub fn routes<S: Store>() -> RouteTable<S> {

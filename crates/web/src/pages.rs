@@ -528,6 +528,8 @@ async fn home<S: Store>(
             }],
         });
     }
+    // The 取扱規程 is made known to every member of an employer (once per employer).
+    let mut rules_linked = std::collections::BTreeSet::new();
     for m in &auth.memberships {
         let (intro, steps) = role_guide(m.role);
         let mut links = Vec::new();
@@ -535,6 +537,23 @@ async fn home<S: Store>(
             links.push(HomeLink {
                 href: format!("/organisations/{}", m.organisation_id),
                 label: "メンバーの招待と管理",
+            });
+        }
+        if m.organisation_kind == OrganisationKind::Employer
+            && rules_linked.insert(m.organisation_id)
+        {
+            let may_set = decide(
+                &auth.principal,
+                Action::ManageOrganisation(m.organisation_id),
+            )
+            .is_ok();
+            links.push(HomeLink {
+                href: format!("/organisations/{}/handling-rules", m.organisation_id),
+                label: if may_set {
+                    "健康情報等取扱規程の設定"
+                } else {
+                    "健康情報等取扱規程（誰がどの情報を見られるか）"
+                },
             });
         }
         let role = match m.detail.safety_health_role {
@@ -555,10 +574,14 @@ async fn home<S: Store>(
             links,
         });
     }
-    let tasks = match crate::pages_cases::home_tasks(&st.app, &auth).await {
+    let mut tasks = match crate::pages_cases::home_tasks(&st.app, &auth).await {
         Ok(t) => t,
         Err(e) => return Failure::from(e).into_response(),
     };
+    match crate::corrections::home_tasks(&st.app, &auth).await {
+        Ok(t) => tasks.extend(t),
+        Err(e) => return Failure::from(e).into_response(),
+    }
     render(&HomePage {
         layout: Layout::new(&st, "ホーム", &csrf, Some(&auth), "/"),
         display_name: auth.user.display_name.to_string(),

@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use ryoritsu_app::AppError;
 use ryoritsu_app::accounts::Authenticated;
 use ryoritsu_app::case_ports::{DocumentBody, DocumentRecord, PartyKind};
-use ryoritsu_app::cases::LoadedCase;
+use ryoritsu_app::cases::{LoadedCase, PartyCandidate};
 use ryoritsu_app::ports::Store;
 use ryoritsu_app::{App, RequestContext};
 use ryoritsu_domain::FieldError;
@@ -154,6 +154,33 @@ fn may_write(access: &CaseAccess, form: FormKind) -> bool {
     }
     access.may_edit(form.category())
         || (form.category() == InformationCategory::Medical && is_physician(access))
+}
+
+/// Whether the viewer is copying `d` from its paper original (see `App::start_transcription`):
+/// then every field is theirs to copy, and they confirm on the physician's line. The use case
+/// decides; this only shapes the page.
+fn transcribing(access: &CaseAccess, d: Option<&DocumentRecord>) -> bool {
+    let Some(DocumentRecord {
+        form,
+        body: DocumentBody::Draft(draft),
+        ..
+    }) = d
+    else {
+        return false;
+    };
+    draft.transcribed_from.is_some()
+        && !access.closed()
+        && access.may_view(form.category())
+        && access.relations().iter().any(|r| {
+            matches!(
+                r,
+                CaseRelation::Employer {
+                    role: Role::HrOfficer
+                        | Role::OccupationalPhysician
+                        | Role::OccupationalHealthStaff
+                }
+            )
+        })
 }
 
 fn forms_of_path(path: CasePath) -> &'static [FormKind] {
@@ -443,13 +470,17 @@ pub struct TaskRow {
 
 pub struct PartyRow {
     pub kind: &'static str,
+    /// The person, for a 所属長 or a coordinator; empty for a hospital as a whole.
+    pub name: String,
     pub organisation: String,
     pub added: String,
 }
 
 pub struct EventRow {
     pub step: String,
-    pub actor: &'static str,
+    /// Who took the step, by name (empty when the account is gone).
+    pub actor: String,
+    pub role: &'static str,
     pub status: &'static str,
     pub at: String,
 }
@@ -478,6 +509,16 @@ struct CasePage {
     closed: bool,
     /// The worker's view of the attached hospitals: (name, when it joined).
     hospitals: Vec<(String, String)>,
+    /// The 所属長 the viewer may name (worker or HR, open case).
+    line_managers: Vec<Choice>,
+    may_name_line_manager: bool,
+    has_line_manager: bool,
+    /// Coordinators the worker may add from the organisations the case involves.
+    coordinators: Vec<Choice>,
+    may_add_coordinator: bool,
+    party_errors: Messages,
+    /// Scans of paper originals (the worker uploads; the employer transcribes).
+    scans: crate::attachments::ScanSection,
 }
 
 fn date_input(
@@ -914,6 +955,46 @@ async fn case_render<S: Store>(
     message: Option<String>,
     status: StatusCode,
 ) -> Response {
+    let page = CaseView {
+        notice,
+        message,
+        party_errors: Messages::default(),
+    };
+    case_render_with(st, csrf, ctx, auth, id, page, status).await
+}
+
+/// What a case page shows beyond the case itself.
+struct CaseView {
+    notice: Option<String>,
+    message: Option<String>,
+    /// Messages for the forms that add people to the case.
+    party_errors: Messages,
+}
+
+/// `value` of a person the viewer may add: `kind:organisation:user`.
+fn candidate_choice(c: &PartyCandidate) -> Choice {
+    Choice {
+        value: format!("{}:{}:{}", c.kind.code(), c.organisation, c.user),
+        label: format!("{}（{}・{}）", c.name, c.organisation_name, c.role.label()),
+        hint: "",
+        selected: false,
+    }
+}
+
+async fn case_render_with<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    ctx: &RequestContext,
+    auth: &Authenticated,
+    id: Uuid,
+    view: CaseView,
+    status: StatusCode,
+) -> Response {
+    let CaseView {
+        notice,
+        message,
+        party_errors,
+    } = view;
     let d = match st.app.case_details(auth, id).await {
         Ok(d) => d,
         Err(e) => return Failure::from(e).into_response(),
@@ -926,7 +1007,14 @@ async fn case_render<S: Store>(
     let c = &d.loaded.case;
     let worker = is_worker(access);
     let today = today(&st.app);
-    let orgs = st.app.list_organisations(auth).await.unwrap_or_default();
+    // Who takes part is case-level information: named for everyone who sees the case.
+    let org_names = st
+        .app
+        .case_organisation_names(auth, id)
+        .await
+        .unwrap_or_default();
+    let people = st.app.case_people_names(auth, id).await.unwrap_or_default();
+    let candidates = st.app.party_candidates(auth, id).await.unwrap_or_default();
     let steps = st
         .app
         .available_steps(&d.loaded, access)
@@ -969,15 +1057,10 @@ async fn case_render<S: Store>(
         .filter(|p| p.kind == PartyKind::Hospital)
         .collect();
     let hospitals = if worker {
-        let names = st
-            .app
-            .case_organisation_names(auth, d.loaded.case.id)
-            .await
-            .unwrap_or_default();
         hospital_parties
             .iter()
             .map(|p| {
-                let name = names
+                let name = org_names
                     .get(&p.organisation_id)
                     .cloned()
                     .unwrap_or_else(|| "連携している医療機関".to_owned());
@@ -992,13 +1075,28 @@ async fn case_render<S: Store>(
         .iter()
         .map(|p| PartyRow {
             kind: party_kind_label(p.kind),
-            organisation: orgs
-                .iter()
-                .find(|o| o.id == p.organisation_id)
-                .map_or_else(String::new, |o| o.name.to_string()),
+            name: p
+                .user_id
+                .and_then(|u| people.get(&u).cloned())
+                .unwrap_or_default(),
+            organisation: org_names
+                .get(&p.organisation_id)
+                .cloned()
+                .unwrap_or_default(),
             added: jp_datetime(p.added_at),
         })
         .collect();
+    let open = !access.closed();
+    let is_hr = access.relations().contains(&CaseRelation::Employer {
+        role: Role::HrOfficer,
+    });
+    let pick = |kind: PartyKind| -> Vec<Choice> {
+        candidates
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(candidate_choice)
+            .collect()
+    };
     let events = d
         .events
         .iter()
@@ -1010,12 +1108,15 @@ async fn case_render<S: Store>(
                 .and_then(|s| s.as_str())
                 .and_then(StepKind::from_code)
                 .map_or_else(|| "手続き".to_owned(), |k| k.label().to_owned()),
-            actor: e.actor_role.label(),
+            actor: people.get(&e.actor).cloned().unwrap_or_default(),
+            role: e.actor_role.label(),
             status: e.to_status.label(),
             at: jp_datetime(e.at),
         })
         .collect();
+    let scans = crate::attachments::scan_section(st, auth, access, &docs, id).await;
     let page = CasePage {
+        scans,
         layout: Layout::new(st, "両立支援の事例", csrf, Some(auth), HERE),
         id,
         version: c.version,
@@ -1036,6 +1137,12 @@ async fn case_render<S: Store>(
         worker,
         closed: access.closed(),
         hospitals,
+        line_managers: pick(PartyKind::LineManager),
+        may_name_line_manager: open && (worker || is_hr),
+        has_line_manager: d.parties.iter().any(|p| p.kind == PartyKind::LineManager),
+        coordinators: pick(PartyKind::Coordinator),
+        may_add_coordinator: open && worker,
+        party_errors,
     };
     render(&page, status)
 }
@@ -1058,10 +1165,135 @@ async fn case_page<S: Store>(
             "両立支援の申出を受け付けました。会社の担当者に手続きの依頼が届きます。".to_owned(),
         ),
         Some("step") => Some("手続きを記録しました。".to_owned()),
+        Some("scan") => Some(
+            "原本の写しを提出しました。会社の担当者が内容を書類に転記します。".to_owned(),
+        ),
         Some("shared") => Some(SHARED_NOTICE.to_owned()),
+        Some("line_manager") => Some(
+            "所属長を指定しました。所属長が見られるのは、会社の取扱規程で認められた情報と、本人が同意した情報だけです。"
+                .to_owned(),
+        ),
+        Some("coordinator") => Some(
+            "両立支援コーディネーターを加えました。コーディネーターが見られるのは、あなたが「同意の管理」で同意した情報だけです。"
+                .to_owned(),
+        ),
         _ => None,
     };
     case_render(&st, &csrf, &ctx, &auth, id, notice, None, StatusCode::OK).await
+}
+
+const PARTY_CHOICE_MESSAGE: &str = "加える方を一覧から選んでください。";
+
+/// The worker adds a coordinator, or the worker or HR names the 所属長: from the people the
+/// page offered, or (a support agency's coordinator) by the login name they gave the worker.
+async fn add_party<S: Store>(
+    State(st): State<AppState<S>>,
+    Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
+    User(auth): User,
+    PathParam(id): PathParam<Uuid>,
+    PageForm(pairs): PageForm<Pairs>,
+) -> Response {
+    // The case must be the viewer's before anything about the post is answered.
+    if let Err(e) = st.app.case_access(&auth, id).await {
+        return Failure::from(e).into_response();
+    }
+    let again = |errors: Vec<FieldError>, status: StatusCode| {
+        let (st, csrf, ctx, auth) = (&st, &csrf, &ctx, &auth);
+        async move {
+            let view = CaseView {
+                notice: None,
+                message: Some(
+                    "関係者を加えられませんでした。「関係者」の欄のメッセージを確認してください。"
+                        .to_owned(),
+                ),
+                party_errors: Messages(errors),
+            };
+            case_render_with(st, csrf, ctx, auth, id, view, status).await
+        }
+    };
+    let (kind, organisation, user, field) = if let Some(login) = value(&pairs, "coordinator_login")
+    {
+        match st.app.find_agency_coordinator(&ctx, &auth, id, login).await {
+            Ok(c) => (c.kind, c.organisation, c.user, "coordinator_login"),
+            Err(AppError::Invalid(v)) => {
+                return again(v.errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+            Err(e @ AppError::Throttled(_)) => {
+                let f = Failure::from(e);
+                let message = f.message.clone();
+                let mut r = again(
+                    vec![FieldError::new(
+                        "coordinator_login",
+                        "too_many_attempts",
+                        message,
+                    )],
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await;
+                if let Some(s) = f.retry_after
+                    && let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string())
+                {
+                    r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                }
+                return r;
+            }
+            Err(e) => return Failure::from(e).into_response(),
+        }
+    } else {
+        // Which of the page's forms was sent, for where its message goes.
+        let field = match value(&pairs, "form") {
+            Some("line_manager") => "line_manager",
+            _ => "coordinator",
+        };
+        let parsed = value(&pairs, "party").and_then(|v| {
+            let mut parts = v.split(':');
+            let kind = parts.next().and_then(PartyKind::from_code)?;
+            let org = Uuid::parse_str(parts.next()?).ok()?;
+            let user = Uuid::parse_str(parts.next()?).ok()?;
+            (parts.next().is_none() && kind != PartyKind::Hospital).then_some((kind, org, user))
+        });
+        match parsed {
+            Some((kind, org, user)) => (kind, org, user, field),
+            None => {
+                return again(
+                    vec![FieldError::new(field, "required", PARTY_CHOICE_MESSAGE)],
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        }
+    };
+    match st
+        .app
+        .add_party(&ctx, &auth, id, kind, organisation, Some(user))
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/cases/{id}?done={}", kind.code())).into_response(),
+        Err(AppError::Invalid(v)) => {
+            let errors = v
+                .errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = field.to_owned();
+                    e
+                })
+                .collect();
+            again(errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(AppError::Conflict(_)) => {
+            again(
+                vec![FieldError::new(
+                    field,
+                    "already_party",
+                    "この方はすでにこの事例に加わっています。",
+                )],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Failure::from(e).into_response(),
+    }
 }
 
 async fn take_step<S: Store>(
@@ -1115,6 +1347,8 @@ async fn take_step<S: Store>(
 #[derive(Template)]
 #[template(path = "case_document.html")]
 struct DocumentPage {
+    /// The uploaded scan this document is transcribed from.
+    original: Option<Uuid>,
     layout: Layout,
     case_id: Uuid,
     title: String,
@@ -1129,6 +1363,8 @@ struct DocumentPage {
     fields: String,
     finalise_label: Option<String>,
     confirmed: Vec<(&'static str, String)>,
+    /// For the worker, on a 確定 document: where to ask for its correction.
+    correction_request: Option<String>,
 }
 
 /// A read-only answer as escaped HTML.
@@ -1275,10 +1511,15 @@ fn document_render<S: Store>(
 ) -> Response {
     let schema = schema(v.form, v.version);
     let finalised = v.doc.is_some_and(DocumentRecord::is_finalised);
-    let party = party_for(access, v.form);
-    let editable = !finalised && may_write(access, v.form);
+    let copying = transcribing(access, v.doc);
+    let party = if copying {
+        Some(Party::AttendingPhysician)
+    } else {
+        party_for(access, v.form)
+    };
+    let editable = !finalised && (copying || may_write(access, v.form));
     let fields = match (editable, party) {
-        (true, Some(p)) => render_fields(schema, v.answers, v.errors, Some(p)),
+        (true, Some(p)) => render_fields(schema, v.answers, v.errors, (!copying).then_some(p)),
         _ => read_only_html(schema, v.answers),
     };
     let finalise_label = match (editable, party, v.doc) {
@@ -1306,8 +1547,21 @@ fn document_render<S: Store>(
                 line.map_or("署名欄", |l| l.label)
             ),
         ));
+        if f.transcribed_from().is_some() {
+            confirmed.push((
+                "転記",
+                "主治医が紙に記入した原本の写しから転記し、転記した担当者が確定しました。"
+                    .to_owned(),
+            ));
+        }
     }
+    let original = match v.doc.map(|d| &d.body) {
+        Some(DocumentBody::Draft(d)) => d.transcribed_from,
+        Some(DocumentBody::Finalised(f)) => f.transcribed_from(),
+        None => None,
+    };
     let page = DocumentPage {
+        original,
         layout: Layout::new(st, v.form.label(), csrf, Some(auth), HERE),
         case_id: v.case_id,
         title: format!("{}（{}）", schema.title, v.version.label()),
@@ -1327,6 +1581,15 @@ fn document_render<S: Store>(
         fields,
         finalise_label,
         confirmed,
+        correction_request: v
+            .doc
+            .filter(|d| d.is_finalised() && is_worker(access))
+            .map(|d| {
+                format!(
+                    "/cases/{}/correction-requests/new?document={}",
+                    v.case_id, d.id
+                )
+            }),
     };
     render(&page, status)
 }
@@ -1518,9 +1781,15 @@ async fn save_part<S: Store>(
     let id = d.case_id;
     let version = doc_form_version(d);
     let sch = schema(d.form, version);
+    let copying = transcribing(access, Some(d));
+    let party = if copying {
+        Some(Party::AttendingPhysician)
+    } else {
+        party_for(access, d.form)
+    };
     let (true, Some(party), false) = (
-        may_write(access, d.form),
-        party_for(access, d.form),
+        copying || may_write(access, d.form),
+        party,
         d.is_finalised(),
     ) else {
         return Err(Failure::new(
@@ -1540,12 +1809,17 @@ async fn save_part<S: Store>(
             .into_response(),
         );
     };
-    let answers = merged(
-        sch,
-        doc_answers(d),
-        parse_fields_for(sch, pairs, Some(party)),
-        party,
-    );
+    // A transcription copies the whole paper form.
+    let answers = if copying {
+        parse_fields_for(sch, pairs, None)
+    } else {
+        merged(
+            sch,
+            doc_answers(d),
+            parse_fields_for(sch, pairs, Some(party)),
+            party,
+        )
+    };
     let view = |answers: &Answers, errors: &[FieldError], message: Option<String>, status| {
         document_render(
             st,
@@ -1632,7 +1906,12 @@ async fn finalise_document<S: Store>(
     };
     let version = doc_form_version(&saved);
     let sch = schema(saved.form, version);
-    let Some(party) = party_for(&access, saved.form) else {
+    let party = if transcribing(&access, Some(&saved)) {
+        Some(Party::AttendingPhysician)
+    } else {
+        party_for(&access, saved.form)
+    };
+    let Some(party) = party else {
         return Failure::not_found().into_response();
     };
     let Some(line) = signature_of(sch, party, doc_answers(&saved)) else {
@@ -1737,8 +2016,9 @@ struct ConsentConfirmPage {
     expires: String,
 }
 
-/// Who the worker may share with in this case: the employer's roles and the attached
-/// hospitals' physician and coordinator. (organisation, kind, role, organisation name)
+/// Who the worker may share with in this case: the employer's roles, the attached
+/// hospitals' physician and coordinator, and the coordinators the worker added from other
+/// organisations (support agencies). (organisation, kind, role, organisation name)
 fn recipients(
     loaded: &LoadedCase,
     names: &OrgNames,
@@ -1771,6 +2051,19 @@ fn recipients(
             out.push((*h, OrganisationKind::MedicalInstitution, r, name.clone()));
         }
     }
+    for c in &names.coordinators {
+        let kind = match c.role {
+            Role::AgencyCoordinator => OrganisationKind::SupportAgency,
+            Role::HospitalCoordinator => OrganisationKind::MedicalInstitution,
+            _ => OrganisationKind::Employer,
+        };
+        if !out
+            .iter()
+            .any(|(o, _, r, _)| *o == c.organisation && *r == c.role)
+        {
+            out.push((c.organisation, kind, c.role, c.organisation_name.clone()));
+        }
+    }
     out
 }
 
@@ -1778,8 +2071,17 @@ fn recipient_value(org: Uuid, role: Role) -> String {
     format!("{org}:{}", role.code())
 }
 
-/// Names of the organisations taking part in a case, by id.
-type OrgNames = std::collections::BTreeMap<Uuid, String>;
+/// The organisations taking part in a case, by id, and the coordinators the worker added.
+struct OrgNames {
+    names: std::collections::BTreeMap<Uuid, String>,
+    coordinators: Vec<PartyCandidate>,
+}
+
+impl OrgNames {
+    fn get(&self, id: &Uuid) -> Option<&String> {
+        self.names.get(id)
+    }
+}
 
 /// The worker's own case, or 404 for anyone else (the policy's relation, not a role), with
 /// the names of the organisations taking part.
@@ -1797,7 +2099,18 @@ async fn worker_case<S: Store>(
         .case_organisation_names(auth, id)
         .await
         .map_err(Failure::from)?;
-    Ok((loaded, names))
+    let coordinators = st
+        .app
+        .case_coordinators(auth, id)
+        .await
+        .map_err(Failure::from)?;
+    Ok((
+        loaded,
+        OrgNames {
+            names,
+            coordinators,
+        },
+    ))
 }
 
 #[allow(clippy::too_many_arguments)] // one page: each argument is part of what it shows
@@ -2378,6 +2691,13 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         Access::SignedIn,
         "ViewCase + ViewCaseCategory (documents read audited)",
         case_page::<S>,
+    )
+    .add(
+        M::POST,
+        "/cases/{id}/parties",
+        Access::SignedIn,
+        "the case's worker (coordinators, 所属長) or HR (所属長): add_party's own rules",
+        add_party::<S>,
     )
     .add(
         M::POST,

@@ -40,6 +40,8 @@ fn describe(e: &AccessLogEntry) -> String {
 struct RecordsPage {
     layout: Layout,
     rows: Vec<LogRow>,
+    corrections: Vec<crate::corrections::MyCorrectionRow>,
+    correction_links: Vec<crate::corrections::CorrectionLink>,
 }
 
 async fn records<S: Store>(
@@ -51,6 +53,11 @@ async fn records<S: Store>(
         Ok(l) => l,
         Err(e) => return Failure::from(e).into_response(),
     };
+    let (corrections, correction_links) =
+        match crate::corrections::my_corrections(&st.app, &auth).await {
+            Ok(c) => c,
+            Err(e) => return Failure::from(e).into_response(),
+        };
     let rows = log
         .iter()
         .map(|e| {
@@ -74,6 +81,8 @@ async fn records<S: Store>(
     render(&RecordsPage {
         layout: Layout::new(&st, "わたしの情報", &csrf, Some(&auth), "/me/records"),
         rows,
+        corrections,
+        correction_links,
     })
 }
 

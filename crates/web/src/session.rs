@@ -100,6 +100,31 @@ pub struct CurrentSession(pub Option<Arc<Authenticated>>);
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
 
+fn upload_too_large() -> Failure {
+    Failure::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "送信されたファイルが大きすぎます（{}MBまで）。",
+            ryoritsu_domain::attachment::MAX_SCAN_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+/// The `csrf_token` field of a multipart form (pages put it before the file).
+async fn multipart_token(content_type: &str, bytes: axum::body::Bytes) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.name() == Some(CSRF_FIELD) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 fn csrf_failure() -> Failure {
     Failure::new(
         StatusCode::FORBIDDEN,
@@ -190,6 +215,7 @@ pub async fn session_layer<S: Store>(
             .unwrap_or_default()
             .to_ascii_lowercase();
         let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        let is_multipart = content_type.starts_with("multipart/form-data");
         // Without a session there is no ambient authority to abuse, except signing the
         // visitor in as someone else (login CSRF). A browser can send JSON cross-site only
         // after a CORS preflight, which this server never grants, so anonymous JSON calls
@@ -213,6 +239,16 @@ pub async fn session_layer<S: Store>(
                 let t = form_urlencoded::parse(&bytes)
                     .find(|(k, _)| k == CSRF_FIELD)
                     .map(|(_, v)| v.into_owned());
+                (t, Body::from(bytes))
+            }
+            // An upload from a page: only signed-in people upload, so an anonymous one is
+            // refused before its body is read.
+            None if is_multipart && auth.is_some() => {
+                let bytes = match axum::body::to_bytes(body, crate::UPLOAD_BODY_LIMIT).await {
+                    Ok(b) => b,
+                    Err(_) => return upload_too_large().into_response(),
+                };
+                let t = multipart_token(&content_type, bytes.clone()).await;
                 (t, Body::from(bytes))
             }
             None => (None, body),

@@ -114,6 +114,7 @@ coded_enum! {
         PlanConfirmation = "plan_confirmation" => "プランの確認（本人）",
         ReviewDue = "review_due" => "プランの見直し",
         FollowUpMeeting = "follow_up_meeting" => "フォローアップ面談",
+        TranscribeScan = "transcribe_scan" => "紙の書類の転記",
     }
 }
 
@@ -248,6 +249,37 @@ impl Step {
 pub struct CaseFacts {
     /// Whether the employer has appointed a 産業医.
     pub has_occupational_physician: bool,
+    /// Physician's documents the case holds as confirmed transcriptions of a paper original.
+    #[serde(default)]
+    pub paper: PaperOriginals,
+}
+
+/// Which physician's documents were written on paper and transcribed: the physician is not
+/// on the platform, so the employer's staff record the opinion step from the transcription.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperOriginals {
+    pub continuation_opinion: bool,
+    pub return_to_work_opinion: bool,
+    pub support_card: bool,
+}
+
+impl PaperOriginals {
+    pub const NONE: PaperOriginals = PaperOriginals {
+        continuation_opinion: false,
+        return_to_work_opinion: false,
+        support_card: false,
+    };
+
+    /// Notes a confirmed transcription of `form`.
+    pub fn note(&mut self, form: crate::forms::FormKind) {
+        use crate::forms::FormKind as F;
+        match form {
+            F::ContinuationOpinion => self.continuation_opinion = true,
+            F::ReturnToWorkOpinion => self.return_to_work_opinion = true,
+            F::SupportCard => self.support_card = true,
+            F::WorkInformation | F::SupportPlan | F::ReturnToWorkPlan => {}
+        }
+    }
 }
 
 /// A leave of absence within the case.
@@ -470,9 +502,11 @@ impl StepRefused {
             StepRefused::EmployerConfirmationByHr => {
                 "勤務情報提供書の会社としての確認は、人事労務担当者が行います。".into()
             }
-            StepRefused::AttendingPhysicianOnly { step } => {
-                format!("「{step}」は主治医だけが行えます。")
-            }
+            StepRefused::AttendingPhysicianOnly { step } => format!(
+                "「{step}」は主治医だけが行えます。主治医が紙の書類に記入した場合は、\
+                 本人がその写しをアップロードし、転記した内容を確定すると、\
+                 人事労務担当者または産業保健スタッフが記録できます。"
+            ),
             StepRefused::OccupationalPhysicianOnly => {
                 "産業医の意見は産業医だけが記録できます。".into()
             }
@@ -578,9 +612,17 @@ fn not_past(date: Date, field: DateField, today: Date) -> Result<(), StepRefused
 
 /// Checks who may take a step. The 両立支援コーディネーター supports the worker but never acts
 /// for them, so no coordinator role appears here at all.
-fn check_actor(step: &Step, actor: Role) -> Result<(), StepRefused> {
+fn check_actor(step: &Step, actor: Role, paper: PaperOriginals) -> Result<(), StepRefused> {
     use Role as R;
     let kind = step.kind();
+    // A confirmed transcription stands in for the physician, who wrote on paper; it is
+    // recorded by those who handle the worker's health information at the employer.
+    let transcribed = match step {
+        Step::RecordOpinion { .. } => paper.continuation_opinion,
+        Step::RecordReturnOpinion { .. } => paper.return_to_work_opinion,
+        Step::CardPhysicianSection { .. } => paper.support_card,
+        _ => false,
+    };
     let worker_only = || {
         if actor == R::Worker {
             Ok(())
@@ -589,7 +631,11 @@ fn check_actor(step: &Step, actor: Role) -> Result<(), StepRefused> {
         }
     };
     let physician_only = || {
-        if actor == R::AttendingPhysician {
+        let transcriber = matches!(
+            actor,
+            R::HrOfficer | R::OccupationalPhysician | R::OccupationalHealthStaff
+        );
+        if actor == R::AttendingPhysician || (transcribed && transcriber) {
             Ok(())
         } else {
             Err(StepRefused::AttendingPhysicianOnly { step: kind })
@@ -708,7 +754,7 @@ pub fn apply(
         (_, Step::FileRequest) => return Err(StepRefused::AlreadyRequested),
         _ => {}
     }
-    check_actor(step, actor)?;
+    check_actor(step, actor, facts.paper)?;
 
     let kind = step.kind();
     let not_available = || StepRefused::StepNotAvailable {

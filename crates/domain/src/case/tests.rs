@@ -14,9 +14,11 @@ const PAST: Date = date!(2026 - 04 - 30);
 
 const OP: CaseFacts = CaseFacts {
     has_occupational_physician: true,
+    paper: PaperOriginals::NONE,
 };
 const NO_OP: CaseFacts = CaseFacts {
     has_occupational_physician: false,
+    paper: PaperOriginals::NONE,
 };
 
 fn plan(return_on: Option<Date>) -> Step {
@@ -552,7 +554,15 @@ fn coordinators_can_take_no_step() {
         .collect();
     for coordinator in [R::HospitalCoordinator, R::AgencyCoordinator] {
         for step in &steps {
-            assert!(check_actor(step, coordinator).is_err(), "{step:?}");
+            let all_paper = PaperOriginals {
+                continuation_opinion: true,
+                return_to_work_opinion: true,
+                support_card: true,
+            };
+            assert!(
+                check_actor(step, coordinator, all_paper).is_err(),
+                "{step:?}"
+            );
         }
     }
 }
@@ -782,7 +792,10 @@ proptest! {
         let (steps, _) = sequence(path);
         let mut state = at(path, start.min(steps.len()));
         for (step, actor, has_op) in moves {
-            let facts = CaseFacts { has_occupational_physician: has_op };
+            let facts = CaseFacts {
+                has_occupational_physician: has_op,
+                paper: PaperOriginals::NONE,
+            };
             let was_closed = state.is_closed();
             match apply(&state, &step, actor, &facts, today) {
                 Ok(t) => {
@@ -813,4 +826,56 @@ impl CaseState {
         let requested = (self.status == St::NotRequested) == self.requested_on.is_none();
         !(closed_consistent && draft_consistent && leave_consistent && active_has_plan && requested)
     }
+}
+
+#[test]
+fn a_confirmed_transcription_lets_the_employers_health_staff_record_the_physicians_step() {
+    let opinion = Step::RecordReturnOpinion {
+        fitness: ReturnToWorkFitness::Fit,
+        leave_until: None,
+    };
+    let on_leave = at(CasePath::LeaveAndReturn, 3);
+    let paper = CaseFacts {
+        has_occupational_physician: true,
+        paper: PaperOriginals {
+            return_to_work_opinion: true,
+            ..PaperOriginals::NONE
+        },
+    };
+    // Without a transcription only the physician records it.
+    let refused = apply(&on_leave, &opinion, R::HrOfficer, &OP, TODAY).unwrap_err();
+    assert_eq!(refused.code(), "attending_physician_only");
+    assert!(refused.message().contains("転記"));
+    for actor in [
+        R::HrOfficer,
+        R::OccupationalPhysician,
+        R::OccupationalHealthStaff,
+    ] {
+        assert!(
+            apply(&on_leave, &opinion, actor, &paper, TODAY).is_ok(),
+            "{actor:?}"
+        );
+    }
+    // Never a line manager, a coordinator or the worker; and a transcription of another
+    // form does not count.
+    for actor in [
+        R::LineManager,
+        R::HospitalCoordinator,
+        R::AgencyCoordinator,
+        R::Worker,
+    ] {
+        assert!(
+            apply(&on_leave, &opinion, actor, &paper, TODAY).is_err(),
+            "{actor:?}"
+        );
+    }
+    let other = CaseFacts {
+        has_occupational_physician: true,
+        paper: PaperOriginals {
+            continuation_opinion: true,
+            support_card: true,
+            ..PaperOriginals::NONE
+        },
+    };
+    assert!(apply(&on_leave, &opinion, R::HrOfficer, &other, TODAY).is_err());
 }

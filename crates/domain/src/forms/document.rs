@@ -33,6 +33,10 @@ pub struct DraftDocument {
     /// The finalised document this draft corrects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrects: Option<Uuid>,
+    /// The uploaded scan this draft transcribes: the physician wrote on paper, and the
+    /// employer's staff copy it into the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcribed_from: Option<Uuid>,
 }
 
 impl DraftDocument {
@@ -44,6 +48,20 @@ impl DraftDocument {
             answers: Answers::new(),
             revision: 1,
             corrects: None,
+            transcribed_from: None,
+        }
+    }
+
+    /// A transcription of an uploaded scan of a paper form.
+    pub fn transcription_of(
+        scan: Uuid,
+        id: Uuid,
+        form: FormKind,
+        version: FormVersion,
+    ) -> DraftDocument {
+        DraftDocument {
+            transcribed_from: Some(scan),
+            ..DraftDocument::new(id, form, version)
         }
     }
 
@@ -57,6 +75,7 @@ impl DraftDocument {
             answers: previous.answers.clone(),
             revision: previous.revision.saturating_add(1),
             corrects: Some(previous.id),
+            transcribed_from: previous.transcribed_from,
         }
     }
 
@@ -114,6 +133,7 @@ impl DraftDocument {
             answers,
             revision: self.revision,
             corrects: self.corrects,
+            transcribed_from: self.transcribed_from,
             confirmed_by,
             confirmed_at: truncate_micros(at),
             attestation,
@@ -132,6 +152,10 @@ pub struct FinalisedDocument {
     revision: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     corrects: Option<Uuid>,
+    /// Set when this is a transcription of a paper original: then `confirmed_by` is the
+    /// person who transcribed it, and the signature line holds the name as signed on paper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcribed_from: Option<Uuid>,
     confirmed_by: Uuid,
     #[serde(with = "micros")]
     confirmed_at: OffsetDateTime,
@@ -163,6 +187,10 @@ impl FinalisedDocument {
         self.corrects
     }
 
+    pub fn transcribed_from(&self) -> Option<Uuid> {
+        self.transcribed_from
+    }
+
     pub fn confirmed_by(&self) -> Uuid {
         self.confirmed_by
     }
@@ -187,6 +215,8 @@ struct FinalisedRecord {
     revision: u32,
     #[serde(default)]
     corrects: Option<Uuid>,
+    #[serde(default)]
+    transcribed_from: Option<Uuid>,
     confirmed_by: Uuid,
     #[serde(with = "micros")]
     confirmed_at: OffsetDateTime,
@@ -204,6 +234,7 @@ impl TryFrom<FinalisedRecord> for FinalisedDocument {
             answers: r.answers,
             revision: r.revision,
             corrects: r.corrects,
+            transcribed_from: r.transcribed_from,
         };
         draft
             .finalise(r.confirmed_by, r.confirmed_at, r.attestation)

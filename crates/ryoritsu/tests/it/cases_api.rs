@@ -982,6 +982,9 @@ async fn no_route_that_shows_a_case_gives_hr_the_diagnosis_without_consent() {
         format!("/api/v1/cases/{case}"),
         format!("/api/v1/cases/{case}/documents"),
         format!("/api/v1/cases/{case}/notes"),
+        format!("/api/v1/cases/{case}/scans"),
+        format!("/api/v1/cases/{case}/correction-requests"),
+        format!("/cases/{case}/correction-requests/new"),
         "/cases".into(),
         format!("/cases/{case}"),
         "/".into(),
@@ -1019,4 +1022,302 @@ async fn no_route_that_shows_a_case_gives_hr_the_diagnosis_without_consent() {
             }
         }
     }
+}
+
+/// What one demo login reads of a case through the API: the case categories it may see,
+/// or `None` when the case, its documents and its notes all answer 404. The content follows
+/// the categories: no diagnosis or opinion without `medical`, no note without
+/// `consultation_notes`.
+async fn categories_seen(s: &TestServer, login: &str, case: &str) -> Option<Vec<String>> {
+    let mut c = signed_in(s, login).await;
+    let r = c.get(&format!("/api/v1/cases/{case}")).await;
+    if r.status == 404 {
+        for sub in ["documents", "notes"] {
+            let r = c.get(&format!("/api/v1/cases/{case}/{sub}")).await;
+            assert_eq!(r.status, 404, "{login}: {sub}");
+        }
+        return None;
+    }
+    assert_eq!(r.status, 200, "{login}: {}", r.body);
+    let mut seen: Vec<String> = r.json()["visible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .filter(|v| {
+            [
+                "work_information",
+                "medical",
+                "work_measures",
+                "consultation_notes",
+            ]
+            .contains(&v.as_str())
+        })
+        .collect();
+    seen.sort();
+    let medical = seen.iter().any(|c| c == "medical");
+    if !medical {
+        assert!(r.json().get("fitness_for_work").is_none(), "{login}");
+        let docs = c.get(&format!("/api/v1/cases/{case}/documents")).await;
+        assert_eq!(docs.status, 200, "{login}");
+        // The physician reads the opinion they wrote, whatever the consents say.
+        if login != "doctor" {
+            assert!(!docs.body.contains("胃がん"), "{login} reads the diagnosis");
+        }
+    }
+    if !seen.iter().any(|c| c == "consultation_notes") {
+        let notes = c.get(&format!("/api/v1/cases/{case}/notes")).await;
+        assert_eq!(notes.status, 200, "{login}");
+        assert!(
+            !notes.body.contains("外来化学療法の日程"),
+            "{login} reads a note"
+        );
+    }
+    Some(seen)
+}
+
+/// Each login's categories of the case, `None` for 404.
+async fn check_access(s: &TestServer, case: &str, when: &str, table: &[(&str, Option<&[&str]>)]) {
+    for (login, want) in table {
+        let want = want.map(|w| {
+            let mut v: Vec<String> = w.iter().map(|c| (*c).to_owned()).collect();
+            v.sort();
+            v
+        });
+        assert_eq!(
+            categories_seen(s, login, case).await,
+            want,
+            "{when}: {login}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_follows_each_cases_own_parties_consents_over_time_and_closure() {
+    const WI: &str = "work_information";
+    const MED: &str = "medical";
+    const WM: &str = "work_measures";
+    const CN: &str = "consultation_notes";
+    let s = TestServer::demo().await;
+    let case = demo_case(&s).await;
+    let mut worker = signed_in(&s, "worker").await;
+    let employer = org_of(&mut worker).await;
+
+    // Another case at the same employer (佐藤さん's leave): the consents of 田中さん's case do
+    // not reach it, and that case's hospital and coordinator have no part in it.
+    let mut worker2 = signed_in(&s, "worker2").await;
+    let leave = worker2.get("/api/v1/cases").await.json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(leave, case);
+    check_access(
+        &s,
+        &leave,
+        "another case at the employer",
+        &[
+            ("worker2", Some(&[WI, MED, WM, CN])),
+            ("jinji", Some(&[WI, WM])),
+            ("sangyoi", Some(&[WI, WM])),
+            ("eisei", Some(&[WI, WM])),
+            ("doctor", None),
+            ("msw", None),
+            ("worker", None),
+            ("manager", None),
+            ("promoter", None),
+        ],
+    )
+    .await;
+
+    // Another hospital: its physician finds nothing until the worker attaches it, then sees
+    // the case but none of what the worker shared with the first hospital.
+    let mut op = s.operator_client().await;
+    let clinic = op
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(json!({"kind": "medical_institution", "name": "城北クリニック", "prefecture": "13"})),
+            &[],
+        )
+        .await;
+    assert_eq!(clinic.status, 201, "{}", clinic.body);
+    let clinic = clinic.json()["id"].as_str().unwrap().to_owned();
+    let inv = op
+        .api(
+            "POST",
+            &format!("/api/v1/organisations/{clinic}/invitations"),
+            Some(json!({"role": "attending_physician"})),
+            &[],
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let link = inv.json()["link"].as_str().unwrap().to_owned();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    // 加藤さん (the bureau's demo account) joins the clinic as its physician.
+    let mut joining = signed_in(&s, "bureau").await;
+    let r = joining
+        .api(
+            "POST",
+            &format!("/api/v1/invitations/{token}/accept"),
+            Some(json!({})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(categories_seen(&s, "bureau", &case).await, None);
+    let mut other_doctor = signed_in(&s, "bureau").await;
+    attach_hospital(&mut worker, &mut other_doctor, &case).await;
+    check_access(
+        &s,
+        &case,
+        "a second hospital attached",
+        &[("bureau", Some(&[])), ("doctor", Some(&[WI]))],
+    )
+    .await;
+
+    // A consent withdrawn: HR reads the opinion while it lasts, and not a moment after.
+    let grant = |worker: &mut Client, body: Value| {
+        let path = format!("/api/v1/cases/{case}/consents");
+        let mut c = Client::new(&worker.base);
+        c.cookies = worker.cookies.clone();
+        c.csrf = worker.csrf.clone();
+        async move {
+            let r = c.api("POST", &path, Some(body), &[]).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let to_hr = grant(
+        &mut worker,
+        json!({"organisation_id": employer, "role": "hr_officer",
+               "categories": [MED], "purpose": "就業上の措置を検討するため"}),
+    )
+    .await;
+    check_access(
+        &s,
+        &case,
+        "consent to HR",
+        &[("jinji", Some(&[WI, MED, WM]))],
+    )
+    .await;
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents/{to_hr}/withdraw"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    check_access(
+        &s,
+        &case,
+        "consent withdrawn",
+        &[("jinji", Some(&[WI, WM]))],
+    )
+    .await;
+
+    // A consent that expires: the 衛生管理者 reads the opinion until the day given.
+    grant(
+        &mut worker,
+        json!({"organisation_id": employer, "role": "occupational_health_staff",
+               "categories": [MED], "purpose": "復職後の面談のため",
+               "expires_at": "2026-04-03T00:00:00Z"}),
+    )
+    .await;
+    check_access(
+        &s,
+        &case,
+        "before expiry",
+        &[("eisei", Some(&[WI, MED, WM]))],
+    )
+    .await;
+    s.clock.advance(time::Duration::days(3));
+    check_access(&s, &case, "after expiry", &[("eisei", Some(&[WI, WM]))]).await;
+
+    // The case closed: read as before, written no more; the worker may still withdraw.
+    let mut worker = signed_in(&s, "worker").await;
+    let to_doctor = grant(
+        &mut worker,
+        json!({"organisation_id": org_of(&mut signed_in(&s, "doctor").await).await,
+               "role": "attending_physician", "categories": [WM],
+               "purpose": "就業上の措置を主治医と確認するため"}),
+    )
+    .await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let close = json!({"step": "close", "outcome": "continuing"});
+    assert_eq!(next(&mut hr, &case, close).await, "closed");
+    check_access(
+        &s,
+        &case,
+        "closed",
+        &[
+            ("worker", Some(&[WI, MED, WM, CN])),
+            ("jinji", Some(&[WI, WM])),
+            ("sangyoi", Some(&[WI, MED, WM])),
+            ("eisei", Some(&[WI, WM])),
+            ("doctor", Some(&[WI, WM])),
+            ("msw", Some(&[CN])),
+            ("bureau", Some(&[])),
+            ("manager", None),
+            ("worker2", None),
+            ("promoter", None),
+            ("admin", None),
+            ("operator", None),
+        ],
+    )
+    .await;
+    let r = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({"form": "work_information", "answers": {"occupation": "事務"}})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status, 403,
+        "no new documents on a closed case: {}",
+        r.body
+    );
+    let mut msw = signed_in(&s, "msw").await;
+    let r = msw
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/notes"),
+            Some(json!({"body": "終了後の相談"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403, "no new notes on a closed case: {}", r.body);
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents"),
+            Some(json!({"organisation_id": employer, "role": "hr_officer",
+                        "categories": [MED], "purpose": "確認のため"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status, 403,
+        "no new consents on a closed case: {}",
+        r.body
+    );
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/consents/{to_doctor}/withdraw"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    check_access(
+        &s,
+        &case,
+        "withdrawn after closure",
+        &[("doctor", Some(&[WI]))],
+    )
+    .await;
 }

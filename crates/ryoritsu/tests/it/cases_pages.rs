@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::harness::{Client, DEMO_PASSWORD, Resp, TestServer, has_japanese};
 
 /// Signs in through the pages and keeps the session's token for API calls too.
-async fn person(s: &TestServer, login: &str) -> Client {
+pub(crate) async fn person(s: &TestServer, login: &str) -> Client {
     let mut c = s.client();
     let r = c.page_sign_in(login, DEMO_PASSWORD).await;
     assert_eq!(r.status, 303, "{login}: {}", r.body);
@@ -18,7 +18,7 @@ async fn person(s: &TestServer, login: &str) -> Client {
 }
 
 /// A Japanese page with no inline script or style (the CSP forbids both).
-fn check_page(what: &str, r: &Resp) {
+pub(crate) fn check_page(what: &str, r: &Resp) {
     assert!(has_japanese(&r.body), "{what}: not Japanese");
     for (i, _) in r.body.match_indices("<script") {
         let tag = &r.body[i..i + r.body[i..].find('>').unwrap()];
@@ -28,7 +28,7 @@ fn check_page(what: &str, r: &Resp) {
     assert!(!r.body.contains("<style"), "{what}: inline style element");
 }
 
-async fn page(c: &mut Client, path: &str) -> Resp {
+pub(crate) async fn page(c: &mut Client, path: &str) -> Resp {
     let r = c.get(path).await;
     assert_eq!(r.status, 200, "GET {path}: {}", r.body);
     check_page(path, &r);
@@ -36,7 +36,7 @@ async fn page(c: &mut Client, path: &str) -> Resp {
 }
 
 /// The value of the first `name="…" value="…"` input on a page.
-fn input_value(body: &str, name: &str) -> String {
+pub(crate) fn input_value(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let i = body
         .find(&marker)
@@ -45,7 +45,7 @@ fn input_value(body: &str, name: &str) -> String {
     body[i..].split('"').next().unwrap().to_owned()
 }
 
-fn location(r: &Resp) -> String {
+pub(crate) fn location(r: &Resp) -> String {
     assert_eq!(r.status, 303, "{}", r.body);
     r.header("location").unwrap().to_owned()
 }
