@@ -153,6 +153,27 @@ impl<S: Store> App<S> {
             .collect())
     }
 
+    /// How many scans of the case the principal may not open: the employer's staff are told
+    /// that one waits for the worker's consent (their transcription task already says a scan
+    /// exists), never what it is.
+    pub async fn hidden_scan_count(
+        &self,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<usize, AppError> {
+        let (_, access) = self.case_access(auth, case_id).await?;
+        let all = self
+            .store
+            .read()
+            .await?
+            .list_attachments(Some(case_id))
+            .await?;
+        Ok(all
+            .iter()
+            .filter(|a| !(access.may_view(a.form.category()) || a.uploaded_by == auth.user.id))
+            .count())
+    }
+
     /// Opens one scan. The read is recorded before the content is returned (fail closed).
     pub async fn read_scan(
         &self,

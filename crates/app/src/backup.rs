@@ -29,6 +29,9 @@ use crate::ports::{
     ReadRepo, RecoveryCodeRecord, SessionRecord, SettingRecord, Store, UserRecord, WorkplaceRecord,
     WriteRepo,
 };
+use crate::support_task_ports::{
+    SupportTaskFilter, SupportTaskReads, SupportTaskRecord, SupportTaskWrites,
+};
 use ryoritsu_domain::consent::{Consent, DisclosureRecord};
 
 pub const FORMAT: &str = "ryoritsu-backup";
@@ -97,6 +100,7 @@ pub struct Dataset {
     pub share_codes: Vec<ShareCodeRecord>,
     pub consultation_notes: Vec<ConsultationNoteRecord>,
     pub correction_requests: Vec<CorrectionRecord>,
+    pub support_tasks: Vec<SupportTaskRecord>,
     pub notices: Vec<NoticeRecord>,
     pub attachments: Vec<AttachmentRow>,
     pub audit: Vec<AuditRow>,
@@ -125,6 +129,7 @@ impl Dataset {
             + self.share_codes.len()
             + self.consultation_notes.len()
             + self.correction_requests.len()
+            + self.support_tasks.len()
             + self.notices.len()
             + self.attachments.len()
             + self.audit.len()
@@ -164,6 +169,7 @@ impl Dataset {
             .sort_by(|a, b| a.code_hash.cmp(&b.code_hash));
         self.consultation_notes.sort_by_key(|r| r.id);
         self.correction_requests.sort_by_key(|r| r.request.id);
+        self.support_tasks.sort_by_key(|r| r.task.id);
         self.notices.sort_by_key(|r| r.id);
         self.attachments.sort_by_key(|r| r.record.id);
         self.audit.sort_by_key(|r| r.seq);
@@ -210,7 +216,7 @@ impl Dataset {
 }
 
 pub async fn read_dataset<
-    R: ReadRepo + CaseReads + CorrectionReads + NoticeReads + AttachmentReads,
+    R: ReadRepo + CaseReads + CorrectionReads + NoticeReads + AttachmentReads + SupportTaskReads,
 >(
     c: &mut R,
 ) -> Result<Dataset, AppError> {
@@ -244,6 +250,7 @@ pub async fn read_dataset<
         correction_requests: c
             .list_correction_requests(CorrectionFilter::default())
             .await?,
+        support_tasks: c.list_support_tasks(SupportTaskFilter::default()).await?,
         notices: c.list_notices().await?,
         attachments: Vec::new(),
         audit: Vec::new(),
@@ -474,6 +481,9 @@ impl<S: Store> App<S> {
                     }
                     for r in &data.correction_requests {
                         tx.insert_correction_request(r).await?;
+                    }
+                    for t in &data.support_tasks {
+                        tx.insert_support_task(t).await?;
                     }
                     for n in &data.notices {
                         tx.insert_notice(n).await?;

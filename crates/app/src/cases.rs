@@ -1029,6 +1029,28 @@ impl<S: Store> App<S> {
         if draft.form != form {
             return Err(AppError::Conflict("document_form"));
         }
+        if transcribing {
+            // The transcriber copies the physician's part; the worker's lines stay the
+            // worker's, so no one writes or signs them in the worker's name.
+            let schema = ryoritsu_domain::forms::schema(draft.form, draft.version);
+            let mut errs = ValidationErrors::default();
+            for f in schema
+                .fields()
+                .filter(|f| f.filled_by == Some(Party::Worker))
+            {
+                if answers.get(f.id) != draft.answers.get(f.id) {
+                    errs.push(FieldError::new(
+                        f.id,
+                        "worker_only",
+                        format!(
+                            "「{}」は本人が記入する欄です。転記では変更できません。",
+                            f.label
+                        ),
+                    ));
+                }
+            }
+            errs.into_result(())?;
+        }
         draft.answers = answers;
         draft.answers = draft.check()?;
         let record = DocumentRecord {

@@ -20,6 +20,8 @@ pub mod notices;
 pub mod orgs;
 pub mod ports;
 pub mod secrets;
+pub mod support_task_ports;
+pub mod support_tasks;
 pub mod testing;
 pub mod worker_view;
 pub mod writer;

@@ -18,6 +18,7 @@ use crate::case_ports::{CaseReads, CaseWrites};
 use crate::correction_ports::{CorrectionReads, CorrectionWrites};
 use crate::error::StoreResult;
 use crate::notice_ports::{NoticeReads, NoticeWrites};
+use crate::support_task_ports::{SupportTaskReads, SupportTaskWrites};
 
 pub trait Clock: Send + Sync + 'static {
     /// UTC, truncated to microseconds.
@@ -398,10 +399,26 @@ impl SchemaStatus {
 }
 
 pub trait Store: Clone + Send + Sync + 'static {
-    type Tx: WriteRepo + CaseWrites + AttachmentWrites + CorrectionWrites + NoticeWrites + TxControl;
-    type Conn: ReadRepo + CaseReads + AttachmentReads + CorrectionReads + NoticeReads;
+    type Tx: WriteRepo
+        + CaseWrites
+        + AttachmentWrites
+        + CorrectionWrites
+        + NoticeWrites
+        + SupportTaskWrites
+        + TxControl;
+    type Conn: ReadRepo
+        + CaseReads
+        + AttachmentReads
+        + CorrectionReads
+        + NoticeReads
+        + SupportTaskReads;
     /// A read-only snapshot: every read through it sees one consistent state.
-    type Snapshot: ReadRepo + CaseReads + AttachmentReads + CorrectionReads + NoticeReads;
+    type Snapshot: ReadRepo
+        + CaseReads
+        + AttachmentReads
+        + CorrectionReads
+        + NoticeReads
+        + SupportTaskReads;
 
     /// Opens the write transaction (one writer at a time).
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;

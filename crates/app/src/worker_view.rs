@@ -16,6 +16,7 @@ use crate::case_ports::{CaseFilter, CaseReads};
 use crate::correction_ports::CorrectionReads;
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store, WriteRepo};
+use crate::support_task_ports::{SupportTaskFilter, SupportTaskReads};
 use crate::{App, RequestContext};
 
 /// One line of the access log as the worker sees it.
@@ -50,6 +51,7 @@ fn worth_showing(a: AuditAction) -> bool {
             | AuditAction::AccessDenied
             | AuditAction::CorrectionRequested
             | AuditAction::CorrectionAnswered
+            | AuditAction::SupportTaskChanged
     )
 }
 
@@ -110,7 +112,8 @@ impl<S: Store> App<S> {
 
     /// 開示: everything held about the worker, as one JSON document — account (without
     /// secrets), memberships, cases with every document, consents, 第三者提供記録, tasks,
-    /// history, requests for correction with their answers, and the access log. Taking the export is itself recorded.
+    /// history, coordinators' support tasks, requests for correction with their answers, and the
+    /// access log. Taking the export is itself recorded.
     pub async fn my_export(
         &self,
         ctx: &RequestContext,
@@ -136,6 +139,17 @@ impl<S: Store> App<S> {
                 .await?;
             let history = c.list_case_events(Some(case.id)).await?;
             let parties = c.list_case_parties(Some(case.id)).await?;
+            // Consultation notes are about the worker too: the 開示 gives them back.
+            let notes = c.list_consultation_notes(Some(case.id)).await?;
+            let support_tasks: Vec<_> = c
+                .list_support_tasks(SupportTaskFilter {
+                    case: Some(case.id),
+                    ..SupportTaskFilter::default()
+                })
+                .await?
+                .into_iter()
+                .map(|r| r.task)
+                .collect();
             // Scans with their content: the 開示 gives back the originals themselves.
             let mut scans = Vec::new();
             for a in c.list_attachments(Some(case.id)).await? {
@@ -153,6 +167,8 @@ impl<S: Store> App<S> {
                 "tasks": tasks,
                 "history": history,
                 "parties": parties,
+                "consultation_notes": notes,
+                "support_tasks": support_tasks,
             }));
         }
         let consents = c.list_consents(None, Some(auth.user.id)).await?;

@@ -48,6 +48,7 @@ coded_enum! {
         ScanUploaded = "scan_uploaded" => "紙の書類の写しの提出",
         CorrectionRequested = "correction_requested" => "訂正の請求",
         CorrectionAnswered = "correction_answered" => "訂正の請求への回答",
+        SupportTaskChanged = "support_task_changed" => "支援タスクの更新",
         RulesChanged = "rules_changed" => "健康情報等取扱規程の変更",
         SettingsChanged = "settings_changed" => "設定変更",
     }

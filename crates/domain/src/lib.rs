@@ -15,7 +15,9 @@ pub mod org;
 pub mod policy;
 pub mod prefecture;
 pub mod session;
+pub mod support_task;
 pub mod time_format;
 pub mod totp;
+pub mod wareki;
 
 pub use error::{FieldError, ValidationErrors};

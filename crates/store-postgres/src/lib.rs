@@ -11,6 +11,7 @@ mod case_rows;
 mod correction_rows;
 mod notice_rows;
 mod rows;
+mod support_task_rows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -174,6 +175,10 @@ attachment_rows::impl_attachment_reads!(PgTx);
 attachment_rows::impl_attachment_reads!(PgConn);
 attachment_rows::impl_attachment_reads!(PgSnapshot);
 attachment_rows::impl_attachment_writes!(PgTx);
+support_task_rows::impl_support_task_reads!(PgTx);
+support_task_rows::impl_support_task_reads!(PgConn);
+support_task_rows::impl_support_task_reads!(PgSnapshot);
+support_task_rows::impl_support_task_writes!(PgTx);
 
 impl TxControl for PgTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

@@ -10,6 +10,7 @@ mod case_rows;
 mod correction_rows;
 mod notice_rows;
 mod rows;
+mod support_task_rows;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -174,6 +175,10 @@ attachment_rows::impl_attachment_reads!(SqliteTx);
 attachment_rows::impl_attachment_reads!(SqliteConn);
 attachment_rows::impl_attachment_reads!(SqliteSnapshot);
 attachment_rows::impl_attachment_writes!(SqliteTx);
+support_task_rows::impl_support_task_reads!(SqliteTx);
+support_task_rows::impl_support_task_reads!(SqliteConn);
+support_task_rows::impl_support_task_reads!(SqliteSnapshot);
+support_task_rows::impl_support_task_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

@@ -984,7 +984,8 @@ pub async fn roles() -> Response {
     paths(sign_in, second_factor, sign_out, me, my_sessions, end_my_session, change_password,
         list_organisations, create_organisation, get_organisation, list_workplaces, add_workplace,
         list_members, create_invitation, accept_invitation, deactivate_user, prefectures, roles,
-        crate::api_cases::file_request, crate::api_cases::list_cases, crate::api_cases::get_case,
+        crate::api_cases::file_request, crate::api_cases::list_cases, crate::csv_export::api_cases_csv,
+        crate::api_cases::get_case,
         crate::api_cases::take_step, crate::api_cases::list_documents, crate::api_cases::create_document,
         crate::api_cases::update_document, crate::api_cases::finalise_document,
         crate::api_cases::grant_consent, crate::api_cases::withdraw_consent,
@@ -997,12 +998,14 @@ pub async fn roles() -> Response {
         crate::attachments::transcribe,
         crate::corrections::file_request, crate::corrections::list_case,
         crate::corrections::list_mine, crate::corrections::get_one, crate::corrections::answer,
-        crate::corrections::correcting_document),
+        crate::corrections::correcting_document,
+        crate::support_tasks::list, crate::support_tasks::add, crate::support_tasks::done),
     components(schemas(ErrorBody)),
     tags((name = "auth", description = "サインイン"), (name = "account", description = "自分のアカウント"),
         (name = "organisations", description = "組織・事業場・メンバー"), (name = "cases", description = "両立支援の事例・書類・同意"),
         (name = "scans", description = "紙の書類の写し（提出・閲覧・転記）"),
         (name = "corrections", description = "訂正の請求と回答"),
+        (name = "support_tasks", description = "支援タスク（両立支援コーディネーターの対応と期限）"),
         (name = "reference", description = "参照データ"))
 )]
 pub struct ApiDoc;

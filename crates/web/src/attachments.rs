@@ -16,6 +16,7 @@ use ryoritsu_app::attachments::ScanContent;
 use ryoritsu_app::case_ports::{DocumentBody, DocumentRecord};
 use ryoritsu_app::ports::Store;
 use ryoritsu_domain::attachment::{MAX_SCAN_BYTES, SCANNABLE_FORMS, ScanFormat};
+use ryoritsu_domain::case::CasePath;
 use ryoritsu_domain::forms::{FormKind, FormVersion};
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::policy::{CaseAccess, CaseRelation};
@@ -339,6 +340,8 @@ pub struct ScanRow {
 /// The case page's section on paper originals.
 pub struct ScanSection {
     pub rows: Vec<ScanRow>,
+    /// Scans the viewer (the employer's health-information staff) may not open yet.
+    pub waiting_for_consent: usize,
     pub may_upload: bool,
     pub may_transcribe: bool,
     pub forms: Vec<(&'static str, &'static str)>,
@@ -378,8 +381,33 @@ pub async fn scan_section<S: Store>(
     access: &CaseAccess,
     documents: &[DocumentRecord],
     case_id: Uuid,
+    path: CasePath,
 ) -> ScanSection {
     let scans = st.app.list_scans(auth, case_id).await.unwrap_or_default();
+    let staff = access.relations().iter().any(|r| {
+        matches!(
+            r,
+            CaseRelation::Employer {
+                role: Role::HrOfficer | Role::OccupationalPhysician | Role::OccupationalHealthStaff
+            }
+        )
+    });
+    let waiting_for_consent = if staff {
+        st.app
+            .hidden_scan_count(auth, case_id)
+            .await
+            .unwrap_or_default()
+    } else {
+        0
+    };
+    // The physician's form of the case's path first: the one most likely on paper.
+    let first = match path {
+        CasePath::Continuation => FormKind::ContinuationOpinion,
+        CasePath::LeaveAndReturn => FormKind::ReturnToWorkOpinion,
+        CasePath::SupportCard => FormKind::SupportCard,
+    };
+    let mut forms: Vec<FormKind> = SCANNABLE_FORMS.to_vec();
+    forms.sort_by_key(|f| *f != first);
     let rows = scans
         .iter()
         .map(|a| ScanRow {
@@ -400,12 +428,10 @@ pub async fn scan_section<S: Store>(
         .collect();
     ScanSection {
         rows,
+        waiting_for_consent,
         may_upload: !access.closed() && access.relations().contains(&CaseRelation::Worker),
         may_transcribe: SCANNABLE_FORMS.iter().any(|f| may_transcribe(access, *f)),
-        forms: SCANNABLE_FORMS
-            .iter()
-            .map(|f| (f.code(), f.label()))
-            .collect(),
+        forms: forms.iter().map(|f| (f.code(), f.label())).collect(),
         max_mb: MAX_SCAN_BYTES / (1024 * 1024),
     }
 }

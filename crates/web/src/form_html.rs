@@ -512,7 +512,13 @@ fn control(
         K::Multiline { max_chars } => {
             format!("<textarea {common} rows=\"4\" maxlength=\"{max_chars}\">\n{v}</textarea>\n")
         }
-        K::Date => format!("<input type=\"date\" {common} value=\"{v}\">\n"),
+        // Stored dates are ISO; people read and type them in 和暦 (or 西暦, which is
+        // accepted too), as on the paper form.
+        K::Date => format!(
+            "<input type=\"text\" {common} value=\"{}\" placeholder=\"例：令和8年4月1日\" \
+             autocomplete=\"off\" size=\"18\">\n",
+            escape(&wareki_text(&scalar(value)))
+        ),
         K::Time => format!("<input type=\"time\" {common} value=\"{v}\">\n"),
         K::Number {
             min,
@@ -553,6 +559,14 @@ fn option_label(options: &[ChoiceOption], code: &str) -> String {
         .map_or_else(|| escape(code), |o| escape(o.label))
 }
 
+/// An ISO date as 和暦 (令和8年4月1日); anything else (what someone typed and must correct)
+/// as it is.
+fn wareki_text(raw: &str) -> String {
+    const ISO: &[time::format_description::BorrowedFormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(raw, ISO).map_or_else(|_| raw.to_owned(), ryoritsu_domain::wareki::format)
+}
+
 /// An answer as escaped HTML: inline text for one-value kinds, block markup (starting with `<`)
 /// for composite ones, empty when unanswered.
 fn display(spec: &FieldSpec, value: Option<&AnswerValue>) -> String {
@@ -576,9 +590,10 @@ fn display(spec: &FieldSpec, value: Option<&AnswerValue>) -> String {
             .map(|c| option_label(options, c))
             .collect::<Vec<_>>()
             .join("、"),
+        (K::Date, AnswerValue::Text(d)) => escape(&wareki_text(d)),
         (K::DateRange, AnswerValue::Group(parts)) => {
-            let from = escape(&scalar(parts.get("from")));
-            let to = escape(&scalar(parts.get("to")));
+            let from = escape(&wareki_text(&scalar(parts.get("from"))));
+            let to = escape(&wareki_text(&scalar(parts.get("to"))));
             if from.is_empty() && to.is_empty() {
                 String::new()
             } else {
@@ -688,9 +703,22 @@ fn parse_value(spec: &FieldSpec, path: &str, posted: &Posted<'_>) -> Option<Answ
     let first = || posted.get(path).and_then(|v| v.first()).copied();
     match spec.kind {
         K::FixedText { .. } | K::Heading => None,
-        K::Text { .. } | K::Date | K::Time | K::SingleChoice { .. } => {
-            first().map(AnswerValue::text)
-        }
+        K::Text { .. } | K::Time | K::SingleChoice { .. } => first().map(AnswerValue::text),
+        // 和暦 as shown on the page goes back to ISO; what does not parse is kept as typed
+        // for the validator to name.
+        K::Date => first().map(|s| {
+            ryoritsu_domain::wareki::parse(s, spec.label).map_or_else(
+                |_| AnswerValue::text(s),
+                |d| {
+                    AnswerValue::Text(format!(
+                        "{:04}-{:02}-{:02}",
+                        d.year(),
+                        u8::from(d.month()),
+                        d.day()
+                    ))
+                },
+            )
+        }),
         // Browsers post textarea line breaks as CRLF.
         K::Multiline { .. } => first().map(|s| AnswerValue::Text(s.replace("\r\n", "\n"))),
         K::Number { decimals, .. } => first().map(|s| parse_number(s, decimals)),
@@ -1146,7 +1174,7 @@ mod tests {
             )
         );
         assert!(
-            html.contains("<input type=\"date\" id=\"f-date_of_birth\" name=\"date_of_birth\"")
+            html.contains("<input type=\"text\" id=\"f-date_of_birth\" name=\"date_of_birth\"")
         );
         assert!(html.contains(
             "<input type=\"number\" inputmode=\"decimal\" id=\"f-paid_leave_days\" name=\"paid_leave_days\" aria-describedby=\"f-paid_leave_days-hint\" value=\"\" min=\"0\" max=\"999\" step=\"0.1\"> <span class=\"unit\">日間</span>"

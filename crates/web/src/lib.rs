@@ -10,6 +10,7 @@ mod assets;
 pub mod attachments;
 pub mod context;
 pub mod corrections;
+pub mod csv_export;
 pub mod extract;
 pub mod failure;
 pub mod form_html;
@@ -18,6 +19,7 @@ pub mod pages_cases;
 pub mod pages_me;
 pub mod pages_settings;
 pub mod session;
+pub mod support_tasks;
 
 use std::sync::Arc;
 
@@ -176,6 +178,8 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = pages_me::routes(t);
     let t = attachments::routes(t);
     let t = corrections::routes(t);
+    let t = csv_export::routes(t);
+    let t = support_tasks::routes(t);
     let t = pages_settings::routes(t);
     assets::routes(t)
 }

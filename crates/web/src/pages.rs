@@ -582,6 +582,10 @@ async fn home<S: Store>(
         Ok(t) => tasks.extend(t),
         Err(e) => return Failure::from(e).into_response(),
     }
+    match crate::support_tasks::home_tasks(&st.app, &auth).await {
+        Ok(t) => tasks.extend(t),
+        Err(e) => return Failure::from(e).into_response(),
+    }
     render(&HomePage {
         layout: Layout::new(&st, "ホーム", &csrf, Some(&auth), "/"),
         display_name: auth.user.display_name.to_string(),

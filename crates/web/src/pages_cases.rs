@@ -519,6 +519,8 @@ struct CasePage {
     party_errors: Messages,
     /// Scans of paper originals (the worker uploads; the employer transcribes).
     scans: crate::attachments::ScanSection,
+    /// Coordinators' own tasks (支援タスク), for those who may see them.
+    support_tasks: crate::support_tasks::SupportTaskSection,
 }
 
 fn date_input(
@@ -945,7 +947,7 @@ fn doc_answers(d: &DocumentRecord) -> &Answers {
 }
 
 #[allow(clippy::too_many_arguments)] // one page: each argument is part of what it shows
-async fn case_render<S: Store>(
+pub(crate) async fn case_render<S: Store>(
     st: &AppState<S>,
     csrf: &str,
     ctx: &RequestContext,
@@ -1114,9 +1116,11 @@ async fn case_render_with<S: Store>(
             at: jp_datetime(e.at),
         })
         .collect();
-    let scans = crate::attachments::scan_section(st, auth, access, &docs, id).await;
+    let scans = crate::attachments::scan_section(st, auth, access, &docs, id, c.state.path).await;
+    let support_tasks = crate::support_tasks::section(st, ctx, auth, id).await;
     let page = CasePage {
         scans,
+        support_tasks,
         layout: Layout::new(st, "両立支援の事例", csrf, Some(auth), HERE),
         id,
         version: c.version,
@@ -1169,6 +1173,8 @@ async fn case_page<S: Store>(
             "原本の写しを提出しました。会社の担当者が内容を書類に転記します。".to_owned(),
         ),
         Some("shared") => Some(SHARED_NOTICE.to_owned()),
+        Some("support_task") => Some("支援タスクを追加しました。".to_owned()),
+        Some("support_task_done") => Some("支援タスクを完了にしました。".to_owned()),
         Some("line_manager") => Some(
             "所属長を指定しました。所属長が見られるのは、会社の取扱規程で認められた情報と、本人が同意した情報だけです。"
                 .to_owned(),
@@ -1519,7 +1525,7 @@ fn document_render<S: Store>(
     };
     let editable = !finalised && (copying || may_write(access, v.form));
     let fields = match (editable, party) {
-        (true, Some(p)) => render_fields(schema, v.answers, v.errors, (!copying).then_some(p)),
+        (true, Some(p)) => render_fields(schema, v.answers, v.errors, Some(p)),
         _ => read_only_html(schema, v.answers),
     };
     let finalise_label = match (editable, party, v.doc) {
@@ -1809,17 +1815,14 @@ async fn save_part<S: Store>(
             .into_response(),
         );
     };
-    // A transcription copies the whole paper form.
-    let answers = if copying {
-        parse_fields_for(sch, pairs, None)
-    } else {
-        merged(
-            sch,
-            doc_answers(d),
-            parse_fields_for(sch, pairs, Some(party)),
-            party,
-        )
-    };
+    // A transcription copies the physician's part of the paper; the worker's lines stay the
+    // worker's own, so no one signs in the worker's name.
+    let answers = merged(
+        sch,
+        doc_answers(d),
+        parse_fields_for(sch, pairs, Some(party)),
+        party,
+    );
     let view = |answers: &Answers, errors: &[FieldError], message: Option<String>, status| {
         document_render(
             st,

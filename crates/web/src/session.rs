@@ -248,7 +248,13 @@ pub async fn session_layer<S: Store>(
                     Ok(b) => b,
                     Err(_) => return upload_too_large().into_response(),
                 };
-                let t = multipart_token(&content_type, bytes.clone()).await;
+                // The boundary is case-sensitive: parse it from the header as sent.
+                let raw = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let t = multipart_token(raw, bytes.clone()).await;
                 (t, Body::from(bytes))
             }
             None => (None, body),

@@ -397,25 +397,35 @@ fn invalid_option_is_refused() {
 }
 
 #[test]
-fn invalid_date_is_refused_and_full_width_dates_accepted() {
-    for bad in [
-        "2026-02-30",
-        "2026/04/01",
-        "26-04-01",
-        "令和8年4月1日",
-        "1800-01-01",
-        "2026-4-1",
+fn dates_are_read_as_people_type_them_and_stored_as_iso() {
+    for (bad, code) in [
+        ("2026-02-30", "invalid_day"),
+        ("26-04-01", "invalid_date"),
+        ("令和0年4月1日", "era_year_zero"),
+        ("平成32年4月1日", "outside_era"),
+        ("1800-01-01", "invalid_date"),
+        ("あした", "invalid_date"),
     ] {
         let a = answers(json!({ "date_of_birth": bad }));
-        assert_error(
-            check_draft(FormKind::ContinuationOpinion, FormVersion::V2024, &a),
-            "date_of_birth",
-            "invalid_date",
+        let e = check_draft(FormKind::ContinuationOpinion, FormVersion::V2024, &a).unwrap_err();
+        assert_eq!(codes(&e), vec![("date_of_birth", code)], "{bad}");
+        assert!(
+            e.errors[0].message.contains("「生年月日」"),
+            "{bad}: {}",
+            e.errors[0].message
         );
     }
-    let a = answers(json!({ "date_of_birth": "２０２４－０２－２９" }));
-    let out = check_draft(FormKind::ContinuationOpinion, FormVersion::V2024, &a).unwrap();
-    assert_eq!(out["date_of_birth"], A::text("2024-02-29"));
+    for (typed, iso) in [
+        ("２０２４－０２－２９", "2024-02-29"),
+        ("令和8年4月1日", "2026-04-01"),
+        ("R8.4.1", "2026-04-01"),
+        ("2026/4/1", "2026-04-01"),
+        ("平成元年1月8日", "1989-01-08"),
+    ] {
+        let a = answers(json!({ "date_of_birth": typed }));
+        let out = check_draft(FormKind::ContinuationOpinion, FormVersion::V2024, &a).unwrap();
+        assert_eq!(out["date_of_birth"], A::text(iso), "{typed}");
+    }
 }
 
 #[test]

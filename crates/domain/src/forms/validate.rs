@@ -486,40 +486,29 @@ fn digits(s: &str) -> Option<u32> {
 const MIN_YEAR: i32 = 1868;
 const MAX_YEAR: i32 = 2200;
 
-fn parse_date(raw: &str) -> Option<time::Date> {
-    let s = fold_short(raw)?;
-    let mut parts = s.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let year = i32::try_from(digits(y)?).ok()?;
-    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
-        return None;
-    }
-    let month = time::Month::try_from(u8::try_from(digits(m)?).ok()?).ok()?;
-    let day = u8::try_from(digits(d)?).ok()?;
-    time::Date::from_calendar_date(year, month, day).ok()
-}
-
 fn check_date(raw: &str, at: &Place) -> Result<Checked, FieldError> {
     if raw.trim().is_empty() {
         return Ok(Checked::Empty);
     }
-    match parse_date(raw) {
-        Some(d) => Ok(Checked::Value(AnswerValue::Text(format!(
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            u8::from(d.month()),
-            d.day()
-        )))),
-        None => Err(at.error(
+    // What people type (令和7年4月1日, R7.4.1, 2025/4/1, full-width digits) is stored as
+    // ISO; a form's dates stay within the years it can concern.
+    match crate::wareki::parse_as(raw, &at.name) {
+        Ok(d) if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) => {
+            Ok(Checked::Value(AnswerValue::Text(format!(
+                "{:04}-{:02}-{:02}",
+                d.year(),
+                u8::from(d.month()),
+                d.day()
+            ))))
+        }
+        Ok(_) => Err(at.error(
             "invalid_date",
             format!(
-                "{}は正しい日付（例：2026-04-01）で入力してください。",
+                "{}は{MIN_YEAR}年から{MAX_YEAR}年までの日付で入力してください。",
                 at.name
             ),
         )),
+        Err(e) => Err(at.error(e.code, e.message)),
     }
 }
 

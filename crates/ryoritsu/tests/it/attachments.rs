@@ -30,7 +30,8 @@ fn pdf() -> Vec<u8> {
 }
 
 fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----ryoritsu-test-boundary-7d3f";
+    // Mixed case, as browsers send it (WebKitFormBoundary…): boundaries are case-sensitive.
+    let boundary = "----RyoritsuFormBoundaryX7dQ3f";
     let mut body = Vec::new();
     for (name, file_name, value) in fields {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
@@ -208,6 +209,14 @@ async fn a_paper_opinion_is_uploaded_by_the_worker_and_transcribed_by_hr_with_co
         .await;
     assert!(r.status == 403 || r.status == 404, "{}", r.status);
 
+    let page = hr.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.body
+            .contains("本人から紙の書類の写しが1件提出されています"),
+        "HR is told why the scan cannot be opened yet"
+    );
+    assert!(!page.body.contains("書類に転記する"));
+
     // The worker consents to HR seeing medical information for the transcription.
     let r = worker
         .api(
@@ -223,6 +232,8 @@ async fn a_paper_opinion_is_uploaded_by_the_worker_and_transcribed_by_hr_with_co
     assert_eq!(r.status, 201, "{}", r.body);
     let list = hr.get(&format!("/api/v1/cases/{case}/scans")).await.json();
     assert_eq!(list.as_array().unwrap().len(), 1);
+    let page = hr.get(&format!("/cases/{case}")).await;
+    assert!(page.body.contains("書類に転記する"), "{}", page.body);
     let r = hr.get(&format!("/api/v1/scans/{scan_id}/content")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/pdf"));
@@ -279,6 +290,20 @@ async fn a_paper_opinion_is_uploaded_by_the_worker_and_transcribed_by_hr_with_co
         .await;
     assert_eq!(again.json()["id"], doc_id.as_str());
 
+    // The worker's own lines are not the transcriber's to fill.
+    let r = hr
+        .api(
+            "PUT",
+            &format!("/api/v1/cases/{case}/documents/{doc_id}"),
+            Some(json!({"answers": {
+                "return_opinion": "fit",
+                "worker_confirmation": {"date": "2026-04-10", "name": "佐藤 花子"}
+            }})),
+            &[("if-match", &etag(&again))],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["fields"][0]["code"], "worker_only");
     let answers = json!({
         "patient_name": "佐藤 花子",
         "return_opinion": "fit",

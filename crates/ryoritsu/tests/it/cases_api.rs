@@ -346,7 +346,7 @@ async fn the_continuation_path_runs_with_consent_deciding_who_reads_what() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_simultaneous_edits_of_one_draft_one_wins_the_other_gets_412() {
+async fn two_simultaneous_edits_of_one_plan_one_wins_the_other_gets_412() {
     let s = TestServer::demo().await;
     let mut worker = signed_in(&s, "worker").await;
     let mut hr = signed_in(&s, "jinji").await;
@@ -364,7 +364,7 @@ async fn two_simultaneous_edits_of_one_draft_one_wins_the_other_gets_412() {
         .api(
             "POST",
             &format!("/api/v1/cases/{case}/documents"),
-            Some(json!({"form": "work_information", "answers": {"occupation": "事務"}})),
+            Some(json!({"form": "support_plan", "answers": {"job_duties": "事務"}})),
             &[],
         )
         .await;
@@ -383,7 +383,7 @@ async fn two_simultaneous_edits_of_one_draft_one_wins_the_other_gets_412() {
         a.api(
             "PUT",
             &p1,
-            Some(json!({"answers": {"occupation": "営業"}})),
+            Some(json!({"answers": {"job_duties": "営業（外回りなし）"}})),
             &[("if-match", &t1)],
         )
         .await
@@ -392,7 +392,7 @@ async fn two_simultaneous_edits_of_one_draft_one_wins_the_other_gets_412() {
         b.api(
             "PUT",
             &p2,
-            Some(json!({"answers": {"occupation": "経理"}})),
+            Some(json!({"answers": {"job_duties": "経理（残業なし）"}})),
             &[("if-match", &t2)],
         )
         .await
@@ -400,6 +400,19 @@ async fn two_simultaneous_edits_of_one_draft_one_wins_the_other_gets_412() {
     let mut statuses = vec![ra.await.unwrap().status, rb.await.unwrap().status];
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 412], "exactly one edit wins");
+    // The plan holds the winner's text, whole.
+    let docs = hr
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .json();
+    let duties = docs[0]["answers"]["job_duties"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        duties == "営業（外回りなし）" || duties == "経理（残業なし）",
+        "{duties}"
+    );
     let missing = hr
         .api("PUT", &path, Some(json!({"answers": {}})), &[])
         .await;
@@ -718,6 +731,11 @@ async fn a_coordinator_keeps_consultation_notes_that_only_consented_parties_read
         worker.get(&notes).await.body.contains("通院日の調整"),
         "the worker reads every note about them"
     );
+    let export = worker.get("/api/v1/me/export").await;
+    assert!(
+        export.body.contains("通院日の調整"),
+        "the 開示 export gives the worker the notes about them"
+    );
     let hr_view = hr.get(&notes).await;
     assert!(
         !hr_view.body.contains("通院日の調整"),
@@ -984,8 +1002,11 @@ async fn no_route_that_shows_a_case_gives_hr_the_diagnosis_without_consent() {
         format!("/api/v1/cases/{case}/notes"),
         format!("/api/v1/cases/{case}/scans"),
         format!("/api/v1/cases/{case}/correction-requests"),
+        format!("/api/v1/cases/{case}/support-tasks"),
         format!("/cases/{case}/correction-requests/new"),
         "/cases".into(),
+        "/cases.csv".into(),
+        "/api/v1/cases.csv".into(),
         format!("/cases/{case}"),
         "/".into(),
     ];
@@ -1271,7 +1292,7 @@ async fn access_follows_each_cases_own_parties_consents_over_time_and_closure() 
         .api(
             "POST",
             &format!("/api/v1/cases/{case}/documents"),
-            Some(json!({"form": "work_information", "answers": {"occupation": "事務"}})),
+            Some(json!({"form": "support_plan", "answers": {"job_duties": "事務"}})),
             &[],
         )
         .await;
