@@ -987,6 +987,7 @@ pub async fn roles() -> Response {
         crate::api_cases::file_request, crate::api_cases::list_cases, crate::csv_export::api_cases_csv,
         crate::api_cases::get_case,
         crate::api_cases::take_step, crate::api_cases::list_documents, crate::api_cases::create_document,
+        crate::printing::get_document,
         crate::api_cases::update_document, crate::api_cases::finalise_document,
         crate::api_cases::grant_consent, crate::api_cases::withdraw_consent,
         crate::api_cases::add_party, crate::api_cases::issue_share_code, crate::api_cases::redeem_share_code,

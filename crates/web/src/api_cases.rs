@@ -745,7 +745,8 @@ pub async fn my_access_log<S: Store>(State(st): State<AppState<S>>, User(auth): 
     }
 }
 
-/// 開示: everything held about the caller as one JSON document (downloaded as a file).
+/// 開示: everything held about the caller as one JSON document (downloaded as a file); each
+/// document also as its printed form (`pdf_base64`).
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "account",
     responses((status = 200, body = Object)))]
 pub async fn my_export<S: Store>(
@@ -754,7 +755,10 @@ pub async fn my_export<S: Store>(
     User(auth): User,
 ) -> Response {
     match st.app.my_export(&ctx, &auth).await {
-        Ok(v) => {
+        Ok(mut v) => {
+            if let Err(f) = crate::printing::add_export_pdfs(&mut v).await {
+                return f.into_response();
+            }
             let mut r = json(StatusCode::OK, &v);
             r.headers_mut().insert(
                 header::CONTENT_DISPOSITION,
@@ -918,12 +922,22 @@ pub async fn add_note<S: Store>(
     }
 }
 
-/// The schema of an official form: every field in form order with its options.
+/// The schema of an official form: every field in form order with its options; with
+/// `Accept: application/pdf`, the blank form to fill in by hand.
 #[utoipa::path(get, path = "/api/v1/forms/{form}/{version}", tag = "reference",
-    params(("form" = String, Path), ("version" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn form_schema(PathParam((form, version)): PathParam<(String, String)>) -> Response {
+    params(("form" = String, Path), ("version" = String, Path),
+        ("Accept" = Option<String>, Header, description = "`application/pdf` で、手書き用の空欄の様式（PDF）を返します。")),
+    responses((status = 200, description = "様式の定義（JSON）または空欄の様式（PDF）",
+            content((Object = "application/json"), ("application/pdf"))),
+        (status = 404, body = ErrorBody)))]
+pub async fn form_schema(
+    PathParam((form, version)): PathParam<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     match (FormKind::from_code(&form), FormVersion::from_code(&version)) {
+        (Some(f), Some(v)) if crate::printing::wants_pdf(&headers) => {
+            crate::printing::blank_pdf(f, v).await
+        }
         (Some(f), Some(v)) => json(StatusCode::OK, ryoritsu_domain::forms::schema(f, v)),
         _ => Failure::not_found().into_response(),
     }

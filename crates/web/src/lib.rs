@@ -18,6 +18,7 @@ pub mod pages;
 pub mod pages_cases;
 pub mod pages_me;
 pub mod pages_settings;
+pub mod printing;
 pub mod session;
 pub mod support_tasks;
 
@@ -180,6 +181,7 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = corrections::routes(t);
     let t = csv_export::routes(t);
     let t = support_tasks::routes(t);
+    let t = printing::routes(t);
     let t = pages_settings::routes(t);
     assets::routes(t)
 }

@@ -1011,10 +1011,11 @@ async fn no_route_that_shows_a_case_gives_hr_the_diagnosis_without_consent() {
         "/".into(),
     ];
     for d in docs.as_array().unwrap() {
-        paths.push(format!(
-            "/cases/{case}/documents/{}",
-            d["id"].as_str().unwrap()
-        ));
+        let id = d["id"].as_str().unwrap();
+        paths.push(format!("/cases/{case}/documents/{id}"));
+        paths.push(format!("/api/v1/cases/{case}/documents/{id}"));
+        // The PDF's text is checked with pdftotext in printing::, for HR and the 所属長 alike.
+        paths.push(format!("/cases/{case}/documents/{id}/pdf"));
     }
     // Every GET route about cases in the route table is covered.
     for e in ryoritsu_web::routes::<ryoritsu_store_sqlite::SqliteStore>().entries() {

@@ -21,5 +21,6 @@ mod idempotency;
 mod mail;
 mod openapi;
 mod paths_pages;
+mod printing;
 mod router_walk;
 mod support_tasks;
