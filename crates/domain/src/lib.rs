@@ -9,6 +9,7 @@ pub mod case;
 pub mod consent;
 pub mod correction;
 pub mod error;
+pub mod fees;
 pub mod forms;
 pub mod info;
 pub mod org;
