@@ -60,6 +60,22 @@ pub enum Command {
     Audit(AuditCommand),
     /// Print the OpenAPI document of the JSON API (as committed in docs/api/openapi.json).
     Openapi,
+    /// 療養・就労両立支援指導料: the fee engine, without a server or a database.
+    #[command(subcommand)]
+    Fees(FeesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeesCommand {
+    /// Read a patient's sessions as JSON (docs/fees.md) and print the verdicts as JSON.
+    Evaluate {
+        /// The input file; standard input when absent or `-`.
+        file: Option<PathBuf>,
+        /// Rule data to use instead of the built-in revisions (JSON, as docs/fees.md shows),
+        /// for a site that settles an uncertain value differently.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -203,7 +219,56 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, String> {
             print!("{}", ryoritsu_web::api::openapi_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fees(FeesCommand::Evaluate { file, rules }) => fees_evaluate(file, rules),
     }
+}
+
+/// `fees evaluate`: the same engine the hospital pages use, for a hospital's own checks.
+/// Bad input is answered with a Japanese message naming where the JSON is wrong (exit 2).
+fn fees_evaluate(file: Option<PathBuf>, rules: Option<PathBuf>) -> Result<ExitCode, String> {
+    use ryoritsu_domain::fees::{FeeInput, FeeSchedule, evaluate};
+    use std::io::Read;
+    let mut text = String::new();
+    match file.as_deref() {
+        Some(p) if p != std::path::Path::new("-") => {
+            text = std::fs::read_to_string(p)
+                .map_err(|e| format!("入力ファイル {} を読めません: {e}", p.display()))?;
+        }
+        _ => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("標準入力を読めません: {e}"))?;
+        }
+    }
+    let schedule = match rules {
+        Some(p) => {
+            let r = std::fs::read_to_string(&p)
+                .map_err(|e| format!("ルールファイル {} を読めません: {e}", p.display()))?;
+            serde_json::from_str::<FeeSchedule>(&r).map_err(|e| {
+                format!(
+                    "ルールファイルの形式が正しくありません（{}行{}列）: {e}",
+                    e.line(),
+                    e.column()
+                )
+            })?
+        }
+        None => FeeSchedule::standard(),
+    };
+    let input: FeeInput = match serde_json::from_str(&text) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!(
+                "入力の形式が正しくありません（{}行{}列）: {e}。形式は docs/fees.md を参照してください。",
+                e.line(),
+                e.column()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let out = serde_json::to_string_pretty(&evaluate(&schedule, &input))
+        .map_err(|e| format!("結果を書き出せません: {e}"))?;
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Commands act as the system operator; their audit events carry the nil actor and the

@@ -115,6 +115,7 @@ async fn every_command_has_help() {
         vec!["restore", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["audit", "head", "--help"],
+        vec!["fees", "evaluate", "--help"],
     ] {
         let (code, out, err) = cli(&db.url, db.dir.path(), &args, None);
         assert_eq!(code, 0, "{args:?}: {err}");
@@ -175,4 +176,58 @@ async fn metrics_are_served_on_their_own_listener() {
     );
     let app = s.client().get("/metrics").await;
     assert_eq!(app.status, 404, "not on the application listener");
+}
+
+/// The JSON example of docs/fees.md, so the document and the command cannot drift apart.
+fn documented_fee_input() -> String {
+    let doc = include_str!("../../../../docs/fees.md");
+    let from = doc.find("Input (`FeeInput`)").unwrap();
+    let start = doc[from..].find("```json").unwrap() + from + "```json".len();
+    let end = doc[start..].find("```").unwrap() + start;
+    doc[start..end].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fees_evaluate_gives_the_engines_verdicts_without_a_server() {
+    let db = TestDb::new().await;
+    let input = documented_fee_input();
+    let (code, out, err) = cli(&db.url, db.dir.path(), &["fees", "evaluate"], Some(&input));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The same engine as the domain: compare with a direct evaluation.
+    let direct = ryoritsu_domain::fees::evaluate(
+        &ryoritsu_domain::fees::FeeSchedule::standard(),
+        &serde_json::from_str(&input).unwrap(),
+    );
+    assert_eq!(v, serde_json::to_value(&direct).unwrap());
+    assert_eq!(v["sessions"][0]["revision"], "r8");
+    assert_eq!(v["sessions"][0]["total_points"], 1250);
+    let initial = &v["sessions"][0]["items"][0];
+    assert_eq!(initial["item"], "initial");
+    assert!(
+        initial["reasons"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("R8 B001-9")
+    );
+
+    // From a file as well; bad input is a Japanese message and exit 2, nothing on stdout.
+    let path = db.dir.path().join("sessions.json");
+    std::fs::write(&path, &input).unwrap();
+    let (code, out2, _) = cli(
+        &db.url,
+        db.dir.path(),
+        &["fees", "evaluate", path.to_str().unwrap()],
+        None,
+    );
+    assert_eq!((code, out2), (0, out));
+    let (code, out, err) = cli(
+        &db.url,
+        db.dir.path(),
+        &["fees", "evaluate"],
+        Some(r#"{"sessions": [{"date": "2026-13-01"}]}"#),
+    );
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("入力の形式が正しくありません"), "{err}");
 }
