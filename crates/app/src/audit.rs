@@ -2,9 +2,9 @@
 
 use ryoritsu_domain::audit::{BreakKind, ChainBreak, ChainHead, ChainVerifier, matches_head_at};
 
-use crate::App;
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store};
+use crate::{App, RequestContext};
 
 /// Records read per round trip while verifying.
 const BATCH: u32 = 5_000;
@@ -83,4 +83,34 @@ pub async fn verify_chain<R: ReadRepo>(
         }));
     }
     Ok(Ok(VerifyReport { head, records: n }))
+}
+
+impl<S: Store> App<S> {
+    /// Records that a list left the system as a file (a CSV of cases: names of people in
+    /// support), before the file is handed over; `what` names the list, `rows` its size.
+    pub async fn record_export(
+        &self,
+        ctx: &RequestContext,
+        auth: &crate::accounts::Authenticated,
+        what: &str,
+        rows: usize,
+    ) -> Result<(), AppError> {
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            ryoritsu_domain::audit::AuditAction::Exported,
+            ryoritsu_domain::audit::Outcome::Success,
+        );
+        ev.target = Some(what.to_owned());
+        ev.purpose = Some(format!("rows:{rows}"));
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    crate::ports::WriteRepo::append_audit(tx, &ev).await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
 }

@@ -46,6 +46,7 @@ coded_enum! {
         ShareCodeIssued = "share_code_issued" => "共有コードの発行",
         NoteWritten = "note_written" => "相談記録の作成",
         ScanUploaded = "scan_uploaded" => "紙の書類の写しの提出",
+        Exported = "exported" => "一覧の書き出し",
         CorrectionRequested = "correction_requested" => "訂正の請求",
         CorrectionAnswered = "correction_answered" => "訂正の請求への回答",
         SupportTaskChanged = "support_task_changed" => "支援タスクの更新",

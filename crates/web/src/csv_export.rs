@@ -25,7 +25,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::extract::QueryParams;
 use crate::failure::{ErrorBody, Failure};
-use crate::session::User;
+use crate::session::{Ctx, User};
 use crate::{Access, AppState, RouteTable};
 
 /// The character encoding of a download.
@@ -395,7 +395,12 @@ pub struct CsvQuery {
     pub encoding: Option<String>,
 }
 
-async fn case_list_csv<S: Store>(st: &AppState<S>, auth: &Authenticated, q: &CsvQuery) -> Response {
+async fn case_list_csv<S: Store>(
+    st: &AppState<S>,
+    ctx: &ryoritsu_app::RequestContext,
+    auth: &Authenticated,
+    q: &CsvQuery,
+) -> Response {
     let encoding = match CsvEncoding::from_param(q.encoding.as_deref()) {
         Ok(e) => e,
         Err(f) => return f.into_response(),
@@ -406,11 +411,21 @@ async fn case_list_csv<S: Store>(st: &AppState<S>, auth: &Authenticated, q: &Csv
         Err(f) => return f.into_response(),
     };
     match encode(&CASE_HEADINGS, &rows, encoding) {
-        Ok(bytes) => download(
-            bytes,
-            encoding,
-            &disposition("両立支援事例一覧", "ryoritsu_cases", today),
-        ),
+        Ok(bytes) => {
+            // A list of people in support leaves the system: recorded first (fail closed).
+            if let Err(e) = st
+                .app
+                .record_export(ctx, auth, "cases.csv", rows.len())
+                .await
+            {
+                return Failure::from(e).into_response();
+            }
+            download(
+                bytes,
+                encoding,
+                &disposition("両立支援事例一覧", "ryoritsu_cases", today),
+            )
+        }
         Err(e) => e.into_failure().into_response(),
     }
 }
@@ -426,18 +441,20 @@ async fn case_list_csv<S: Store>(st: &AppState<S>, auth: &Authenticated, q: &Csv
         (status = 422, body = ErrorBody, description = "characters Shift_JIS cannot hold")))]
 pub async fn api_cases_csv<S: Store>(
     State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
     User(auth): User,
     QueryParams(q): QueryParams<CsvQuery>,
 ) -> Response {
-    case_list_csv(&st, &auth, &q).await
+    case_list_csv(&st, &ctx, &auth, &q).await
 }
 
 async fn page_cases_csv<S: Store>(
     State(st): State<AppState<S>>,
+    Ctx(ctx): Ctx,
     User(auth): User,
     QueryParams(q): QueryParams<CsvQuery>,
 ) -> Response {
-    case_list_csv(&st, &auth, &q).await
+    case_list_csv(&st, &ctx, &auth, &q).await
 }
 
 pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {

@@ -147,6 +147,23 @@ async fn hr_downloads_the_demo_cases_in_both_encodings_without_medical_informati
         assert!(!text.contains(w), "HR's file contains {w}: {text}");
     }
 
+    // Each file handed over is in the audit log: who, which list, how many rows.
+    let exports: Vec<_> = crate::harness::audit_records(&s.db.url)
+        .await
+        .into_iter()
+        .filter(|r| r.event.action == ryoritsu_domain::audit::AuditAction::Exported)
+        .collect();
+    assert_eq!(
+        exports.len(),
+        3,
+        "one per file: UTF-8, cp932 and the default"
+    );
+    for r in &exports {
+        assert_eq!(r.event.target.as_deref(), Some("cases.csv"));
+        assert_eq!(r.event.purpose.as_deref(), Some("rows:2"));
+        assert!(r.event.actor.is_some());
+    }
+
     // The 産業医 may read the opinion on the case page; the list file still has none of it.
     let sangyoi = api_client(&s, "sangyoi").await;
     let text = rows_in_both_encodings(&sangyoi, "/api/v1/cases.csv")
