@@ -18,7 +18,6 @@ use ryoritsu_app::ports::Store;
 use ryoritsu_domain::attachment::{MAX_SCAN_BYTES, SCANNABLE_FORMS, ScanFormat};
 use ryoritsu_domain::case::CasePath;
 use ryoritsu_domain::forms::{FormKind, FormVersion};
-use ryoritsu_domain::org::Role;
 use ryoritsu_domain::policy::{CaseAccess, CaseRelation};
 use ryoritsu_domain::time_format::format_micros;
 use serde::{Deserialize, Serialize};
@@ -356,23 +355,6 @@ fn size_label(n: i64) -> String {
     }
 }
 
-/// Whether the viewer is among those of the employer who handle health information and may
-/// see `form`'s category (the use case decides again when they act).
-fn may_transcribe(access: &CaseAccess, form: FormKind) -> bool {
-    !access.closed()
-        && access.may_view(form.category())
-        && access.relations().iter().any(|r| {
-            matches!(
-                r,
-                CaseRelation::Employer {
-                    role: Role::HrOfficer
-                        | Role::OccupationalPhysician
-                        | Role::OccupationalHealthStaff
-                }
-            )
-        })
-}
-
 /// The section for the case page, from the scans the viewer may see and the documents they
 /// were given.
 pub async fn scan_section<S: Store>(
@@ -384,14 +366,7 @@ pub async fn scan_section<S: Store>(
     path: CasePath,
 ) -> ScanSection {
     let scans = st.app.list_scans(auth, case_id).await.unwrap_or_default();
-    let staff = access.relations().iter().any(|r| {
-        matches!(
-            r,
-            CaseRelation::Employer {
-                role: Role::HrOfficer | Role::OccupationalPhysician | Role::OccupationalHealthStaff
-            }
-        )
-    });
+    let staff = crate::pages_cases::handles_health_information(access);
     let waiting_for_consent = if staff {
         st.app
             .hidden_scan_count(auth, case_id)
@@ -430,7 +405,9 @@ pub async fn scan_section<S: Store>(
         rows,
         waiting_for_consent,
         may_upload: !access.closed() && access.relations().contains(&CaseRelation::Worker),
-        may_transcribe: SCANNABLE_FORMS.iter().any(|f| may_transcribe(access, *f)),
+        may_transcribe: SCANNABLE_FORMS
+            .iter()
+            .any(|f| crate::pages_cases::may_transcribe(access, *f)),
         forms: forms.iter().map(|f| (f.code(), f.label())).collect(),
         max_mb: MAX_SCAN_BYTES / (1024 * 1024),
     }

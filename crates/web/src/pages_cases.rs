@@ -168,22 +168,28 @@ fn transcribing(access: &CaseAccess, d: Option<&DocumentRecord>) -> bool {
     else {
         return false;
     };
-    draft.transcribed_from.is_some()
-        && !access.closed()
-        && access.may_view(form.category())
-        && access.relations().iter().any(|r| {
-            matches!(
-                r,
-                CaseRelation::Employer {
-                    role: Role::HrOfficer
-                        | Role::OccupationalPhysician
-                        | Role::OccupationalHealthStaff
-                }
-            )
-        })
+    draft.transcribed_from.is_some() && may_transcribe(access, *form)
 }
 
-fn forms_of_path(path: CasePath) -> &'static [FormKind] {
+/// Whether the viewer is among those of the employer who handle health information (HR,
+/// 産業医, 産業保健スタッフ): they transcribe paper originals.
+pub(crate) fn handles_health_information(access: &CaseAccess) -> bool {
+    access.relations().iter().any(|r| {
+        matches!(
+            r,
+            CaseRelation::Employer {
+                role: Role::HrOfficer | Role::OccupationalPhysician | Role::OccupationalHealthStaff
+            }
+        )
+    })
+}
+
+/// Whether the viewer may transcribe a scan of `form` now (the use case decides again).
+pub(crate) fn may_transcribe(access: &CaseAccess, form: FormKind) -> bool {
+    !access.closed() && access.may_view(form.category()) && handles_health_information(access)
+}
+
+pub(crate) fn forms_of_path(path: CasePath) -> &'static [FormKind] {
     match path {
         CasePath::Continuation => &[
             FormKind::WorkInformation,
@@ -519,6 +525,8 @@ struct CasePage {
     party_errors: Messages,
     /// Scans of paper originals (the worker uploads; the employer transcribes).
     scans: crate::attachments::ScanSection,
+    /// Blank forms for paper use.
+    blank_forms: Vec<crate::printing::BlankForm>,
     /// Coordinators' own tasks (支援タスク), for those who may see them.
     support_tasks: crate::support_tasks::SupportTaskSection,
 }
@@ -1033,7 +1041,7 @@ async fn case_render_with<S: Store>(
         })
         .collect();
     documents.sort_by(|a, b| a.label.cmp(&b.label));
-    let new_forms = forms_of_path(c.state.path)
+    let new_forms: Vec<FormLink> = forms_of_path(c.state.path)
         .iter()
         .filter(|f| may_write(access, **f))
         .map(|f| FormLink {
@@ -1117,9 +1125,11 @@ async fn case_render_with<S: Store>(
         })
         .collect();
     let scans = crate::attachments::scan_section(st, auth, access, &docs, id, c.state.path).await;
+    let blank_forms = crate::printing::blank_forms(c.state.path, worker, &new_forms);
     let support_tasks = crate::support_tasks::section(st, ctx, auth, id).await;
     let page = CasePage {
         scans,
+        blank_forms,
         support_tasks,
         layout: Layout::new(st, "両立支援の事例", csrf, Some(auth), HERE),
         id,

@@ -255,30 +255,13 @@ pub struct BlankForm {
 
 /// The blank forms the case page offers: to the worker, every form of the path (they carry
 /// them to the doctor and the employer); to the others, the forms they fill in themselves,
-/// so that no one is pointed at a kind of document they may not read in this case. The path
-/// is named by its label, which is what the case page holds.
+/// so that no one is pointed at a kind of document they may not read in this case.
 pub fn blank_forms(
-    path_label: &str,
+    path: CasePath,
     worker: bool,
     writable: &[crate::pages_cases::FormLink],
 ) -> Vec<BlankForm> {
-    let Some(path) = CasePath::ALL.iter().find(|p| p.label() == path_label) else {
-        return Vec::new();
-    };
-    let forms: &[FormKind] = match path {
-        CasePath::Continuation => &[
-            FormKind::WorkInformation,
-            FormKind::ContinuationOpinion,
-            FormKind::SupportPlan,
-        ],
-        CasePath::LeaveAndReturn => &[
-            FormKind::ReturnToWorkOpinion,
-            FormKind::ReturnToWorkPlan,
-            FormKind::SupportPlan,
-        ],
-        CasePath::SupportCard => &[FormKind::SupportCard, FormKind::SupportPlan],
-    };
-    forms
+    crate::pages_cases::forms_of_path(path)
         .iter()
         .filter(|f| worker || writable.iter().any(|w| w.code == f.code()))
         .map(|f| BlankForm {
