@@ -17,7 +17,9 @@ use crate::attachment_ports::{AttachmentReads, AttachmentWrites};
 use crate::case_ports::{CaseReads, CaseWrites};
 use crate::correction_ports::{CorrectionReads, CorrectionWrites};
 use crate::error::StoreResult;
+use crate::guidance_ports::{GuidanceReads, GuidanceWrites};
 use crate::notice_ports::{NoticeReads, NoticeWrites};
+use crate::search_ports::{SearchReads, SearchWrites};
 use crate::support_task_ports::{SupportTaskReads, SupportTaskWrites};
 
 pub trait Clock: Send + Sync + 'static {
@@ -405,20 +407,26 @@ pub trait Store: Clone + Send + Sync + 'static {
         + CorrectionWrites
         + NoticeWrites
         + SupportTaskWrites
+        + SearchWrites
+        + GuidanceWrites
         + TxControl;
     type Conn: ReadRepo
         + CaseReads
         + AttachmentReads
         + CorrectionReads
         + NoticeReads
-        + SupportTaskReads;
+        + SupportTaskReads
+        + SearchReads
+        + GuidanceReads;
     /// A read-only snapshot: every read through it sees one consistent state.
     type Snapshot: ReadRepo
         + CaseReads
         + AttachmentReads
         + CorrectionReads
         + NoticeReads
-        + SupportTaskReads;
+        + SupportTaskReads
+        + SearchReads
+        + GuidanceReads;
 
     /// Opens the write transaction (one writer at a time).
     fn begin(&self) -> impl Future<Output = StoreResult<Self::Tx>> + Send;

@@ -9,8 +9,10 @@
 mod attachment_rows;
 mod case_rows;
 mod correction_rows;
+mod guidance_rows;
 mod notice_rows;
 mod rows;
+mod search_rows;
 mod support_task_rows;
 
 use std::path::Path;
@@ -179,6 +181,14 @@ support_task_rows::impl_support_task_reads!(PgTx);
 support_task_rows::impl_support_task_reads!(PgConn);
 support_task_rows::impl_support_task_reads!(PgSnapshot);
 support_task_rows::impl_support_task_writes!(PgTx);
+search_rows::impl_search_reads!(PgTx);
+search_rows::impl_search_reads!(PgConn);
+search_rows::impl_search_reads!(PgSnapshot);
+search_rows::impl_search_writes!(PgTx);
+guidance_rows::impl_guidance_reads!(PgTx);
+guidance_rows::impl_guidance_reads!(PgConn);
+guidance_rows::impl_guidance_reads!(PgSnapshot);
+guidance_rows::impl_guidance_writes!(PgTx);
 
 impl TxControl for PgTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

@@ -8,8 +8,10 @@
 mod attachment_rows;
 mod case_rows;
 mod correction_rows;
+mod guidance_rows;
 mod notice_rows;
 mod rows;
+mod search_rows;
 mod support_task_rows;
 
 use std::path::{Path, PathBuf};
@@ -179,6 +181,14 @@ support_task_rows::impl_support_task_reads!(SqliteTx);
 support_task_rows::impl_support_task_reads!(SqliteConn);
 support_task_rows::impl_support_task_reads!(SqliteSnapshot);
 support_task_rows::impl_support_task_writes!(SqliteTx);
+search_rows::impl_search_reads!(SqliteTx);
+search_rows::impl_search_reads!(SqliteConn);
+search_rows::impl_search_reads!(SqliteSnapshot);
+search_rows::impl_search_writes!(SqliteTx);
+guidance_rows::impl_guidance_reads!(SqliteTx);
+guidance_rows::impl_guidance_reads!(SqliteConn);
+guidance_rows::impl_guidance_reads!(SqliteSnapshot);
+guidance_rows::impl_guidance_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

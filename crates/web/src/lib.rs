@@ -13,13 +13,16 @@ pub mod corrections;
 pub mod csv_export;
 pub mod extract;
 pub mod failure;
+pub mod fhir;
 pub mod form_html;
+pub mod guidance;
 pub mod pages;
 pub mod pages_cases;
 pub mod pages_me;
 pub mod pages_settings;
 pub mod printing;
-pub mod session;
+pub mod search;
+mod session;
 pub mod support_tasks;
 
 use std::sync::Arc;
@@ -183,6 +186,9 @@ pub fn routes<S: Store>() -> RouteTable<S> {
     let t = support_tasks::routes(t);
     let t = printing::routes(t);
     let t = pages_settings::routes(t);
+    let t = search::routes(t);
+    let t = guidance::routes(t);
+    let t = fhir::routes(t);
     assets::routes(t)
 }
 

@@ -1,0 +1,9 @@
+//! The hospital workspace: guidance sessions and billing summaries.
+
+use ryoritsu_app::ports::Store;
+
+use crate::RouteTable;
+
+pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
+    t
+}
