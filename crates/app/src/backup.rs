@@ -101,8 +101,14 @@ pub struct Dataset {
     pub consultation_notes: Vec<ConsultationNoteRecord>,
     pub correction_requests: Vec<CorrectionRecord>,
     pub support_tasks: Vec<SupportTaskRecord>,
+    /// 両立支援指導 sessions, every version.
+    pub guidance_sessions: Vec<ryoritsu_domain::guidance::GuidanceSession>,
+    pub facility_standards: Vec<ryoritsu_domain::guidance::FacilityStandardsRecord>,
     pub notices: Vec<NoticeRecord>,
     pub attachments: Vec<AttachmentRow>,
+    /// Readings (フリガナ) of users' names. The search index is derived and not kept: a
+    /// restore rebuilds it.
+    pub user_readings: Vec<crate::search_ports::UserReadingRecord>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -130,8 +136,11 @@ impl Dataset {
             + self.consultation_notes.len()
             + self.correction_requests.len()
             + self.support_tasks.len()
+            + self.guidance_sessions.len()
+            + self.facility_standards.len()
             + self.notices.len()
             + self.attachments.len()
+            + self.user_readings.len()
             + self.audit.len()
     }
 
@@ -141,6 +150,7 @@ impl Dataset {
         self.organisations.sort_by_key(|r| r.id);
         self.workplaces.sort_by_key(|r| r.id);
         self.users.sort_by_key(|r| r.id);
+        self.user_readings.sort_by_key(|r| r.user_id);
         self.memberships.sort_by_key(|r| r.id);
         self.invitations.sort_by_key(|r| r.id);
         self.sessions.sort_by(|a, b| a.id_hash.cmp(&b.id_hash));
@@ -170,6 +180,8 @@ impl Dataset {
         self.consultation_notes.sort_by_key(|r| r.id);
         self.correction_requests.sort_by_key(|r| r.request.id);
         self.support_tasks.sort_by_key(|r| r.task.id);
+        self.guidance_sessions.sort_by_key(|r| (r.id, r.version));
+        self.facility_standards.sort_by_key(|r| r.id);
         self.notices.sort_by_key(|r| r.id);
         self.attachments.sort_by_key(|r| r.record.id);
         self.audit.sort_by_key(|r| r.seq);
@@ -216,7 +228,14 @@ impl Dataset {
 }
 
 pub async fn read_dataset<
-    R: ReadRepo + CaseReads + CorrectionReads + NoticeReads + AttachmentReads + SupportTaskReads,
+    R: ReadRepo
+        + CaseReads
+        + CorrectionReads
+        + NoticeReads
+        + AttachmentReads
+        + SupportTaskReads
+        + crate::search_ports::SearchReads
+        + crate::guidance_ports::GuidanceReads,
 >(
     c: &mut R,
 ) -> Result<Dataset, AppError> {
@@ -251,8 +270,13 @@ pub async fn read_dataset<
             .list_correction_requests(CorrectionFilter::default())
             .await?,
         support_tasks: c.list_support_tasks(SupportTaskFilter::default()).await?,
+        guidance_sessions: c
+            .list_guidance_versions(crate::guidance_ports::GuidanceFilter::default())
+            .await?,
+        facility_standards: c.list_facility_standards(None).await?,
         notices: c.list_notices().await?,
         attachments: Vec::new(),
+        user_readings: c.list_user_readings().await?,
         audit: Vec::new(),
     };
     for record in c.list_attachments(None).await? {
@@ -485,6 +509,14 @@ impl<S: Store> App<S> {
                     for t in &data.support_tasks {
                         tx.insert_support_task(t).await?;
                     }
+                    for g in &data.guidance_sessions {
+                        crate::guidance_ports::GuidanceWrites::insert_guidance_version(tx, g)
+                            .await?;
+                    }
+                    for f in &data.facility_standards {
+                        crate::guidance_ports::GuidanceWrites::insert_facility_standards(tx, f)
+                            .await?;
+                    }
                     for n in &data.notices {
                         tx.insert_notice(n).await?;
                     }
@@ -494,6 +526,16 @@ impl<S: Store> App<S> {
                             .map_err(|_| bad_file("添付ファイルの内容"))?;
                         tx.insert_attachment(&a.record, &content).await?;
                     }
+                    for r in &data.user_readings {
+                        crate::search_ports::SearchWrites::set_user_reading(
+                            tx,
+                            r.user_id,
+                            Some(&r.reading),
+                        )
+                        .await?;
+                    }
+                    // The search index is derived data: rebuilt from what was restored.
+                    crate::search::rebuild_index(tx).await?;
                     for r in &audit {
                         tx.restore_audit_record(r).await?;
                     }

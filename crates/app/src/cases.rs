@@ -673,6 +673,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_consultation_note(&n2).await?;
+                    crate::search::refresh_case_index(tx, n2.case_id).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
@@ -809,6 +810,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_case(&c).await?;
+                    crate::search::refresh_case_index(tx, c.id).await?;
                     for t in &tasks {
                         tx.insert_task(t).await?;
                     }
@@ -930,6 +932,7 @@ impl<S: Store> App<S> {
                     if !tx.update_case(&c).await? {
                         return Err(AppError::PreconditionFailed);
                     }
+                    crate::search::refresh_case_index(tx, c.id).await?;
                     tx.close_tasks(c.id, &closed, c.updated_at).await?;
                     for t in &tasks {
                         tx.insert_task(t).await?;
@@ -1082,6 +1085,7 @@ impl<S: Store> App<S> {
                     } else if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
+                    crate::search::refresh_case_index(tx, r.case_id).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
@@ -1160,6 +1164,7 @@ impl<S: Store> App<S> {
                     if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
+                    crate::search::refresh_case_index(tx, r.case_id).await?;
                     if !done.is_empty() {
                         tx.close_tasks(r.case_id, &done, r.updated_at).await?;
                     }

@@ -699,6 +699,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_document(&d).await?;
+                    crate::search::refresh_case_index(tx, d.case_id).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })

@@ -198,6 +198,20 @@ impl<S: Store> App<S> {
                 organisation: org.name.to_string(),
             });
         }
+        // The workers' names also by their reading (フリガナ), as search finds them.
+        for (l, reading) in [("worker", "タナカ タロウ"), ("worker2", "サトウ ミサキ")]
+        {
+            let found = self
+                .store
+                .read()
+                .await?
+                .find_user_by_login(&login(l)?)
+                .await?;
+            if let Some(u) = found {
+                self.set_name_reading(u.id, Some(reading.to_owned()))
+                    .await?;
+            }
+        }
         // The employer's health staff: a 衛生管理者 as well.
         let staff = self
             .create_user(&ctx, Some(&operator), user("eisei", "中村 恵", false)?)
@@ -293,6 +307,75 @@ impl<S: Store> App<S> {
 }
 
 impl<S: Store> App<S> {
+    /// The hospital's facility standards and two 両立支援指導 sessions on 田中さん's case (a
+    /// 初回 two weeks ago with the MSW present, and a ２回目以降 today), so that the hospital
+    /// workspace shows verdicts and a billing summary.
+    async fn seed_demo_guidance(
+        &self,
+        ctx: &RequestContext,
+        hospital: uuid::Uuid,
+        case: uuid::Uuid,
+        doctor: &crate::accounts::Authenticated,
+        msw: &crate::accounts::Authenticated,
+    ) -> Result<(), AppError> {
+        use ryoritsu_domain::fees::{
+            Condition, Delivery, DocumentKind, Exclusions, FacilityStandards, InformationProvision,
+            ListedDisease, Profession, RecipientRole, Setting, StaffPresent,
+        };
+        use ryoritsu_domain::guidance::GuidanceInput;
+
+        let operator = acting_as(&self.store, "operator").await?;
+        self.set_facility_standards(
+            ctx,
+            &operator,
+            hospital,
+            "2024-06-01",
+            FacilityStandards {
+                consultation_support: true,
+                online: false,
+            },
+        )
+        .await?;
+        let today = ryoritsu_domain::support_task::japan_date(self.now());
+        let first = (today - time::Duration::days(14)).to_string();
+        let later = today.to_string();
+        fn session(date: &str, physician: uuid::Uuid, first: bool) -> GuidanceInput<'_> {
+            GuidanceInput {
+                date,
+                setting: Setting::Outpatient,
+                delivery: Delivery::FaceToFace,
+                physician: Some(physician),
+                condition: Condition {
+                    listed_disease: Some(ListedDisease::MalignantNeoplasm),
+                    repeated_treatment: true,
+                    work_consideration_needed: true,
+                },
+                requested_with_consent: true,
+                // The 初回 is the visit at which the doctor answered the 勤務情報提供書.
+                information: first.then_some(InformationProvision {
+                    document: DocumentKind::JointlyPrepared,
+                    recipient: RecipientRole::Sangyoi,
+                    workplace_has_sangyoi: true,
+                    b009_or_b010_billed: false,
+                }),
+                staff_present: vec![StaffPresent {
+                    profession: Profession::SocialWorker,
+                    training_completed: true,
+                    dedicated: true,
+                }],
+                exclusions: Exclusions::default(),
+                note: first.then_some(
+                    "勤務情報提供書をもとに、通院日の勤務調整について産業医あての意見書を作成した。",
+                ),
+            }
+        }
+        self.record_guidance(ctx, doctor, case, session(&first, doctor.user.id, true))
+            .await?;
+        self.record_guidance(ctx, msw, case, session(&later, doctor.user.id, false))
+            .await?;
+        Ok(())
+    }
+
     /// Two cases so that every role has something to look at: 田中さん's 就業継続 case
     /// waiting on the 産業医 (the opinion written, shared with the 産業医 by consent), and
     /// 佐藤さん's leave that has just started.
@@ -520,6 +603,9 @@ impl<S: Store> App<S> {
             "外来化学療法の日程と勤務の調整について相談を受けた。会社への伝え方を一緒に整理し、勤務情報提供書の内容を主治医に確認してもらうことにした。",
         )
         .await?;
+
+        self.seed_demo_guidance(ctx, hospital, case.id, &doctor, &msw)
+            .await?;
 
         let leave = self
             .file_request(ctx, &worker2, employer, None, CasePath::LeaveAndReturn)

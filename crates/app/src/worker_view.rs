@@ -15,6 +15,7 @@ use crate::attachment_ports::AttachmentReads;
 use crate::case_ports::{CaseFilter, CaseReads};
 use crate::correction_ports::CorrectionReads;
 use crate::error::AppError;
+use crate::guidance_ports::{GuidanceFilter, GuidanceReads};
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::support_task_ports::{SupportTaskFilter, SupportTaskReads};
 use crate::{App, RequestContext};
@@ -52,6 +53,7 @@ fn worth_showing(a: AuditAction) -> bool {
             | AuditAction::CorrectionRequested
             | AuditAction::CorrectionAnswered
             | AuditAction::SupportTaskChanged
+            | AuditAction::GuidanceRecorded
     )
 }
 
@@ -150,6 +152,13 @@ impl<S: Store> App<S> {
                 .into_iter()
                 .map(|r| r.task)
                 .collect();
+            // The hospitals' records of 両立支援指導 about the worker, every version.
+            let guidance_sessions = c
+                .list_guidance_versions(GuidanceFilter {
+                    case: Some(case.id),
+                    ..GuidanceFilter::default()
+                })
+                .await?;
             // Scans with their content: the 開示 gives back the originals themselves.
             let mut scans = Vec::new();
             for a in c.list_attachments(Some(case.id)).await? {
@@ -169,6 +178,7 @@ impl<S: Store> App<S> {
                 "parties": parties,
                 "consultation_notes": notes,
                 "support_tasks": support_tasks,
+                "guidance_sessions": guidance_sessions,
             }));
         }
         let consents = c.list_consents(None, Some(auth.user.id)).await?;

@@ -50,6 +50,8 @@ coded_enum! {
         CorrectionRequested = "correction_requested" => "訂正の請求",
         CorrectionAnswered = "correction_answered" => "訂正の請求への回答",
         SupportTaskChanged = "support_task_changed" => "支援タスクの更新",
+        GuidanceRecorded = "guidance_recorded" => "両立支援指導の記録",
+        FacilityStandardsChanged = "facility_standards_changed" => "施設基準の届出の記録",
         RulesChanged = "rules_changed" => "健康情報等取扱規程の変更",
         SettingsChanged = "settings_changed" => "設定変更",
     }

@@ -11,6 +11,7 @@ pub mod correction;
 pub mod error;
 pub mod fees;
 pub mod forms;
+pub mod guidance;
 pub mod info;
 pub mod org;
 pub mod policy;

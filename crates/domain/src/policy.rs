@@ -148,6 +148,15 @@ pub enum Action {
         case: Uuid,
         category: InformationCategory,
     },
+    /// Read the 両立支援指導 sessions the hospital recorded on the case (billing records that
+    /// name the disease): the worker, and staff of an attached hospital.
+    ViewGuidance {
+        case: Uuid,
+    },
+    /// Record, correct or cancel a 両立支援指導 session: staff of an attached hospital.
+    RecordGuidance {
+        case: Uuid,
+    },
 }
 
 impl Action {
@@ -169,7 +178,9 @@ impl Action {
             | Action::GrantConsent { case }
             | Action::WithdrawConsent { case }
             | Action::UploadScan { case }
-            | Action::TranscribeScan { case, .. } => Some(case),
+            | Action::TranscribeScan { case, .. }
+            | Action::ViewGuidance { case }
+            | Action::RecordGuidance { case } => Some(case),
         }
     }
 }
@@ -259,7 +270,9 @@ pub fn decide(p: &Principal, action: Action) -> Result<Permit, Denial> {
         | Action::GrantConsent { .. }
         | Action::WithdrawConsent { .. }
         | Action::UploadScan { .. }
-        | Action::TranscribeScan { .. } => return Err(Denial::NotFound),
+        | Action::TranscribeScan { .. }
+        | Action::ViewGuidance { .. }
+        | Action::RecordGuidance { .. } => return Err(Denial::NotFound),
     };
     if allowed {
         Ok(Permit {
@@ -658,6 +671,21 @@ pub fn decide_case(
                 }
                 _ => false,
             })
+        }
+        // The hospital's own billing records: its staff attached to the case and the worker
+        // they are about. Everyone else (the employer above all) learns nothing of them, not
+        // even that there are any.
+        Action::ViewGuidance { .. } | Action::RecordGuidance { .. } => {
+            let hospital = rels
+                .iter()
+                .any(|r| matches!(r, CaseRelation::Hospital { .. }));
+            if !hospital && !is_worker {
+                return Err(Denial::NotFound);
+            }
+            match action {
+                Action::ViewGuidance { .. } => true,
+                _ => open && hospital,
+            }
         }
         Action::ManageOwnAccount
         | Action::CreateOrganisation
@@ -1246,6 +1274,60 @@ mod case_tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// 両立支援指導 sessions, for the scenarios none / consented / closed: view, record.
+    /// Consents change nothing: these are the hospital's own records.
+    const GUIDANCE: &[(&str, [&str; 3])] = &[
+        ("worker", ["AF", "AF", "AF"]),
+        ("hr", ["NN"; 3]),
+        ("line_manager", ["NN"; 3]),
+        ("other_line_manager", ["NN"; 3]),
+        ("occ_physician", ["NN"; 3]),
+        ("health_staff", ["NN"; 3]),
+        ("org_admin", ["NN"; 3]),
+        ("colleague", ["NN"; 3]),
+        ("attending", ["AA", "AA", "AF"]),
+        ("hosp_coord", ["AA", "AA", "AF"]),
+        ("other_hospital", ["NN"; 3]),
+        ("agency_coord", ["NN"; 3]),
+        ("other_coord", ["NN"; 3]),
+        ("other_hr", ["NN"; 3]),
+        ("other_physician", ["NN"; 3]),
+        ("operator", ["NN"; 3]),
+        ("bureau", ["NN"; 3]),
+    ];
+
+    #[test]
+    fn guidance_decision_table() {
+        let who = everyone();
+        assert_eq!(GUIDANCE.len(), who.len(), "every principal has a row");
+        let mut failures = Vec::new();
+        for (name, expected) in GUIDANCE {
+            let (_, p) = who.iter().find(|(n, _)| n == name).unwrap();
+            let scenarios = [Scenario::NoConsent, Scenario::Consented, Scenario::Closed];
+            for (s, want) in scenarios.iter().zip(expected) {
+                let ctx = context(*s);
+                let case = ctx.case;
+                let got: String = [
+                    Action::ViewGuidance { case },
+                    Action::RecordGuidance { case },
+                ]
+                .into_iter()
+                .map(|a| outcome(decide_case(p, &ctx, a, NOW)))
+                .collect();
+                if got != *want {
+                    failures.push(format!("{name} {s:?}: want {want}, got {got}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // Without the case's facts nothing is allowed.
+        let (_, attending) = &who[8];
+        assert_eq!(
+            decide(attending, Action::ViewGuidance { case: CASE1 }),
+            Err(Denial::NotFound)
+        );
     }
 
     #[test]

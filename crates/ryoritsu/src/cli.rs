@@ -60,6 +60,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Print the OpenAPI document of the JSON API (as committed in docs/api/openapi.json).
     Openapi,
+    /// The full-text search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// 療養・就労両立支援指導料: the fee engine, without a server or a database.
     #[command(subcommand)]
     Fees(FeesCommand),
@@ -86,6 +89,12 @@ pub struct ServeArgs {
     /// Address to listen on (overrides the configuration).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SearchCommand {
+    /// Rebuild the search index from the records, in one transaction (the server may run).
+    Reindex,
 }
 
 #[derive(Subcommand, Debug)]
@@ -215,6 +224,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, String> {
         Command::Backup { path } => with_store(&url, Backup { cfg, path }).await,
         Command::Restore { path } => with_store(&url, Restore { cfg, path }).await,
         Command::Audit(c) => with_store(&url, AuditCmd { cfg, c }).await,
+        Command::Search(SearchCommand::Reindex) => with_store(&url, Reindex { cfg }).await,
         Command::Openapi => {
             print!("{}", ryoritsu_web::api::openapi_json());
             Ok(ExitCode::SUCCESS)
@@ -520,6 +530,23 @@ impl WithStore for Backup {
 struct Restore {
     cfg: Config,
     path: PathBuf,
+}
+
+struct Reindex {
+    cfg: Config,
+}
+
+impl WithStore for Reindex {
+    type Output = ExitCode;
+    async fn run<S: Store + ryoritsu_app::conformance::Tamper>(
+        self,
+        store: S,
+    ) -> Result<ExitCode, String> {
+        let app = app_for(store, &self.cfg).await?;
+        let rows = app.reindex().await.map_err(show)?;
+        println!("検索の索引を作り直しました（{rows} 行）。");
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 impl WithStore for Restore {

@@ -1000,13 +1000,19 @@ pub async fn roles() -> Response {
         crate::corrections::file_request, crate::corrections::list_case,
         crate::corrections::list_mine, crate::corrections::get_one, crate::corrections::answer,
         crate::corrections::correcting_document,
-        crate::support_tasks::list, crate::support_tasks::add, crate::support_tasks::done),
+        crate::support_tasks::list, crate::support_tasks::add, crate::support_tasks::done,
+        crate::search::api_search,
+        crate::guidance::list, crate::guidance::create, crate::guidance::preview,
+        crate::guidance::correct, crate::guidance::cancel, crate::guidance::api_billing,
+        crate::guidance::api_billing_csv, crate::guidance::api_standards, crate::guidance::api_set_standards),
     components(schemas(ErrorBody)),
     tags((name = "auth", description = "サインイン"), (name = "account", description = "自分のアカウント"),
         (name = "organisations", description = "組織・事業場・メンバー"), (name = "cases", description = "両立支援の事例・書類・同意"),
         (name = "scans", description = "紙の書類の写し（提出・閲覧・転記）"),
         (name = "corrections", description = "訂正の請求と回答"),
         (name = "support_tasks", description = "支援タスク（両立支援コーディネーターの対応と期限）"),
+        (name = "search", description = "事例の検索（氏名・状況・期間・キーワード）"),
+        (name = "guidance", description = "両立支援指導の記録と療養・就労両立支援指導料の算定（医療機関）"),
         (name = "reference", description = "参照データ"))
 )]
 pub struct ApiDoc;

@@ -53,7 +53,7 @@ pub fn request_context() -> RequestContext {
 }
 
 pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz"
+    path.starts_with("/api/") || path.starts_with("/fhir/") || path == "/healthz"
 }
 
 fn new_operation_id() -> String {
@@ -90,6 +90,7 @@ fn client_ip<S: Store>(st: &AppState<S>, req: &Request) -> Option<String> {
 pub async fn outer<S: Store>(State(st): State<AppState<S>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let path = req.uri().path().to_owned();
+    let is_fhir = path.starts_with("/fhir/");
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -117,6 +118,12 @@ pub async fn outer<S: Store>(State(st): State<AppState<S>>, req: Request, next: 
         .scope(info.clone(), async move {
             let resp = guard_body_size(&st, req, next).await;
             let resp = fill_error_body(resp);
+            // FHIR clients read errors as OperationOutcome, whoever refused the request.
+            let resp = if is_fhir {
+                crate::fhir::as_operation_outcome(resp)
+            } else {
+                resp
+            };
             let status = resp.status().as_u16();
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             if status >= 500 {

@@ -359,7 +359,7 @@ async fn case_rows<S: Store>(
 
 /// `attachment` with the Japanese name for browsers (RFC 6266 `filename*`) and an ASCII
 /// one for the rest.
-fn disposition(stem: &str, ascii_stem: &str, day: Date) -> String {
+pub(crate) fn disposition(stem: &str, ascii_stem: &str, day: Date) -> String {
     let ymd = format!(
         "{:04}{:02}{:02}",
         day.year(),
@@ -373,7 +373,7 @@ fn disposition(stem: &str, ascii_stem: &str, day: Date) -> String {
     )
 }
 
-fn download(bytes: Vec<u8>, encoding: CsvEncoding, disposition: &str) -> Response {
+pub(crate) fn download(bytes: Vec<u8>, encoding: CsvEncoding, disposition: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(

@@ -67,6 +67,27 @@ impl Layout {
                     current: here == "/cases",
                 });
             }
+            // The hospital workspace: billing of the 両立支援指導 the hospital records.
+            if a.memberships.iter().any(|m| {
+                m.organisation_kind == OrganisationKind::MedicalInstitution
+                    && matches!(
+                        m.role,
+                        Role::AttendingPhysician | Role::HospitalCoordinator | Role::OrgAdmin
+                    )
+            }) {
+                nav.push(NavLink {
+                    href: "/hospital",
+                    label: "医療機関の業務",
+                    current: here == "/hospital",
+                });
+            }
+            if ryoritsu_app::search::may_search(a) {
+                nav.push(NavLink {
+                    href: "/search",
+                    label: "検索",
+                    current: here == "/search",
+                });
+            }
             if a.memberships.iter().any(|m| m.role == Role::Worker) {
                 nav.push(NavLink {
                     href: "/me/records",
@@ -105,6 +126,12 @@ impl Layout {
 /// Field messages for re-shown forms.
 #[derive(Default)]
 pub struct Errors(Vec<FieldError>);
+
+impl From<Vec<FieldError>> for Errors {
+    fn from(v: Vec<FieldError>) -> Errors {
+        Errors(v)
+    }
+}
 
 impl Errors {
     pub fn get(&self, field: &str) -> Option<&str> {
@@ -611,6 +638,8 @@ struct AccountPage {
     layout: Layout,
     notice: Option<String>,
     display_name: String,
+    /// The reading (フリガナ) of the name, for search; empty when not given.
+    name_reading: String,
     login: String,
     memberships: Vec<String>,
     totp_enabled: bool,
@@ -651,7 +680,7 @@ fn agent_label(ua: Option<&str>) -> String {
     format!("{browser}（{os}）")
 }
 
-async fn account_render<S: Store>(
+pub(crate) async fn account_render<S: Store>(
     st: &AppState<S>,
     csrf: &str,
     auth: &Authenticated,
@@ -679,6 +708,13 @@ async fn account_render<S: Store>(
         layout: Layout::new(st, "アカウント設定", csrf, Some(auth), "/account"),
         notice,
         display_name: auth.user.display_name.to_string(),
+        name_reading: st
+            .app
+            .own_name_reading(auth)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
         login: auth.user.login.to_string(),
         memberships,
         totp_enabled: auth.user.totp_secret.is_some(),
@@ -712,6 +748,7 @@ async fn account<S: Store>(
 ) -> Response {
     let notice = match q.done.as_deref() {
         Some("session") => Some("選んだ端末をログアウトさせました。".to_owned()),
+        Some("name_reading") => Some("フリガナを保存しました。".to_owned()),
         _ => None,
     };
     account_render(&st, &csrf, &auth, notice, Errors::default(), StatusCode::OK).await

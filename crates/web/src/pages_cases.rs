@@ -529,6 +529,8 @@ struct CasePage {
     blank_forms: Vec<crate::printing::BlankForm>,
     /// Coordinators' own tasks (支援タスク), for those who may see them.
     support_tasks: crate::support_tasks::SupportTaskSection,
+    /// Hospital staff of the case: the link to the 両立支援指導 records.
+    guidance_link: bool,
 }
 
 fn date_input(
@@ -1131,6 +1133,7 @@ async fn case_render_with<S: Store>(
         scans,
         blank_forms,
         support_tasks,
+        guidance_link: crate::guidance::case_link(access.relations()),
         layout: Layout::new(st, "両立支援の事例", csrf, Some(auth), HERE),
         id,
         version: c.version,

@@ -1003,6 +1003,8 @@ async fn no_route_that_shows_a_case_gives_hr_the_diagnosis_without_consent() {
         format!("/api/v1/cases/{case}/scans"),
         format!("/api/v1/cases/{case}/correction-requests"),
         format!("/api/v1/cases/{case}/support-tasks"),
+        format!("/api/v1/cases/{case}/guidance-sessions"),
+        format!("/cases/{case}/guidance"),
         format!("/cases/{case}/correction-requests/new"),
         "/cases".into(),
         "/cases.csv".into(),

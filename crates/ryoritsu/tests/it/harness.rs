@@ -204,6 +204,51 @@ impl TestServer {
         c.api_sign_in("operator", DEMO_PASSWORD).await;
         c
     }
+
+    /// Someone outside the demo world: the operator registers a new organisation of `kind`
+    /// and invites `login` to it as `role`; the newcomer accepts and is signed in (API).
+    pub async fn newcomer(
+        &self,
+        (kind, name): (&str, &str),
+        role: &str,
+        (login, display_name, password): (&str, &str, &str),
+    ) -> Client {
+        let mut op = self.operator_client().await;
+        let org = op
+            .api(
+                "POST",
+                "/api/v1/organisations",
+                Some(serde_json::json!({"kind": kind, "name": name, "prefecture": "13"})),
+                &[],
+            )
+            .await;
+        assert_eq!(org.status, 201, "{}", org.body);
+        let org = org.json()["id"].as_str().unwrap().to_owned();
+        let inv = op
+            .api(
+                "POST",
+                &format!("/api/v1/organisations/{org}/invitations"),
+                Some(serde_json::json!({"role": role})),
+                &[],
+            )
+            .await;
+        assert_eq!(inv.status, 201, "{}", inv.body);
+        let link = inv.json()["link"].as_str().unwrap().to_owned();
+        let token = link.rsplit('/').next().unwrap().to_owned();
+        let accepted = self
+            .client()
+            .api(
+                "POST",
+                &format!("/api/v1/invitations/{token}/accept"),
+                Some(serde_json::json!({"login": login, "display_name": display_name, "password": password})),
+                &[],
+            )
+            .await;
+        assert_eq!(accepted.status, 201, "{}", accepted.body);
+        let mut c = self.client();
+        assert_eq!(c.api_sign_in(login, password).await.status, 200);
+        c
+    }
 }
 
 pub struct Resp {

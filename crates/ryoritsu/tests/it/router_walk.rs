@@ -47,6 +47,8 @@ fn every_route_has_one_access_entry() {
             "/api/v1/categories",
             "/api/v1/forms/",
             "/forms/",
+            "/fhir/R4/metadata",
+            "/fhir/R4/Questionnaire",
         ];
         assert!(
             allowed.iter().any(|a| e.path.starts_with(a)),
@@ -90,7 +92,24 @@ fn check_failure(what: &str, r: &Resp) {
             r.body
         );
         let ct = r.header("content-type").unwrap_or_default();
-        if ct.contains("json") {
+        if ct.starts_with("application/fhir+json") {
+            // FHIR routes answer with an OperationOutcome carrying the same code and message.
+            let v = r.json();
+            assert_eq!(v["resourceType"], "OperationOutcome", "{what}");
+            assert!(
+                v["issue"][0]["details"]["coding"][0]["code"]
+                    .as_str()
+                    .is_some_and(|c| !c.is_empty()),
+                "{what}: stable code"
+            );
+            assert!(
+                v["issue"][0]["diagnostics"]
+                    .as_str()
+                    .is_some_and(has_japanese),
+                "{what}: message"
+            );
+            assert!(r.header("x-operation-id").is_some(), "{what}: operation id");
+        } else if ct.contains("json") {
             let v = r.json();
             assert!(
                 v["code"].as_str().is_some_and(|c| !c.is_empty()),
@@ -221,7 +240,7 @@ async fn each_access_entry_is_enforced() {
         match e.access {
             Access::Public => assert!(r.status < 500, "{method} {path}"),
             Access::Session | Access::SignedIn => {
-                if method == "GET" && !path.starts_with("/api/") {
+                if method == "GET" && !path.starts_with("/api/") && !path.starts_with("/fhir/") {
                     assert_eq!(
                         r.status, 303,
                         "{method} {path} sends the anonymous to sign in"
@@ -247,7 +266,13 @@ async fn each_access_entry_is_enforced() {
                     &[("x-csrf-token", token.as_str())],
                 )
                 .await;
-            if method == "GET" && !path.starts_with("/api/") {
+            if path.starts_with("/fhir/") {
+                assert_eq!(r.status, 403, "{method} {path}: second factor first");
+                assert_eq!(
+                    r.json()["issue"][0]["details"]["coding"][0]["code"],
+                    "second_factor_required"
+                );
+            } else if method == "GET" && !path.starts_with("/api/") {
                 assert_eq!(r.status, 303, "{method} {path}: to the second-factor setup");
             } else if path.starts_with("/api/") {
                 assert_eq!(

@@ -547,46 +547,13 @@ async fn another_employers_hr_finds_nothing() {
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_owned();
 
-    let mut op = s.operator_client().await;
-    let org = op
-        .api(
-            "POST",
-            "/api/v1/organisations",
-            Some(json!({"kind": "employer", "name": "株式会社あおば物産", "prefecture": "13"})),
-            &[],
+    let mut other = s
+        .newcomer(
+            ("employer", "株式会社あおば物産"),
+            "hr_officer",
+            ("aoba.jinji", "青葉 人事", "aoba-jinji-2026-password"),
         )
         .await;
-    assert_eq!(org.status, 201, "{}", org.body);
-    let org = org.json()["id"].as_str().unwrap().to_owned();
-    let inv = op
-        .api(
-            "POST",
-            &format!("/api/v1/organisations/{org}/invitations"),
-            Some(json!({"role": "hr_officer"})),
-            &[],
-        )
-        .await;
-    assert_eq!(inv.status, 201, "{}", inv.body);
-    let link = inv.json()["link"].as_str().unwrap().to_owned();
-    let token = link.rsplit('/').next().unwrap().to_owned();
-    let accepted = s
-        .client()
-        .api(
-            "POST",
-            &format!("/api/v1/invitations/{token}/accept"),
-            Some(json!({"login": "aoba.jinji", "display_name": "青葉 人事", "password": "aoba-jinji-2026-password"})),
-            &[],
-        )
-        .await;
-    assert_eq!(accepted.status, 201, "{}", accepted.body);
-    let mut other = s.client();
-    assert_eq!(
-        other
-            .api_sign_in("aoba.jinji", "aoba-jinji-2026-password")
-            .await
-            .status,
-        200
-    );
     let r = other
         .get(&format!("/api/v1/cases/{case}/support-tasks"))
         .await;
