@@ -88,11 +88,6 @@ pub struct BillingSummary {
     pub physician_names: BTreeMap<Uuid, String>,
 }
 
-/// The rules verdicts are given under.
-fn schedule() -> FeeSchedule {
-    FeeSchedule::standard()
-}
-
 /// The institutions where `auth` is hospital staff in the given roles.
 fn staff_of(auth: &Authenticated, roles: &[Role]) -> Vec<Uuid> {
     let mut out: Vec<Uuid> = auth
@@ -164,6 +159,7 @@ async fn physicians<R: ReadRepo>(
 /// The current sessions of the patient at the institution, each with its verdict.
 async fn evaluated<R: GuidanceReads>(
     c: &mut R,
+    schedule: &FeeSchedule,
     institution: Uuid,
     patient: Option<Uuid>,
 ) -> Result<Vec<(GuidanceSession, Option<SessionVerdict>)>, AppError> {
@@ -176,7 +172,7 @@ async fn evaluated<R: GuidanceReads>(
         .await?;
     let history = c.list_facility_standards(Some(institution)).await?;
     Ok(guidance::verdicts(
-        &schedule(),
+        schedule,
         &guidance::current(&versions),
         &history,
     ))
@@ -259,10 +255,15 @@ impl<S: Store> App<S> {
                 .get_organisation(*institution)
                 .await?
                 .map_or_else(String::new, |o| o.name.to_string());
-            for (session, verdict) in evaluated(&mut c, *institution, Some(loaded.case.worker_id))
-                .await?
-                .into_iter()
-                .filter(|(s, _)| s.case_id == case_id)
+            for (session, verdict) in evaluated(
+                &mut c,
+                &self.config.fee_schedule,
+                *institution,
+                Some(loaded.case.worker_id),
+            )
+            .await?
+            .into_iter()
+            .filter(|(s, _)| s.case_id == case_id)
             {
                 let physician_name = name_of(&mut c, &mut names, session.details.physician).await?;
                 let recorded_by_name = name_of(&mut c, &mut names, session.recorded_by).await?;
@@ -410,12 +411,14 @@ impl<S: Store> App<S> {
         let history = c
             .list_facility_standards(Some(candidate.institution))
             .await?;
-        Ok(
-            guidance::verdicts(&schedule(), &guidance::current(&versions), &history)
-                .into_iter()
-                .find(|(s, _)| s.id == candidate.id)
-                .and_then(|(_, v)| v),
+        Ok(guidance::verdicts(
+            &self.config.fee_schedule,
+            &guidance::current(&versions),
+            &history,
         )
+        .into_iter()
+        .find(|(s, _)| s.id == candidate.id)
+        .and_then(|(_, v)| v))
     }
 
     /// A new session (not stored) for `auth` on the case, with its verdict.
@@ -818,7 +821,7 @@ impl<S: Store> App<S> {
             .get_organisation(org)
             .await?
             .map_or_else(String::new, |o| o.name.to_string());
-        let all = evaluated(&mut c, org, None).await?;
+        let all = evaluated(&mut c, &self.config.fee_schedule, org, None).await?;
         let summary = guidance::monthly_summary(org, month, &all);
         let mut physician_names = BTreeMap::new();
         for (p, _) in &summary.physicians {
@@ -865,7 +868,7 @@ impl<S: Store> App<S> {
             .await?;
         let history = c.list_facility_standards(None).await?;
         Ok(guidance::verdicts(
-            &schedule(),
+            &self.config.fee_schedule,
             &guidance::current(&versions),
             &history,
         ))

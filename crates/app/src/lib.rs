@@ -73,6 +73,9 @@ pub struct AppConfig {
     pub totp_issuer: String,
     /// E-mail notices: written to the outbox only when set (mail is configured).
     pub notices: Option<notices::NoticeSettings>,
+    /// The rules of 療養・就労両立支援指導料 the hospital pages give verdicts under: the
+    /// built-in revisions unless the site loaded its own (`fee_rules` in the configuration).
+    pub fee_schedule: Arc<ryoritsu_domain::fees::FeeSchedule>,
 }
 
 impl Default for AppConfig {
@@ -84,6 +87,7 @@ impl Default for AppConfig {
             invitation_ttl: Duration::days(7),
             totp_issuer: "Ryoritsu".into(),
             notices: None,
+            fee_schedule: Arc::new(ryoritsu_domain::fees::FeeSchedule::standard()),
         }
     }
 }

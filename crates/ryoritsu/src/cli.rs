@@ -236,7 +236,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, String> {
 /// `fees evaluate`: the same engine the hospital pages use, for a hospital's own checks.
 /// Bad input is answered with a Japanese message naming where the JSON is wrong (exit 2).
 fn fees_evaluate(file: Option<PathBuf>, rules: Option<PathBuf>) -> Result<ExitCode, String> {
-    use ryoritsu_domain::fees::{FeeInput, FeeSchedule, evaluate};
+    use ryoritsu_domain::fees::{FeeInput, evaluate};
     use std::io::Read;
     let mut text = String::new();
     match file.as_deref() {
@@ -250,20 +250,7 @@ fn fees_evaluate(file: Option<PathBuf>, rules: Option<PathBuf>) -> Result<ExitCo
                 .map_err(|e| format!("標準入力を読めません: {e}"))?;
         }
     }
-    let schedule = match rules {
-        Some(p) => {
-            let r = std::fs::read_to_string(&p)
-                .map_err(|e| format!("ルールファイル {} を読めません: {e}", p.display()))?;
-            serde_json::from_str::<FeeSchedule>(&r).map_err(|e| {
-                format!(
-                    "ルールファイルの形式が正しくありません（{}行{}列）: {e}",
-                    e.line(),
-                    e.column()
-                )
-            })?
-        }
-        None => FeeSchedule::standard(),
-    };
+    let schedule = crate::config::fee_schedule(rules.as_deref())?;
     let input: FeeInput = match serde_json::from_str(&text) {
         Ok(i) => i,
         Err(e) => {
@@ -304,7 +291,7 @@ async fn app_for<S: Store>(store: S, cfg: &Config) -> Result<App<S>, String> {
     migrate(&store).await?;
     App::new(
         store,
-        server::app_config(cfg),
+        server::app_config(cfg)?,
         Arc::new(SystemClock),
         Arc::new(RandomIds),
     )

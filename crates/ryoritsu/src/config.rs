@@ -3,7 +3,7 @@
 //! container secrets). Loading has no side effects.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -180,6 +180,10 @@ pub struct Config {
     pub password: PasswordSettings,
     /// E-mail notices; off unless configured. Needs `public_origin` for the links.
     pub mail: Option<MailSettings>,
+    /// A site's own rules for 療養・就労両立支援指導料 (a serialised `FeeSchedule`, see
+    /// docs/fees.md) in place of the built-in revisions; the same file `fees evaluate
+    /// --rules` reads, so the pages and the command give the same verdicts.
+    pub fee_rules: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -201,6 +205,7 @@ impl Default for Config {
                 parallelism: cost.parallelism,
             },
             mail: None,
+            fee_rules: None,
         }
     }
 }
@@ -211,6 +216,25 @@ impl Config {
             .as_deref()
             .is_some_and(|o| o.starts_with("https://"))
     }
+}
+
+/// The fee rules: the site's file when given, the built-in revisions otherwise. A file that
+/// cannot be read or parsed is refused with where it is wrong (the server does not start).
+pub fn fee_schedule(rules: Option<&Path>) -> Result<ryoritsu_domain::fees::FeeSchedule, String> {
+    use ryoritsu_domain::fees::FeeSchedule;
+    let Some(p) = rules else {
+        return Ok(FeeSchedule::standard());
+    };
+    let r = std::fs::read_to_string(p)
+        .map_err(|e| format!("ルールファイル {} を読めません: {e}", p.display()))?;
+    serde_json::from_str::<FeeSchedule>(&r).map_err(|e| {
+        format!(
+            "ルールファイル {} の形式が正しくありません（{}行{}列）: {e}",
+            p.display(),
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 const PREFIX: &str = "RYORITSU_";

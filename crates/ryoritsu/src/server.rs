@@ -45,8 +45,8 @@ pub async fn with_store<F: WithStore>(url: &DatabaseUrl, f: F) -> Result<F::Outp
     }
 }
 
-pub fn app_config(cfg: &Config) -> AppConfig {
-    AppConfig {
+pub fn app_config(cfg: &Config) -> Result<AppConfig, String> {
+    Ok(AppConfig {
         demo: cfg.demo,
         require_second_factor: cfg.require_second_factor,
         password_cost: PasswordCost {
@@ -62,8 +62,9 @@ pub fn app_config(cfg: &Config) -> AppConfig {
             .map(|origin| ryoritsu_app::notices::NoticeSettings {
                 public_origin: origin.clone(),
             }),
+        fee_schedule: std::sync::Arc::new(crate::config::fee_schedule(cfg.fee_rules.as_deref())?),
         ..AppConfig::default()
-    }
+    })
 }
 
 pub fn web_config(cfg: &Config) -> WebConfig {
@@ -151,7 +152,7 @@ pub async fn start<S: Store>(
         Some(m) => Some(crate::mailer::Mailer::new(m)?),
         None => None,
     };
-    let app = App::new(store, app_config(cfg), clock, ids).map_err(|e| e.to_string())?;
+    let app = App::new(store, app_config(cfg)?, clock, ids).map_err(|e| e.to_string())?;
     let secret = server_secret(&app).await?;
     let state = AppState {
         app: app.clone(),

@@ -810,3 +810,58 @@ async fn billing_records_cannot_be_rewritten_or_removed_in_the_database() {
         .json();
     assert_eq!(listed.as_array().unwrap().len(), 2, "nothing changed");
 }
+
+/// A site's own rule file (`fee_rules`) is what the pages give verdicts under, as
+/// `fees evaluate --rules` does with the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_follow_the_sites_own_fee_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut schedule = ryoritsu_domain::fees::FeeSchedule::standard();
+    for r in &mut schedule.revisions {
+        r.points.initial += 1;
+    }
+    let rules = dir.path().join("rules.json");
+    std::fs::write(&rules, serde_json::to_string(&schedule).unwrap()).unwrap();
+    let file = rules.clone();
+    let s = TestServer::start_with(true, move |c| {
+        c.demo = true;
+        c.fee_rules = Some(file);
+    })
+    .await;
+    s.clock.advance(Duration::days(334));
+    let mut doctor = person(&s, "doctor").await;
+    let mut doctor_api = signed_in(&s, "doctor").await;
+    let case = attach_hospital(&s, &mut doctor_api).await;
+    let me = doctor_api.get("/api/v1/me").await.json();
+    let doctor_id = me["id"].as_str().unwrap().to_owned();
+    let path = format!("/cases/{case}/guidance");
+    let form = doctor.get(&path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let fields = vec![
+        ("csrf_token", form.csrf_field()),
+        ("intent", "preview".into()),
+        ("date", "令和8年7月1日".into()),
+        ("physician_id", doctor_id),
+        ("delivery", "face_to_face".into()),
+        ("setting", "outpatient".into()),
+        ("listed_disease", CONDITION.into()),
+        ("repeated_treatment", "on".into()),
+        ("work_consideration_needed", "on".into()),
+        ("requested_with_consent", "on".into()),
+        ("information_given", "on".into()),
+        ("document", "jointly_prepared".into()),
+        ("recipient", "sangyoi".into()),
+        ("workplace_has_sangyoi", "on".into()),
+    ];
+    let preview = post(&mut doctor, &path, fields).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains("初回 851点"), "{}", preview.body);
+
+    // A broken rule file stops the server before it serves anything.
+    std::fs::write(&rules, "{\"revisions\": [").unwrap();
+    let mut cfg = crate::harness::test_config("sqlite://unused.db");
+    cfg.fee_rules = Some(rules);
+    let refused = ryoritsu::server::app_config(&cfg).unwrap_err();
+    assert!(refused.contains("ルールファイル"), "{refused}");
+    assert!(refused.contains("形式が正しくありません"), "{refused}");
+}
