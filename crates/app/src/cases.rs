@@ -1576,6 +1576,20 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
         case_id: Uuid,
     ) -> Result<(CaseAccess, Vec<DocumentRecord>), AppError> {
+        self.read_documents_where(ctx, auth, case_id, |_| true)
+            .await
+    }
+
+    /// [`Self::read_documents`] for only the documents `wanted` keeps (a FHIR search for
+    /// plans, one response by id): only those are read, so only their categories go into
+    /// the worker's access log.
+    pub async fn read_documents_where(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        wanted: impl Fn(&DocumentRecord) -> bool + Send + Sync,
+    ) -> Result<(CaseAccess, Vec<DocumentRecord>), AppError> {
         let (loaded, access) = self.case_access(auth, case_id).await?;
         let all = self
             .store
@@ -1588,6 +1602,7 @@ impl<S: Store> App<S> {
         let visible: Vec<DocumentRecord> = all
             .into_iter()
             .filter(|d| access.may_view(d.form.category()) || d.created_by == auth.user.id)
+            .filter(|d| wanted(d))
             .collect();
         let categories: BTreeSet<InformationCategory> =
             visible.iter().map(|d| d.form.category()).collect();

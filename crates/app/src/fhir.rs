@@ -114,9 +114,10 @@ impl<S: Store> App<S> {
         ctx: &RequestContext,
         auth: &Authenticated,
         case: Uuid,
+        wanted: impl Fn(&DocumentRecord) -> bool + Send + Sync,
     ) -> Result<ReadCase, AppError> {
         let (loaded, _) = self.case_access(auth, case).await?;
-        let (access, documents) = self.read_documents(ctx, auth, case).await?;
+        let (access, documents) = self.read_documents_where(ctx, auth, case, wanted).await?;
         Ok(ReadCase {
             loaded,
             access,
@@ -158,6 +159,7 @@ impl<S: Store> App<S> {
         ctx: &RequestContext,
         auth: &Authenticated,
         q: FhirQuery,
+        wanted: impl Fn(&DocumentRecord) -> bool + Send + Sync + Copy,
     ) -> Result<Vec<(ReadCase, Vec<DocumentRecord>)>, AppError> {
         let holder = match q.id {
             Some(id) => match self.document_case(id).await? {
@@ -168,13 +170,12 @@ impl<S: Store> App<S> {
         };
         let mut out = Vec::new();
         for case in self.fhir_cases(auth, q, holder).await? {
-            let read = self.fhir_read_case(ctx, auth, case).await?;
-            let docs: Vec<DocumentRecord> = read
-                .documents
-                .iter()
-                .filter(|d| q.id.is_none_or(|id| id == d.id))
-                .cloned()
-                .collect();
+            let read = self
+                .fhir_read_case(ctx, auth, case, move |d| {
+                    wanted(d) && q.id.is_none_or(|id| id == d.id)
+                })
+                .await?;
+            let docs = read.documents.clone();
             out.push((read, docs));
         }
         Ok(out)
@@ -188,7 +189,7 @@ impl<S: Store> App<S> {
         q: FhirQuery,
     ) -> Result<Vec<Value>, AppError> {
         Ok(self
-            .fhir_documents(ctx, auth, q)
+            .fhir_documents(ctx, auth, q, |_| true)
             .await?
             .iter()
             .flat_map(|(r, docs)| docs.iter().map(|d| response_of(d, r.loaded.case.worker_id)))
@@ -207,7 +208,7 @@ impl<S: Store> App<S> {
             .document_case(id)
             .await?
             .ok_or(AppError::Denied(Denial::NotFound))?;
-        let read = self.fhir_read_case(ctx, auth, case).await?;
+        let read = self.fhir_read_case(ctx, auth, case, |d| d.id == id).await?;
         read.documents
             .iter()
             .find(|d| d.id == id)
@@ -223,7 +224,10 @@ impl<S: Store> App<S> {
         q: FhirQuery,
     ) -> Result<Vec<Value>, AppError> {
         let mut out = Vec::new();
-        for (r, docs) in self.fhir_documents(ctx, auth, q).await? {
+        for (r, docs) in self
+            .fhir_documents(ctx, auth, q, |d| is_plan(d.form))
+            .await?
+        {
             let names = self.case_organisation_names(auth, r.loaded.case.id).await?;
             let employer = names
                 .get(&r.loaded.case.employer_id)
@@ -324,7 +328,7 @@ impl<S: Store> App<S> {
         case: Uuid,
         base: &str,
     ) -> Result<Value, AppError> {
-        let read = self.fhir_read_case(ctx, auth, case).await?;
+        let read = self.fhir_read_case(ctx, auth, case, |_| true).await?;
         let loaded = &read.loaded;
         let names = self.case_organisation_names(auth, case).await?;
         let people = self.case_people_names(auth, case).await?;

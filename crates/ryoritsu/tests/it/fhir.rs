@@ -602,4 +602,10 @@ async fn reading_an_opinion_over_fhir_is_in_the_workers_access_log() {
     assert_eq!(r.status, 200);
     let after = reads(&worker.get("/api/v1/me/access-log").await.json());
     assert_eq!(after, before + 1, "the 産業医's read is recorded");
+
+    // A search for plans reads plans only: the log gets no medical read for it.
+    let r = sangyoi.get("/fhir/R4/CarePlan").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let later = reads(&worker.get("/api/v1/me/access-log").await.json());
+    assert_eq!(later, after, "a plan search is not a read of the opinion");
 }
