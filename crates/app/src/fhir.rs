@@ -79,7 +79,7 @@ pub fn response_of(d: &DocumentRecord, worker: Uuid) -> Value {
             authored: x.confirmed_at(),
         },
     };
-    fhir::questionnaire_response(&view)
+    fhir::with_meta(fhir::questionnaire_response(&view), d.version, d.updated_at)
 }
 
 fn care_plan_of(d: &DocumentRecord, loaded: &LoadedCase, employer_name: &str) -> Value {
@@ -87,7 +87,7 @@ fn care_plan_of(d: &DocumentRecord, loaded: &LoadedCase, employer_name: &str) ->
         DocumentBody::Draft(x) => (x.version, &x.answers, false),
         DocumentBody::Finalised(x) => (x.version(), x.answers(), true),
     };
-    fhir::care_plan(&fhir::PlanView {
+    let plan = fhir::care_plan(&fhir::PlanView {
         id: d.id,
         case: d.case_id,
         worker: loaded.case.worker_id,
@@ -98,7 +98,8 @@ fn care_plan_of(d: &DocumentRecord, loaded: &LoadedCase, employer_name: &str) ->
         answers,
         finalised,
         created: d.created_at,
-    })
+    });
+    fhir::with_meta(plan, d.version, d.updated_at)
 }
 
 /// A case as the principal may read it: the documents through the audited read.

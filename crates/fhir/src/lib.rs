@@ -66,6 +66,19 @@ pub fn instant(t: OffsetDateTime) -> String {
     ryoritsu_domain::time_format::format_micros(t)
 }
 
+/// Adds `meta.versionId` and `meta.lastUpdated` to a resource made from a stored record:
+/// the version is the record's own (its ETag on the JSON API), so a client can tell a changed
+/// draft from the one it filed.
+pub fn with_meta(mut resource: Value, version: i64, updated: OffsetDateTime) -> Value {
+    if let Some(m) = resource.as_object_mut() {
+        m.insert(
+            "meta".into(),
+            json!({"versionId": version.to_string(), "lastUpdated": instant(updated)}),
+        );
+    }
+    resource
+}
+
 /// A reference to a resource served here (`Type/id`).
 pub fn reference(kind: &str, id: Uuid) -> Value {
     json!({"reference": format!("{kind}/{id}")})

@@ -24,6 +24,19 @@ use crate::{Access, AppState, RouteTable};
 /// When the profile's CapabilityStatement was last changed.
 const PUBLISHED: &str = "2026-11-21";
 
+/// One resource read by id: `ETag: W/"versionId"` where it has a version, as FHIR's RESTful
+/// API gives it (the same version the JSON API's ETag carries).
+fn fhir_resource(v: &Value) -> Response {
+    let mut r = fhir_json(StatusCode::OK, v);
+    if let Some(tag) = v["meta"]["versionId"]
+        .as_str()
+        .and_then(|n| HeaderValue::from_str(&format!("W/\"{n}\"")).ok())
+    {
+        r.headers_mut().insert(header::ETAG, tag);
+    }
+    r
+}
+
 fn fhir_json(status: StatusCode, v: &Value) -> Response {
     let body = match serde_json::to_vec(v) {
         Ok(b) => b,
@@ -194,7 +207,7 @@ fn self_link(base: &str, kind: &str, raw: Option<&str>) -> String {
 /// may see (whether it exists or not).
 fn one(mut list: Vec<Value>) -> Response {
     match list.pop() {
-        Some(v) if list.is_empty() => fhir_json(StatusCode::OK, &v),
+        Some(v) if list.is_empty() => fhir_resource(&v),
         _ => app_failure(AppError::NotFound),
     }
 }
@@ -343,7 +356,7 @@ async fn read<S: Store>(
     match kind {
         // The document read answers 404 for what the policy hides, as for what is not there.
         Kind::Response => match st.app.fhir_read_response(&ctx, auth, id).await {
-            Ok(v) => fhir_json(StatusCode::OK, &v),
+            Ok(v) => fhir_resource(&v),
             Err(e) => app_failure(e),
         },
         _ => match find(&st, &ctx, auth, kind, q).await {

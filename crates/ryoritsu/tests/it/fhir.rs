@@ -600,6 +600,9 @@ async fn reading_an_opinion_over_fhir_is_in_the_workers_access_log() {
         .get(&format!("/fhir/R4/QuestionnaireResponse/{opinion}"))
         .await;
     assert_eq!(r.status, 200);
+    // The resource carries the record's version, as the JSON API's ETag does.
+    let version = r.json()["meta"]["versionId"].as_str().unwrap().to_owned();
+    assert_eq!(r.header("etag"), Some(format!("W/\"{version}\"").as_str()));
     let after = reads(&worker.get("/api/v1/me/access-log").await.json());
     assert_eq!(after, before + 1, "the 産業医's read is recorded");
 
@@ -608,4 +611,14 @@ async fn reading_an_opinion_over_fhir_is_in_the_workers_access_log() {
     assert_eq!(r.status, 200, "{}", r.body);
     let later = reads(&worker.get("/api/v1/me/access-log").await.json());
     assert_eq!(later, after, "a plan search is not a read of the opinion");
+
+    let api = sangyoi
+        .get(&format!("/api/v1/cases/{case}/documents/{opinion}"))
+        .await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert!(
+        api.header("etag").unwrap().contains(&version),
+        "{:?}",
+        api.header("etag")
+    );
 }
