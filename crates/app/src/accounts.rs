@@ -74,9 +74,38 @@ pub struct NewUser {
     pub password: NewPassword,
     pub operator: bool,
     pub demo: bool,
+    /// The reading of the name (フリガナ), already checked by `search::parse_reading`.
+    pub name_reading: Option<String>,
 }
 
 impl NewUser {
+    /// [`Self::parse`] with the reading of the name (empty: none), every problem at once.
+    pub fn parse_with_reading(
+        login: &str,
+        display_name: &str,
+        email: Option<&str>,
+        password: &str,
+        reading: &str,
+    ) -> Result<NewUser, ValidationErrors> {
+        let user = NewUser::parse(login, display_name, email, password);
+        let reading = crate::search::parse_reading(reading);
+        match (user, reading) {
+            (Ok(mut u), Ok(r)) => {
+                u.name_reading = r;
+                Ok(u)
+            }
+            (u, r) => {
+                let mut errs = ValidationErrors::default();
+                for e in u.err().into_iter().chain(r.err()) {
+                    for f in e.errors {
+                        errs.push(f);
+                    }
+                }
+                Err(errs)
+            }
+        }
+    }
+
     /// Validates raw input, reporting every field's problem at once.
     pub fn parse(
         login: &str,
@@ -104,6 +133,7 @@ impl NewUser {
                 password,
                 operator: false,
                 demo: false,
+                name_reading: None,
             }),
             _ => Err(errs),
         }

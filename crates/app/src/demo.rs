@@ -61,6 +61,7 @@ impl<S: Store> App<S> {
                 password: password.clone(),
                 operator,
                 demo: true,
+                name_reading: None,
             })
         };
         let op = self

@@ -14,6 +14,7 @@ use crate::ports::{
     InvitationRecord, MembershipRecord, OrganisationRecord, ReadRepo, Store, UserRecord,
     WorkplaceRecord, WriteRepo,
 };
+use crate::search_ports::SearchWrites as _;
 use crate::secrets::{random_token, token_digest};
 use crate::{App, Planned, RequestContext};
 
@@ -423,6 +424,7 @@ impl<S: Store> App<S> {
     ) -> Result<Planned<S, (UserRecord, MembershipRecord)>, AppError> {
         let view = self.invitation(token).await?;
         let inv = view.invitation;
+        let reading = new_user.as_ref().and_then(|n| n.name_reading.clone());
         let user = match (signed_in, new_user) {
             (Some(a), _) => a.user.clone(),
             (None, Some(n)) => {
@@ -502,6 +504,10 @@ impl<S: Store> App<S> {
                             crate::StoreError::Conflict(_) => AppError::Conflict("login_taken"),
                             other => AppError::Store(other),
                         })?;
+                        // A newcomer has no case yet: nothing to re-index.
+                        if reading.is_some() {
+                            tx.set_user_reading(u.id, reading.as_deref()).await?;
+                        }
                         tx.append_audit(&created_ev).await?;
                     }
                     // Marked used in the same savepoint: a refusal below undoes it all.

@@ -211,7 +211,7 @@ pub struct InvitationOut {
 
 #[derive(Deserialize, ToSchema)]
 pub struct AcceptInvitation {
-    /// For a new account; omit all four when signed in.
+    /// For a new account; omit these when signed in.
     #[serde(default)]
     pub login: Option<String>,
     #[serde(default)]
@@ -220,6 +220,9 @@ pub struct AcceptInvitation {
     pub email: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
+    /// The reading of the name (フリガナ) in katakana or hiragana; optional.
+    #[serde(default)]
+    pub name_reading: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -884,11 +887,12 @@ pub async fn accept_invitation<S: Store>(
             let signed_in = user.as_deref().filter(|a| a.principal.second_factor_ok);
             let new_user = match signed_in {
                 Some(_) => None,
-                None => Some(ryoritsu_app::accounts::NewUser::parse(
+                None => Some(ryoritsu_app::accounts::NewUser::parse_with_reading(
                     parsed.login.as_deref().unwrap_or(""),
                     parsed.display_name.as_deref().unwrap_or(""),
                     parsed.email.as_deref(),
                     parsed.password.as_deref().unwrap_or(""),
+                    parsed.name_reading.as_deref().unwrap_or(""),
                 )?),
             };
             Ok(st

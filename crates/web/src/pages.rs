@@ -1351,6 +1351,8 @@ struct AcceptForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    name_reading: String,
 }
 
 #[derive(Template)]
@@ -1440,11 +1442,12 @@ async fn accept_invitation<S: Store>(
     let new_user = if signed_in.is_some() {
         None
     } else {
-        match NewUser::parse(
+        match NewUser::parse_with_reading(
             &form.login,
             &form.display_name,
             Some(&form.email),
             &form.password,
+            &form.name_reading,
         ) {
             Ok(n) => Some(n),
             Err(v) => {

@@ -547,3 +547,70 @@ async fn a_restore_rebuilds_the_index_it_does_not_carry() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(index_rows(&target.url).await, rows);
 }
+
+/// A newcomer gives the reading when accepting the invitation; a bad reading refuses the
+/// whole registration (the invitation stays unused), and a good one makes the case they
+/// file findable by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_given_on_registration_finds_the_newcomers_case() {
+    let s = TestServer::demo().await;
+    let mut admin = signed_in(&s, "admin").await;
+    let (_, employer) = me(&mut admin).await;
+    let inv = admin
+        .api(
+            "POST",
+            &format!("/api/v1/organisations/{employer}/invitations"),
+            Some(serde_json::json!({"role": "worker"})),
+            &[],
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.body);
+    let link = inv.json()["link"].as_str().unwrap().to_owned();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let accept = |reading: &str| {
+        serde_json::json!({"login": "suzuki.hanako", "display_name": "鈴木 花子",
+            "password": "suzuki-hanako-2026-pass", "name_reading": reading})
+    };
+    let path = format!("/api/v1/invitations/{token}/accept");
+    let refused = s
+        .client()
+        .api("POST", &path, Some(accept("Suzuki")), &[])
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("name_reading"), "{}", refused.body);
+    assert!(
+        refused.body.contains("カタカナかひらがな"),
+        "{}",
+        refused.body
+    );
+    let r = s
+        .client()
+        .api("POST", &path, Some(accept("ｽｽﾞｷ ﾊﾅｺ")), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let mut newcomer = s.client();
+    let r = newcomer
+        .api_sign_in("suzuki.hanako", "suzuki-hanako-2026-pass")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        newcomer
+            .get("/account")
+            .await
+            .body
+            .contains("スズキ ハナコ")
+    );
+    let body = serde_json::json!({"employer_id": employer, "path": "continuation"});
+    let r = newcomer.api("POST", "/api/v1/cases", Some(body), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let mut hr = signed_in(&s, "jinji").await;
+    for q in ["すずき", "スズキ ハナコ", "鈴木"] {
+        assert_eq!(
+            names(&mut hr, &[("name", q)]).await,
+            one("鈴木 花子"),
+            "{q}"
+        );
+    }
+}
