@@ -81,9 +81,9 @@ async fn opinion_id(s: &TestServer, case: &str) -> String {
 }
 
 /// The independent validators (tools/fhir-validate/validate.sh), when installed: named by
-/// RYORITSU_FHIR_VALIDATE, or installed in place by tools/fhir-validate/setup.sh.
+/// RYORITSU_TEST_FHIR_VALIDATE, or installed in place by tools/fhir-validate/setup.sh.
 fn validator() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("RYORITSU_FHIR_VALIDATE") {
+    if let Ok(p) = std::env::var("RYORITSU_TEST_FHIR_VALIDATE") {
         return Some(PathBuf::from(p));
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/fhir-validate");
