@@ -2,6 +2,9 @@
 //! store. Every adapter runs it (SQLite always, PostgreSQL when a test database is given)
 //! and must end with the same canonical export.
 
+pub mod corrections;
+pub mod support_tasks;
+
 use std::sync::Arc;
 
 use ryoritsu_domain::audit::{AuditAction, AuditEvent, BreakKind, ChainHead, Outcome};
