@@ -9,8 +9,6 @@
 // In tests a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use ryoritsu_app::StoreError;
 use ryoritsu_app::case_ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
@@ -35,98 +33,14 @@ use ryoritsu_domain::policy::{Access, HandlingRules};
 use ryoritsu_domain::prefecture::Prefecture;
 use ryoritsu_store_postgres::PgStore;
 use serde_json::json;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-const ENV: &str = "RYORITSU_TEST_POSTGRES_URL";
+mod common;
 
-/// `url` with its database replaced by `db` (query parameters kept).
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// A database name no other run or test uses at the same time.
-fn unique_name(suffix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("ryoritsu_test_{}_{nanos}_{suffix}", std::process::id())
-}
-
-/// Drops the throwaway database however the test ends, failures and panics included.
-struct Throwaway {
-    admin: String,
-    name: Option<String>,
-}
-
-impl Throwaway {
-    async fn create(admin: &str, name: &str) -> Result<Throwaway, sqlx::Error> {
-        let mut c = PgConnection::connect(admin).await?;
-        c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .await?;
-        c.close().await?;
-        Ok(Throwaway {
-            admin: admin.to_owned(),
-            name: Some(name.to_owned()),
-        })
-    }
-}
-
-impl Drop for Throwaway {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let Some(name) = self.name.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which may not block: use a thread of its own.
-        let done = std::thread::spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => return eprintln!("could not drop the throwaway database: {e}"),
-            };
-            rt.block_on(async move {
-                let mut c = match PgConnection::connect(&admin).await {
-                    Ok(c) => c,
-                    Err(e) => return eprintln!("could not drop the throwaway database: {e}"),
-                };
-                // FORCE ends connections a failed test left open.
-                if let Err(e) = c
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .await
-                {
-                    eprintln!("could not drop throwaway database {name}: {e}");
-                }
-                let _ = c.close().await;
-            });
-        })
-        .join();
-        if done.is_err() {
-            eprintln!("could not drop the throwaway database");
-        }
-    }
-}
+use common::{ENV, Throwaway, unique_name, with_database};
 
 const T0: OffsetDateTime = datetime!(2026-05-01 09:00:00.123456 UTC);
 
@@ -261,7 +175,9 @@ async fn case_ports_on_postgres() {
         return;
     };
     let name = unique_name("cases");
-    let guard = Throwaway::create(&admin, &name).await.unwrap();
+    let guard = Throwaway::create(&admin, std::slice::from_ref(&name))
+        .await
+        .unwrap();
     let url = with_database(&admin, &name);
     let store = PgStore::open(&url).await.unwrap();
     let applied = store.migrate().await.unwrap();

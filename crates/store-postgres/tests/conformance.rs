@@ -8,8 +8,6 @@
 // In tests a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use ryoritsu_app::StoreError;
 use ryoritsu_app::conformance::Tamper;
 use ryoritsu_app::ports::{ReadRepo, Store, TxControl, WriteRepo};
@@ -17,37 +15,10 @@ use ryoritsu_domain::audit::{AuditAction, AuditEvent, Outcome};
 use ryoritsu_store_postgres::PgStore;
 use ryoritsu_store_sqlite::SqliteStore;
 use serde_json::Value;
-use sqlx::{Connection, Executor, PgConnection};
 
-const ENV: &str = "RYORITSU_TEST_POSTGRES_URL";
+mod common;
 
-/// `url` with its database replaced by `db` (query parameters kept).
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// A database name no other run or test uses at the same time.
-fn unique_name(suffix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("ryoritsu_test_{}_{nanos}_{suffix}", std::process::id())
-}
+use common::{ENV, Throwaway, unique_name, with_database};
 
 /// `url` with a password added (ignored by trust authentication), to show it never leaks.
 fn with_password(url: &str, password: &str) -> String {
@@ -57,69 +28,6 @@ fn with_password(url: &str, password: &str) -> String {
     match rest.split_once('@') {
         Some((user, host)) if !user.contains(':') => format!("{scheme}://{user}:{password}@{host}"),
         _ => url.to_owned(),
-    }
-}
-
-/// Drops the throwaway databases however the test ends, failures and panics included.
-struct Throwaway {
-    admin: String,
-    names: Vec<String>,
-}
-
-impl Throwaway {
-    async fn create(admin: &str, names: &[String]) -> Result<Throwaway, sqlx::Error> {
-        // Filled as each database is made, so a failure half-way still drops the first.
-        let mut guard = Throwaway {
-            admin: admin.to_owned(),
-            names: Vec::new(),
-        };
-        let mut c = PgConnection::connect(admin).await?;
-        for name in names {
-            c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .await?;
-            guard.names.push(name.clone());
-        }
-        c.close().await?;
-        Ok(guard)
-    }
-}
-
-impl Drop for Throwaway {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let names = std::mem::take(&mut self.names);
-        // Drop runs inside the test's runtime, which may not block: use a thread of its own.
-        let done = std::thread::spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => return eprintln!("could not drop the throwaway databases: {e}"),
-            };
-            rt.block_on(async move {
-                let mut c = match PgConnection::connect(&admin).await {
-                    Ok(c) => c,
-                    Err(e) => return eprintln!("could not drop the throwaway databases: {e}"),
-                };
-                for name in names {
-                    // FORCE ends connections a failed test left open.
-                    if let Err(e) = c
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        )))
-                        .await
-                    {
-                        eprintln!("could not drop throwaway database {name}: {e}");
-                    }
-                }
-                let _ = c.close().await;
-            });
-        })
-        .join();
-        if done.is_err() {
-            eprintln!("could not drop the throwaway databases");
-        }
     }
 }
 
