@@ -13,25 +13,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::attachment_ports::{AttachmentReads, AttachmentRecord, AttachmentWrites};
-use crate::case_ports::{
+use crate::accounts::ports::AccountReads;
+use crate::accounts::ports::AccountWrites;
+use crate::accounts::ports::{
+    InvitationRecord, LoginFailureRecord, MembershipRecord, OrganisationRecord, RecoveryCodeRecord,
+    SessionRecord, UserRecord, WorkplaceRecord,
+};
+use crate::cases::attachment_ports::{AttachmentReads, AttachmentRecord, AttachmentWrites};
+use crate::cases::correction_ports::{
+    CorrectionFilter, CorrectionReads, CorrectionRecord, CorrectionWrites,
+};
+use crate::cases::notice_ports::{NoticeReads, NoticeRecord, NoticeWrites};
+use crate::cases::ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
     ConsultationNoteRecord, DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskFilter,
     TaskRecord,
 };
-use crate::correction_ports::{
-    CorrectionFilter, CorrectionReads, CorrectionRecord, CorrectionWrites,
-};
-use crate::error::{AppError, StoreError};
-use crate::notice_ports::{NoticeReads, NoticeRecord, NoticeWrites};
-use crate::ports::{
-    IdempotencyRecord, InvitationRecord, LoginFailureRecord, MembershipRecord, OrganisationRecord,
-    ReadRepo, RecoveryCodeRecord, SessionRecord, SettingRecord, Store, UserRecord, WorkplaceRecord,
-    WriteRepo,
-};
-use crate::support_task_ports::{
+use crate::cases::support_task_ports::{
     SupportTaskFilter, SupportTaskReads, SupportTaskRecord, SupportTaskWrites,
 };
+use crate::error::{AppError, StoreError};
+use crate::ports::{IdempotencyRecord, ReadRepo, SettingRecord, Store, WriteRepo};
 use ryoritsu_domain::consent::{Consent, DisclosureRecord};
 
 pub const FORMAT: &str = "ryoritsu-backup";
@@ -108,7 +110,7 @@ pub struct Dataset {
     pub attachments: Vec<AttachmentRow>,
     /// Readings (フリガナ) of users' names. The search index is derived and not kept: a
     /// restore rebuilds it.
-    pub user_readings: Vec<crate::search_ports::UserReadingRecord>,
+    pub user_readings: Vec<crate::accounts::ports::UserReadingRecord>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -229,13 +231,14 @@ impl Dataset {
 
 pub async fn read_dataset<
     R: ReadRepo
+        + crate::accounts::ports::AccountReads
         + CaseReads
         + CorrectionReads
         + NoticeReads
         + AttachmentReads
         + SupportTaskReads
-        + crate::search_ports::SearchReads
-        + crate::guidance_ports::GuidanceReads,
+        + crate::search::ports::SearchReads
+        + crate::hospital::ports::GuidanceReads,
 >(
     c: &mut R,
 ) -> Result<Dataset, AppError> {
@@ -271,7 +274,7 @@ pub async fn read_dataset<
             .await?,
         support_tasks: c.list_support_tasks(SupportTaskFilter::default()).await?,
         guidance_sessions: c
-            .list_guidance_versions(crate::guidance_ports::GuidanceFilter::default())
+            .list_guidance_versions(crate::hospital::ports::GuidanceFilter::default())
             .await?,
         facility_standards: c.list_facility_standards(None).await?,
         notices: c.list_notices().await?,
@@ -510,11 +513,11 @@ impl<S: Store> App<S> {
                         tx.insert_support_task(t).await?;
                     }
                     for g in &data.guidance_sessions {
-                        crate::guidance_ports::GuidanceWrites::insert_guidance_version(tx, g)
+                        crate::hospital::ports::GuidanceWrites::insert_guidance_version(tx, g)
                             .await?;
                     }
                     for f in &data.facility_standards {
-                        crate::guidance_ports::GuidanceWrites::insert_facility_standards(tx, f)
+                        crate::hospital::ports::GuidanceWrites::insert_facility_standards(tx, f)
                             .await?;
                     }
                     for n in &data.notices {
@@ -527,7 +530,7 @@ impl<S: Store> App<S> {
                         tx.insert_attachment(&a.record, &content).await?;
                     }
                     for r in &data.user_readings {
-                        crate::search_ports::SearchWrites::set_user_reading(
+                        crate::accounts::ports::AccountWrites::set_user_reading(
                             tx,
                             r.user_id,
                             Some(&r.reading),
@@ -535,7 +538,8 @@ impl<S: Store> App<S> {
                         .await?;
                     }
                     // The search index is derived data: rebuilt from what was restored.
-                    crate::search::rebuild_index(tx).await?;
+                    crate::cases::rebuild_access(tx).await?;
+                    crate::cases::search_index::rebuild_index(tx).await?;
                     for r in &audit {
                         tx.restore_audit_record(r).await?;
                     }

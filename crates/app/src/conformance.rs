@@ -2,6 +2,7 @@
 //! store. Every adapter runs it (SQLite always, PostgreSQL when a test database is given)
 //! and must end with the same canonical export.
 
+pub mod access;
 pub mod corrections;
 pub mod support_tasks;
 
@@ -14,10 +15,11 @@ use ryoritsu_domain::totp;
 use time::Duration;
 use time::macros::datetime;
 
+use crate::accounts::orgs::{NewOrganisation, NewWorkplace};
+use crate::accounts::ports::AccountReads;
 use crate::accounts::{Authenticated, NewUser, NextStep};
-use crate::case_ports::{CaseReads, TaskFilter};
+use crate::cases::ports::{CaseReads, TaskFilter};
 use crate::error::AppError;
-use crate::orgs::{NewOrganisation, NewWorkplace};
 use crate::ports::{ReadRepo, Store, WriteRepo};
 use crate::testing::{ManualClock, SequentialIds};
 use crate::{App, AppConfig, PasswordCost, RequestContext};

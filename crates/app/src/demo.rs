@@ -9,10 +9,11 @@ use ryoritsu_domain::policy::{Action, Principal, decide};
 use ryoritsu_domain::prefecture::Prefecture;
 use ryoritsu_domain::{FieldError, ValidationErrors};
 
+use crate::accounts::orgs::{NewOrganisation, NewWorkplace};
+use crate::accounts::ports::AccountReads;
 use crate::accounts::{NewUser, acting_as};
 use crate::error::AppError;
-use crate::orgs::{NewOrganisation, NewWorkplace};
-use crate::ports::{ReadRepo, Store, WriteRepo};
+use crate::ports::{Store, WriteRepo};
 use crate::{App, RequestContext};
 
 /// Every demo account signs in with this; it is printed at start and shown on the sign-in
@@ -573,7 +574,7 @@ impl<S: Store> App<S> {
             ctx,
             &worker,
             case.id,
-            crate::case_ports::PartyKind::Coordinator,
+            crate::cases::ports::PartyKind::Coordinator,
             hospital,
             Some(msw.user.id),
         )

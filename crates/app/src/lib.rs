@@ -2,33 +2,26 @@
 //! work in the write transaction, writes its audit event in that same transaction, and
 //! returns only after the commit is durable.
 
+// The areas of the system: each holds its use cases and, beside them, its ports.
 pub mod accounts;
-pub mod attachment_ports;
-pub mod attachments;
+pub mod cases;
+pub mod fhir;
+pub mod hospital;
+pub mod records;
+pub mod search;
+
+// What every area shares: the storage port, the writer, the audit chain, the access index,
+// errors.
+pub mod access;
 pub mod audit;
 pub mod backup;
-pub mod case_ports;
-pub mod cases;
 pub mod conformance;
-pub mod correction_ports;
-pub mod corrections;
 pub mod demo;
 pub mod error;
-pub mod fhir;
-pub mod guidance;
-pub mod guidance_ports;
 pub mod idempotency;
-pub mod notice_ports;
-pub mod notices;
-pub mod orgs;
 pub mod ports;
-pub mod search;
-pub mod search_ports;
 pub mod secrets;
-pub mod support_task_ports;
-pub mod support_tasks;
 pub mod testing;
-pub mod worker_view;
 pub mod writer;
 
 use std::sync::Arc;
@@ -72,7 +65,7 @@ pub struct AppConfig {
     /// Shown in authenticator apps.
     pub totp_issuer: String,
     /// E-mail notices: written to the outbox only when set (mail is configured).
-    pub notices: Option<notices::NoticeSettings>,
+    pub notices: Option<cases::notices::NoticeSettings>,
     /// The rules of 療養・就労両立支援指導料 the hospital pages give verdicts under: the
     /// built-in revisions unless the site loaded its own (`fee_rules` in the configuration).
     pub fee_schedule: Arc<ryoritsu_domain::fees::FeeSchedule>,

@@ -5,22 +5,21 @@
 use std::future::Future;
 use std::path::Path;
 
-use ryoritsu_domain::account::{DisplayName, Email, LoginName};
 use ryoritsu_domain::audit::{AuditEvent, AuditRecord, ChainHead};
-use ryoritsu_domain::org::{OrganisationKind, Role, RoleDetail, SupportAgencyKind};
-use ryoritsu_domain::prefecture::Prefecture;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::attachment_ports::{AttachmentReads, AttachmentWrites};
-use crate::case_ports::{CaseReads, CaseWrites};
-use crate::correction_ports::{CorrectionReads, CorrectionWrites};
+use crate::access::ports::{AccessReads, AccessWrites};
+use crate::accounts::ports::{AccountReads, AccountWrites};
+use crate::cases::attachment_ports::{AttachmentReads, AttachmentWrites};
+use crate::cases::correction_ports::{CorrectionReads, CorrectionWrites};
+use crate::cases::notice_ports::{NoticeReads, NoticeWrites};
+use crate::cases::ports::{CaseReads, CaseWrites};
+use crate::cases::support_task_ports::{SupportTaskReads, SupportTaskWrites};
 use crate::error::StoreResult;
-use crate::guidance_ports::{GuidanceReads, GuidanceWrites};
-use crate::notice_ports::{NoticeReads, NoticeWrites};
-use crate::search_ports::{SearchReads, SearchWrites};
-use crate::support_task_ports::{SupportTaskReads, SupportTaskWrites};
+use crate::hospital::ports::{GuidanceReads, GuidanceWrites};
+use crate::search::ports::{SearchReads, SearchWrites};
 
 pub trait Clock: Send + Sync + 'static {
     /// UTC, truncated to microseconds.
@@ -29,102 +28,6 @@ pub trait Clock: Send + Sync + 'static {
 
 pub trait IdSource: Send + Sync + 'static {
     fn new_id(&self) -> Uuid;
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrganisationRecord {
-    pub id: Uuid,
-    pub kind: OrganisationKind,
-    pub name: DisplayName,
-    pub prefecture: Prefecture,
-    pub agency_kind: Option<SupportAgencyKind>,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub created_at: OffsetDateTime,
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkplaceRecord {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
-    pub name: DisplayName,
-    pub prefecture: Prefecture,
-    /// Whether a 産業医 is appointed for this workplace (50 or more workers must have one).
-    pub has_occupational_physician: bool,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub created_at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRecord {
-    pub id: Uuid,
-    pub login: LoginName,
-    pub display_name: DisplayName,
-    pub email: Option<Email>,
-    /// PHC string (argon2id).
-    pub password_hash: String,
-    pub active: bool,
-    pub operator: bool,
-    /// Demo accounts exist only in a demo database.
-    pub demo: bool,
-    pub totp_secret: Option<Vec<u8>>,
-    /// A secret shown for enrolment, not yet confirmed by a code.
-    pub totp_pending_secret: Option<Vec<u8>>,
-    pub totp_last_step: Option<i64>,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub password_changed_at: OffsetDateTime,
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MembershipRecord {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub organisation_id: Uuid,
-    /// Read from the organisation (not stored with the membership).
-    pub organisation_kind: OrganisationKind,
-    pub role: Role,
-    pub detail: RoleDetail,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub created_at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvitationRecord {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
-    pub role: Role,
-    pub detail: RoleDetail,
-    /// SHA-256 of the one-time token in the link; the token itself is never stored.
-    pub token_hash: String,
-    pub invited_by: Uuid,
-    pub note: Option<String>,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub expires_at: OffsetDateTime,
-    #[serde(with = "ryoritsu_domain::time_format::micros::option")]
-    pub used_at: Option<OffsetDateTime>,
-    pub used_by: Option<Uuid>,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub created_at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionRecord {
-    /// SHA-256 of the cookie's token, hex: a database leak yields no usable session.
-    pub id_hash: String,
-    /// A short public handle, for listing and ending sessions without exposing the hash.
-    pub handle: String,
-    pub user_id: Uuid,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub last_seen_at: OffsetDateTime,
-    pub pending_second_factor: bool,
-    pub csrf_token: String,
-    pub user_agent: Option<String>,
-    pub client_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,96 +42,14 @@ pub struct IdempotencyRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginFailureRecord {
-    /// `account:<folded name>` or `ip:<address>`.
-    pub key: String,
-    #[serde(with = "ryoritsu_domain::time_format::micros")]
-    pub at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecoveryCodeRecord {
-    pub user_id: Uuid,
-    pub digest: String,
-    #[serde(with = "ryoritsu_domain::time_format::micros::option")]
-    pub used_at: Option<OffsetDateTime>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingRecord {
     pub name: String,
     pub value: String,
 }
 
-/// Reads, available on a read connection and inside the write transaction.
+/// Reads every area shares (idempotency records, settings, the audit log), available on a
+/// read connection and inside the write transaction.
 pub trait ReadRepo: Send {
-    fn get_organisation(
-        &mut self,
-        id: Uuid,
-    ) -> impl Future<Output = StoreResult<Option<OrganisationRecord>>> + Send;
-    fn list_organisations(
-        &mut self,
-    ) -> impl Future<Output = StoreResult<Vec<OrganisationRecord>>> + Send;
-    fn list_workplaces(
-        &mut self,
-        organisation: Option<Uuid>,
-    ) -> impl Future<Output = StoreResult<Vec<WorkplaceRecord>>> + Send;
-
-    fn get_user(
-        &mut self,
-        id: Uuid,
-    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
-    fn find_user_by_login(
-        &mut self,
-        login: &LoginName,
-    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
-    fn list_users(&mut self) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
-    fn count_users(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
-
-    /// Memberships of one user, or every membership when `user` is `None`.
-    fn list_memberships_of_user(
-        &mut self,
-        user: Option<Uuid>,
-    ) -> impl Future<Output = StoreResult<Vec<MembershipRecord>>> + Send;
-    fn list_members(
-        &mut self,
-        organisation: Uuid,
-    ) -> impl Future<Output = StoreResult<Vec<(MembershipRecord, UserRecord)>>> + Send;
-
-    fn find_invitation(
-        &mut self,
-        token_hash: &str,
-    ) -> impl Future<Output = StoreResult<Option<InvitationRecord>>> + Send;
-    fn list_invitations(
-        &mut self,
-        organisation: Option<Uuid>,
-    ) -> impl Future<Output = StoreResult<Vec<InvitationRecord>>> + Send;
-
-    fn get_session(
-        &mut self,
-        id_hash: &str,
-    ) -> impl Future<Output = StoreResult<Option<SessionRecord>>> + Send;
-    /// Sessions of one user, or every session when `user` is `None`.
-    fn list_sessions(
-        &mut self,
-        user: Option<Uuid>,
-    ) -> impl Future<Output = StoreResult<Vec<SessionRecord>>> + Send;
-
-    fn list_recovery_codes(
-        &mut self,
-        user: Option<Uuid>,
-    ) -> impl Future<Output = StoreResult<Vec<RecoveryCodeRecord>>> + Send;
-
-    /// Failures for `key` at or after `since`.
-    fn login_failures_since(
-        &mut self,
-        key: &str,
-        since: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<Vec<OffsetDateTime>>> + Send;
-    fn list_login_failures(
-        &mut self,
-    ) -> impl Future<Output = StoreResult<Vec<LoginFailureRecord>>> + Send;
-
     fn get_idempotency(
         &mut self,
         scope: &str,
@@ -259,81 +80,9 @@ pub trait ReadRepo: Send {
     ) -> impl Future<Output = StoreResult<Vec<AuditRecord>>> + Send;
 }
 
-/// Writes, only inside the write transaction that the group-commit writer owns.
+/// Writes every area shares, only inside the write transaction that the group-commit writer
+/// owns.
 pub trait WriteRepo: ReadRepo {
-    fn insert_organisation(
-        &mut self,
-        o: &OrganisationRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn insert_workplace(
-        &mut self,
-        w: &WorkplaceRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Fails with `Conflict("login_taken")` on a duplicate login name.
-    fn insert_user(&mut self, u: &UserRecord) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Writes every mutable field if `u.version - 1` is the stored version; returns false
-    /// when another write came first.
-    fn update_user(&mut self, u: &UserRecord) -> impl Future<Output = StoreResult<bool>> + Send;
-    fn insert_membership(
-        &mut self,
-        m: &MembershipRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn delete_membership(&mut self, id: Uuid) -> impl Future<Output = StoreResult<bool>> + Send;
-    fn insert_invitation(
-        &mut self,
-        i: &InvitationRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Marks an unused invitation used; false when it was used already.
-    fn use_invitation(
-        &mut self,
-        id: Uuid,
-        user: Uuid,
-        at: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-
-    fn insert_session(&mut self, s: &SessionRecord)
-    -> impl Future<Output = StoreResult<()>> + Send;
-    fn touch_session(
-        &mut self,
-        id_hash: &str,
-        at: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn delete_session(&mut self, id_hash: &str) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Ends every session of `user`, except `keep` if given; returns how many ended.
-    fn delete_sessions_of_user(
-        &mut self,
-        user: Uuid,
-        keep: Option<&str>,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
-    fn delete_expired_sessions(
-        &mut self,
-        idle_before: OffsetDateTime,
-        created_before: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
-
-    fn replace_recovery_codes(
-        &mut self,
-        user: Uuid,
-        codes: &[RecoveryCodeRecord],
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Marks an unused code used; false when no unused code has that digest.
-    fn use_recovery_code(
-        &mut self,
-        user: Uuid,
-        digest: &str,
-        at: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-
-    fn insert_login_failure(
-        &mut self,
-        f: &LoginFailureRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn clear_login_failures(&mut self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
-    fn prune_login_failures(
-        &mut self,
-        before: OffsetDateTime,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-
     fn insert_idempotency(
         &mut self,
         r: &IdempotencyRecord,
@@ -402,6 +151,8 @@ impl SchemaStatus {
 
 pub trait Store: Clone + Send + Sync + 'static {
     type Tx: WriteRepo
+        + AccountWrites
+        + AccessWrites
         + CaseWrites
         + AttachmentWrites
         + CorrectionWrites
@@ -411,6 +162,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         + GuidanceWrites
         + TxControl;
     type Conn: ReadRepo
+        + AccountReads
+        + AccessReads
         + CaseReads
         + AttachmentReads
         + CorrectionReads
@@ -420,6 +173,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         + GuidanceReads;
     /// A read-only snapshot: every read through it sees one consistent state.
     type Snapshot: ReadRepo
+        + AccountReads
+        + AccessReads
         + CaseReads
         + AttachmentReads
         + CorrectionReads

@@ -231,9 +231,35 @@ impl Consent {
             && self.withdrawn_at.is_none_or(|w| now < w)
     }
 
-    /// Whether this consent, right now, lets `user` holding `role` in `organisation` see
-    /// `category` of `case` of `worker`. The case and worker are checked too, so a consent
+    /// Whether this consent names `organisation` and `role` for `category` of `case` of
+    /// `worker`, whoever the person and whenever: the part of [`Consent::covers`] that does
+    /// not depend on who asks or when. The case and worker are checked too, so a consent
     /// loaded for the wrong case can never open another one.
+    pub fn applies_to(
+        &self,
+        case: Uuid,
+        worker: Uuid,
+        organisation: Uuid,
+        role: Role,
+        category: InformationCategory,
+    ) -> bool {
+        self.case == case
+            && self.worker == worker
+            && self.recipient.organisation == organisation
+            && self.recipient.role == role
+            && self.categories.contains(&category)
+    }
+
+    /// The end of the time the consent is active: the earlier of expiry and withdrawal.
+    pub fn active_until(&self) -> Option<OffsetDateTime> {
+        match (self.expires_at, self.withdrawn_at) {
+            (Some(e), Some(w)) => Some(e.min(w)),
+            (e, w) => e.or(w),
+        }
+    }
+
+    /// Whether this consent, right now, lets `user` holding `role` in `organisation` see
+    /// `category` of `case` of `worker`.
     #[allow(clippy::too_many_arguments)]
     pub fn covers(
         &self,
@@ -245,10 +271,8 @@ impl Consent {
         category: InformationCategory,
         now: OffsetDateTime,
     ) -> bool {
-        self.case == case
-            && self.worker == worker
+        self.applies_to(case, worker, organisation, role, category)
             && self.recipient.matches(organisation, role, user)
-            && self.categories.contains(&category)
             && self.is_active(now)
     }
 }

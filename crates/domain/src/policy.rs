@@ -463,25 +463,16 @@ pub struct CaseContext {
 }
 
 impl CaseContext {
-    fn consented(
+    /// The consents that name `organisation` and `role` for `category` of this case.
+    fn consents_naming(
         &self,
-        p: &Principal,
         organisation: Uuid,
         role: Role,
         category: InformationCategory,
-        now: OffsetDateTime,
-    ) -> bool {
-        self.consents.iter().any(|c| {
-            c.covers(
-                self.case,
-                self.worker,
-                organisation,
-                role,
-                p.user,
-                category,
-                now,
-            )
-        })
+    ) -> impl Iterator<Item = &Consent> + '_ {
+        self.consents
+            .iter()
+            .filter(move |c| c.applies_to(self.case, self.worker, organisation, role, category))
     }
 
     fn rule(&self, role: Role, category: InformationCategory) -> Access {
@@ -494,7 +485,7 @@ impl CaseContext {
 }
 
 /// How a principal stands to a case. Derived by [`case_relations`], never given by a caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "relation", rename_all = "snake_case")]
 pub enum CaseRelation {
     /// The worker whose case it is.
@@ -508,6 +499,174 @@ pub enum CaseRelation {
     Coordinator { organisation: Uuid, role: Role },
 }
 
+impl CaseRelation {
+    /// The stored kind: `worker`, `employer`, `hospital` or `coordinator`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            CaseRelation::Worker => "worker",
+            CaseRelation::Employer { .. } => "employer",
+            CaseRelation::Hospital { .. } => "hospital",
+            CaseRelation::Coordinator { .. } => "coordinator",
+        }
+    }
+
+    /// The role the relation is held in (the worker's is [`Role::Worker`]).
+    pub fn role(self) -> Role {
+        match self {
+            CaseRelation::Worker => Role::Worker,
+            CaseRelation::Employer { role }
+            | CaseRelation::Hospital { role, .. }
+            | CaseRelation::Coordinator { role, .. } => role,
+        }
+    }
+
+    /// The organisation of a hospital or coordinator relation.
+    pub fn organisation(self) -> Option<Uuid> {
+        match self {
+            CaseRelation::Hospital { organisation, .. }
+            | CaseRelation::Coordinator { organisation, .. } => Some(organisation),
+            CaseRelation::Worker | CaseRelation::Employer { .. } => None,
+        }
+    }
+
+    /// The relation of stored parts, if they make one.
+    pub fn from_parts(kind: &str, organisation: Option<Uuid>, role: Role) -> Option<CaseRelation> {
+        match (kind, organisation) {
+            ("worker", None) if role == Role::Worker => Some(CaseRelation::Worker),
+            ("employer", None) => Some(CaseRelation::Employer { role }),
+            ("hospital", Some(organisation)) => Some(CaseRelation::Hospital { organisation, role }),
+            ("coordinator", Some(organisation)) => {
+                Some(CaseRelation::Coordinator { organisation, role })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Who stands in a relation to a case, named so that a principal can be matched without
+/// loading the case: the index of who sees which case ([`case_grants`]) is keyed by these,
+/// and a principal presents the keys of [`subject_keys`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "subject", rename_all = "snake_case")]
+pub enum Subject {
+    /// One user as such: the worker of the case.
+    User { user: Uuid },
+    /// Anyone holding `role` in `organisation`.
+    Members { organisation: Uuid, role: Role },
+    /// One user, while holding `role` in `organisation`.
+    Member {
+        organisation: Uuid,
+        role: Role,
+        user: Uuid,
+    },
+}
+
+impl Subject {
+    /// The stored key: `u:<user>`, `m:<organisation>:<role>` or `p:<organisation>:<role>:<user>`.
+    pub fn key(&self) -> String {
+        match self {
+            Subject::User { user } => format!("u:{user}"),
+            Subject::Members { organisation, role } => format!("m:{organisation}:{}", role.code()),
+            Subject::Member {
+                organisation,
+                role,
+                user,
+            } => format!("p:{organisation}:{}:{user}", role.code()),
+        }
+    }
+
+    /// The subject of a stored key, if it is one.
+    pub fn from_key(key: &str) -> Option<Subject> {
+        let parts: Vec<&str> = key.split(':').collect();
+        let id = |s: &str| Uuid::parse_str(s).ok();
+        match parts.as_slice() {
+            ["u", user] => Some(Subject::User { user: id(user)? }),
+            ["m", org, role] => Some(Subject::Members {
+                organisation: id(org)?,
+                role: Role::from_code(role)?,
+            }),
+            ["p", org, role, user] => Some(Subject::Member {
+                organisation: id(org)?,
+                role: Role::from_code(role)?,
+                user: id(user)?,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether the principal is this subject (by their memberships; the second factor is
+    /// checked by [`subject_keys`] and [`decide_case`], not here).
+    pub fn held_by(&self, p: &Principal) -> bool {
+        match *self {
+            Subject::User { user } => p.user == user,
+            Subject::Members { organisation, role } => p.has_role_in(organisation, role),
+            Subject::Member {
+                organisation,
+                role,
+                user,
+            } => p.user == user && p.has_role_in(organisation, role),
+        }
+    }
+}
+
+/// Every subject that stands in a relation to the case, with that relation: the worker; the
+/// employer's HR, 産業医 and 産業保健スタッフ and the 所属長 named for the case; the staff of
+/// every attached hospital who take part in cases; each coordinator added to the case.
+pub fn case_subjects(ctx: &CaseContext) -> Vec<(Subject, CaseRelation)> {
+    let mut out = vec![(Subject::User { user: ctx.worker }, CaseRelation::Worker)];
+    for role in [
+        Role::HrOfficer,
+        Role::OccupationalPhysician,
+        Role::OccupationalHealthStaff,
+    ] {
+        out.push((
+            Subject::Members {
+                organisation: ctx.employer,
+                role,
+            },
+            CaseRelation::Employer { role },
+        ));
+    }
+    for &user in &ctx.line_managers {
+        out.push((
+            Subject::Member {
+                organisation: ctx.employer,
+                role: Role::LineManager,
+                user,
+            },
+            CaseRelation::Employer {
+                role: Role::LineManager,
+            },
+        ));
+    }
+    for &organisation in &ctx.hospitals {
+        for role in [Role::AttendingPhysician, Role::HospitalCoordinator] {
+            out.push((
+                Subject::Members { organisation, role },
+                CaseRelation::Hospital { organisation, role },
+            ));
+        }
+    }
+    for c in &ctx.coordinators {
+        for role in [Role::HospitalCoordinator, Role::AgencyCoordinator] {
+            out.push((
+                Subject::Member {
+                    organisation: c.organisation,
+                    role,
+                    user: c.user,
+                },
+                CaseRelation::Coordinator {
+                    organisation: c.organisation,
+                    role,
+                },
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|(s, _)| seen.insert(*s));
+    out
+}
+
 /// Every relation the principal has to the case; empty means the case is outside their scope.
 ///
 /// The worker is only the worker: someone who is both the worker and, say, HR at the same
@@ -517,39 +676,65 @@ pub fn case_relations(p: &Principal, ctx: &CaseContext) -> Vec<CaseRelation> {
         return vec![CaseRelation::Worker];
     }
     let mut out = Vec::new();
-    let mut add = |r: CaseRelation| {
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    };
-    for role in p.roles_in(ctx.employer) {
-        let takes_part = match role {
-            Role::HrOfficer | Role::OccupationalPhysician | Role::OccupationalHealthStaff => true,
-            Role::LineManager => ctx.line_managers.contains(&p.user),
-            _ => false,
-        };
-        if takes_part {
-            add(CaseRelation::Employer { role });
-        }
-    }
-    for &organisation in &ctx.hospitals {
-        for role in p.roles_in(organisation) {
-            if matches!(role, Role::AttendingPhysician | Role::HospitalCoordinator) {
-                add(CaseRelation::Hospital { organisation, role });
-            }
-        }
-    }
-    for c in ctx.coordinators.iter().filter(|c| c.user == p.user) {
-        for role in p.roles_in(c.organisation) {
-            if matches!(role, Role::HospitalCoordinator | Role::AgencyCoordinator) {
-                add(CaseRelation::Coordinator {
-                    organisation: c.organisation,
-                    role,
-                });
-            }
+    for (subject, relation) in case_subjects(ctx) {
+        if relation != CaseRelation::Worker && subject.held_by(p) && !out.contains(&relation) {
+            out.push(relation);
         }
     }
     out
+}
+
+/// Why one relation may view one category: the grounds of [`view_grounds`].
+#[derive(Debug, Clone, Copy)]
+enum Ground<'a> {
+    /// The worker's own case.
+    Worker,
+    /// The employer's 取扱規程 gives the role this category as part of its duties.
+    Rule,
+    /// A consent of the worker names the relation's organisation and role (and perhaps one
+    /// person) for the category.
+    Consent(&'a Consent),
+}
+
+impl Ground<'_> {
+    fn holds_for(&self, user: Uuid, now: OffsetDateTime) -> bool {
+        match self {
+            Ground::Worker | Ground::Rule => true,
+            Ground::Consent(c) => c.recipient.person.is_none_or(|p| p == user) && c.is_active(now),
+        }
+    }
+}
+
+/// Everything that could let `rel` view `category`: the single rule behind both a decision
+/// about one principal ([`may_view`]) and the index of who sees what ([`case_grants`]).
+fn view_grounds(
+    rel: CaseRelation,
+    ctx: &CaseContext,
+    category: InformationCategory,
+) -> Vec<Ground<'_>> {
+    match rel {
+        CaseRelation::Worker => vec![Ground::Worker],
+        CaseRelation::Employer { role } => match ctx.rule(role, category) {
+            Access::Never => Vec::new(),
+            // `effective` already caps these at WithConsent; checked again so that the
+            // consent floor never rests on one line elsewhere.
+            Access::Always if !category.requires_consent() => vec![Ground::Rule],
+            Access::Always | Access::WithConsent => ctx
+                .consents_naming(ctx.employer, role, category)
+                .map(Ground::Consent)
+                .collect(),
+        },
+        CaseRelation::Hospital { organisation, role }
+        | CaseRelation::Coordinator { organisation, role } => {
+            if category.is_case_information() {
+                ctx.consents_naming(organisation, role, category)
+                    .map(Ground::Consent)
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        }
+    }
 }
 
 fn may_view(
@@ -559,22 +744,9 @@ fn may_view(
     category: InformationCategory,
     now: OffsetDateTime,
 ) -> bool {
-    match rel {
-        CaseRelation::Worker => true,
-        CaseRelation::Employer { role } => match ctx.rule(role, category) {
-            Access::Never => false,
-            // `effective` already caps these at WithConsent; checked again so that the
-            // consent floor never rests on one line elsewhere.
-            Access::Always if !category.requires_consent() => true,
-            Access::Always | Access::WithConsent => {
-                ctx.consented(p, ctx.employer, role, category, now)
-            }
-        },
-        CaseRelation::Hospital { organisation, role }
-        | CaseRelation::Coordinator { organisation, role } => {
-            category.is_case_information() && ctx.consented(p, organisation, role, category, now)
-        }
-    }
+    view_grounds(rel, ctx, category)
+        .iter()
+        .any(|g| g.holds_for(p.user, now))
 }
 
 /// Who writes which category (apart from the opinion, see [`Action::WriteOpinion`]). Editing
@@ -782,6 +954,260 @@ pub fn case_access(
         visible: allowed(|case, category| Action::ViewCaseCategory { case, category }),
         editable: allowed(|case, category| Action::EditCaseDocument { case, category }),
     })
+}
+
+/// What a grant opens: the case itself (that it exists, its status and its parties) or one
+/// category of its information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "scope", content = "category", rename_all = "snake_case")]
+pub enum GrantScope {
+    Case,
+    Category(InformationCategory),
+}
+
+impl GrantScope {
+    /// The stored code: `case`, or the category's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            GrantScope::Case => "case",
+            GrantScope::Category(c) => c.code(),
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<GrantScope> {
+        match code {
+            "case" => Some(GrantScope::Case),
+            other => InformationCategory::from_code(other).map(GrantScope::Category),
+        }
+    }
+}
+
+/// Why the policy grants it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "source", content = "consent", rename_all = "snake_case")]
+pub enum GrantSource {
+    /// The relation itself: the case for everyone related to it, everything for the worker.
+    Relation,
+    /// The employer's 取扱規程 gives the role the category as part of its duties.
+    Rule,
+    /// This consent of the worker.
+    Consent(Uuid),
+}
+
+impl GrantSource {
+    /// The stored code: `relation`, `rule` or `consent:<consent id>`.
+    pub fn code(self) -> String {
+        match self {
+            GrantSource::Relation => "relation".into(),
+            GrantSource::Rule => "rule".into(),
+            GrantSource::Consent(id) => format!("consent:{id}"),
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<GrantSource> {
+        match code {
+            "relation" => Some(GrantSource::Relation),
+            "rule" => Some(GrantSource::Rule),
+            other => other
+                .strip_prefix("consent:")
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .map(GrantSource::Consent),
+        }
+    }
+}
+
+/// One row of the access index: `subject`, standing to the case as `relation`, may see
+/// `scope` of `case` from `valid_from` (inclusive) until `valid_until` (exclusive), because
+/// of `source`. The rows of a case are [`case_grants`] of its context, and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CaseGrant {
+    pub case: Uuid,
+    pub subject: Subject,
+    pub relation: CaseRelation,
+    pub scope: GrantScope,
+    pub source: GrantSource,
+    pub valid_from: Option<OffsetDateTime>,
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+impl CaseGrant {
+    pub fn valid_at(&self, now: OffsetDateTime) -> bool {
+        self.valid_from.is_none_or(|f| f <= now) && self.valid_until.is_none_or(|u| now < u)
+    }
+}
+
+/// The policy's answer for every subject of the case at once, as rows to keep: for each
+/// subject in a relation to the case, the case itself and every category the relation may
+/// view, each with its ground. A consent naming one person narrows the subject to that
+/// person; a consent's rows carry the time it is active, so an expired consent opens
+/// nothing even before anyone rewrites the rows.
+///
+/// The same [`view_grounds`] decide a single principal in [`decide_case`], so the index and
+/// the single-case decision cannot disagree (the property tests below check it on random
+/// worlds).
+pub fn case_grants(ctx: &CaseContext) -> Vec<CaseGrant> {
+    let mut out = Vec::new();
+    for (subject, relation) in case_subjects(ctx) {
+        out.push(CaseGrant {
+            case: ctx.case,
+            subject,
+            relation,
+            scope: GrantScope::Case,
+            source: GrantSource::Relation,
+            valid_from: None,
+            valid_until: None,
+        });
+        for &category in InformationCategory::ALL {
+            let scope = GrantScope::Category(category);
+            for ground in view_grounds(relation, ctx, category) {
+                let (subject, source, valid_from, valid_until) = match ground {
+                    Ground::Worker => (subject, GrantSource::Relation, None, None),
+                    Ground::Rule => (subject, GrantSource::Rule, None, None),
+                    Ground::Consent(c) => {
+                        let narrowed = match (subject, c.recipient.person) {
+                            (_, None) => subject,
+                            (Subject::Members { organisation, role }, Some(user)) => {
+                                Subject::Member {
+                                    organisation,
+                                    role,
+                                    user,
+                                }
+                            }
+                            (Subject::Member { user, .. }, Some(person)) if user == person => {
+                                subject
+                            }
+                            // The consent names someone else than this subject.
+                            _ => continue,
+                        };
+                        (
+                            narrowed,
+                            GrantSource::Consent(c.id),
+                            Some(c.granted_at),
+                            c.active_until(),
+                        )
+                    }
+                };
+                out.push(CaseGrant {
+                    case: ctx.case,
+                    subject,
+                    relation,
+                    scope,
+                    source,
+                    valid_from,
+                    valid_until,
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The keys under which the index answers for `p`: themselves as a user, and each of their
+/// memberships as a role and as a person in it. None while a second factor is owed, as
+/// [`decide_case`] then refuses every case action.
+pub fn subject_keys(p: &Principal) -> Vec<String> {
+    if !p.second_factor_ok && p.needs_second_factor() {
+        return Vec::new();
+    }
+    let mut keys = vec![Subject::User { user: p.user }.key()];
+    for m in &p.memberships {
+        keys.push(
+            Subject::Members {
+                organisation: m.organisation,
+                role: m.role,
+            }
+            .key(),
+        );
+        keys.push(
+            Subject::Member {
+                organisation: m.organisation,
+                role: m.role,
+                user: p.user,
+            }
+            .key(),
+        );
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// What the index answers for `p`, given the rows of one case: whether some row for one of
+/// `p`'s keys opens `scope` at `now`. The stores ask exactly this in SQL.
+pub fn grants_allow(
+    grants: &[CaseGrant],
+    p: &Principal,
+    scope: GrantScope,
+    now: OffsetDateTime,
+) -> bool {
+    let keys = subject_keys(p);
+    grants
+        .iter()
+        .any(|g| g.scope == scope && g.valid_at(now) && keys.contains(&g.subject.key()))
+}
+
+/// A change to the rows of every case of an employer after its 取扱規程 changed, as the
+/// stores apply it without loading the cases: what [`view_grounds`] says for an employer
+/// role and a category depends on the rules only through these two switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulesDelta {
+    /// Add a `Rule` row for `category` beside every relation row of `role` at the employer.
+    AddRule {
+        role: Role,
+        category: InformationCategory,
+    },
+    /// Remove the `Rule` rows of `role` for `category` at the employer.
+    RemoveRule {
+        role: Role,
+        category: InformationCategory,
+    },
+    /// Remove every consent row of `role` for `category` at the employer (the rules now
+    /// forbid the category whatever the worker agreed to).
+    RemoveConsents {
+        role: Role,
+        category: InformationCategory,
+    },
+    /// Consents naming `role` for `category` count again: the cases with a consent naming
+    /// the role at the employer are rebuilt from their context.
+    RebuildConsents {
+        role: Role,
+        category: InformationCategory,
+    },
+}
+
+/// How the rows of an employer's cases change when its rules go from `old` to `new`.
+pub fn rules_delta(employer: Uuid, old: &HandlingRules, new: &HandlingRules) -> Vec<RulesDelta> {
+    let access = |rules: &HandlingRules, role: Role, category: InformationCategory| {
+        if rules.employer == employer {
+            rules.effective(role, category)
+        } else {
+            Access::Never
+        }
+    };
+    let by_rule = |a: Access, category: InformationCategory| {
+        a == Access::Always && !category.requires_consent()
+    };
+    let by_consent =
+        |a: Access, category: InformationCategory| a != Access::Never && !by_rule(a, category);
+    let mut out = Vec::new();
+    for &role in HandlingRules::ROLES {
+        for &category in InformationCategory::ALL {
+            let (before, after) = (access(old, role, category), access(new, role, category));
+            match (by_rule(before, category), by_rule(after, category)) {
+                (false, true) => out.push(RulesDelta::AddRule { role, category }),
+                (true, false) => out.push(RulesDelta::RemoveRule { role, category }),
+                _ => {}
+            }
+            match (by_consent(before, category), by_consent(after, category)) {
+                (false, true) => out.push(RulesDelta::RebuildConsents { role, category }),
+                (true, false) => out.push(RulesDelta::RemoveConsents { role, category }),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1730,3 +2156,7 @@ mod case_tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "policy_scope_tests.rs"]
+mod scope_tests;

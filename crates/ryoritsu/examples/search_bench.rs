@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 
 use ryoritsu::config::DatabaseUrl;
 use ryoritsu::server::{WithStore, with_store};
-use ryoritsu_app::case_ports::{CaseRecord, CaseWrites};
-use ryoritsu_app::ports::{OrganisationRecord, Store, TxControl, UserRecord, WriteRepo};
-use ryoritsu_app::search_ports::{SearchQuery, SearchReads, SearchRow, SearchWrites};
+use ryoritsu_app::accounts::ports::AccountWrites;
+use ryoritsu_app::accounts::ports::{OrganisationRecord, UserRecord};
+use ryoritsu_app::cases::ports::{CaseRecord, CaseWrites};
+use ryoritsu_app::ports::{Store, TxControl};
+use ryoritsu_app::search::ports::{SearchQuery, SearchReads, SearchRow, SearchWrites};
 use ryoritsu_domain::account::{DisplayName, LoginName};
 use ryoritsu_domain::case::{CasePath, CaseState, CaseStatus};
 use ryoritsu_domain::org::OrganisationKind;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use ryoritsu_app::accounts::NewUser;
-use ryoritsu_app::orgs::{NewOrganisation, NewWorkplace};
+use ryoritsu_app::accounts::orgs::{NewOrganisation, NewWorkplace};
 use ryoritsu_app::ports::Store;
 use ryoritsu_app::{App, RandomIds, RequestContext, SystemClock};
 use ryoritsu_domain::account::DisplayName;
@@ -226,7 +226,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, String> {
         Command::Audit(c) => with_store(&url, AuditCmd { cfg, c }).await,
         Command::Search(SearchCommand::Reindex) => with_store(&url, Reindex { cfg }).await,
         Command::Openapi => {
-            print!("{}", ryoritsu_web::api::openapi_json());
+            print!("{}", ryoritsu_web::http::openapi::openapi_json());
             Ok(ExitCode::SUCCESS)
         }
         Command::Fees(FeesCommand::Evaluate { file, rules }) => fees_evaluate(file, rules),
@@ -364,7 +364,7 @@ impl WithStore for OrgCmd {
                     new.workplaces.push(NewWorkplace {
                         name: DisplayName::parse("workplace", "事業場名", n)
                             .map_err(|e| e.message)?,
-                        prefecture: ryoritsu_app::orgs::parse_prefecture("workplace", p)
+                        prefecture: ryoritsu_app::accounts::orgs::parse_prefecture("workplace", p)
                             .map_err(|e| e.message)?,
                         has_occupational_physician: physician,
                     });
@@ -385,7 +385,7 @@ impl WithStore for OrgCmd {
             }
             OrgCommand::List => {
                 let mut c = app.store().read().await.map_err(|e| e.to_string())?;
-                use ryoritsu_app::ports::ReadRepo;
+                use ryoritsu_app::accounts::ports::AccountReads;
                 for o in c.list_organisations().await.map_err(|e| e.to_string())? {
                     println!(
                         "{}\t{}\t{}\t{}",

@@ -10,7 +10,7 @@ use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use ryoritsu_app::notice_ports::NoticeRecord;
+use ryoritsu_app::cases::notice_ports::NoticeRecord;
 use ryoritsu_app::ports::Store;
 use ryoritsu_app::{App, AppError};
 use time::OffsetDateTime;

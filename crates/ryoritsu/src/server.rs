@@ -59,7 +59,7 @@ pub fn app_config(cfg: &Config) -> Result<AppConfig, String> {
             .mail
             .as_ref()
             .and(cfg.public_origin.as_ref())
-            .map(|origin| ryoritsu_app::notices::NoticeSettings {
+            .map(|origin| ryoritsu_app::cases::notices::NoticeSettings {
                 public_origin: origin.clone(),
             }),
         fee_schedule: std::sync::Arc::new(crate::config::fee_schedule(cfg.fee_rules.as_deref())?),

@@ -6,14 +6,13 @@
 //! its head row, so several server instances cannot fork it) and a pool of read
 //! connections that default to read-only transactions, as SQLite's read connections are.
 
-mod attachment_rows;
-mod case_rows;
-mod correction_rows;
-mod guidance_rows;
-mod notice_rows;
+// One module per area of the system, beside the shared row helpers.
+mod access;
+mod accounts;
+mod cases;
+mod hospital;
 mod rows;
-mod search_rows;
-mod support_task_rows;
+mod search;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -161,34 +160,42 @@ rows::impl_read_repo!(PgTx);
 rows::impl_read_repo!(PgConn);
 rows::impl_read_repo!(PgSnapshot);
 rows::impl_write_repo!(PgTx);
-case_rows::impl_case_reads!(PgTx);
-case_rows::impl_case_reads!(PgConn);
-case_rows::impl_case_reads!(PgSnapshot);
-case_rows::impl_case_writes!(PgTx);
-notice_rows::impl_notice_reads!(PgTx);
-notice_rows::impl_notice_reads!(PgConn);
-notice_rows::impl_notice_reads!(PgSnapshot);
-notice_rows::impl_notice_writes!(PgTx);
-correction_rows::impl_correction_reads!(PgTx);
-correction_rows::impl_correction_reads!(PgConn);
-correction_rows::impl_correction_reads!(PgSnapshot);
-correction_rows::impl_correction_writes!(PgTx);
-attachment_rows::impl_attachment_reads!(PgTx);
-attachment_rows::impl_attachment_reads!(PgConn);
-attachment_rows::impl_attachment_reads!(PgSnapshot);
-attachment_rows::impl_attachment_writes!(PgTx);
-support_task_rows::impl_support_task_reads!(PgTx);
-support_task_rows::impl_support_task_reads!(PgConn);
-support_task_rows::impl_support_task_reads!(PgSnapshot);
-support_task_rows::impl_support_task_writes!(PgTx);
-search_rows::impl_search_reads!(PgTx);
-search_rows::impl_search_reads!(PgConn);
-search_rows::impl_search_reads!(PgSnapshot);
-search_rows::impl_search_writes!(PgTx);
-guidance_rows::impl_guidance_reads!(PgTx);
-guidance_rows::impl_guidance_reads!(PgConn);
-guidance_rows::impl_guidance_reads!(PgSnapshot);
-guidance_rows::impl_guidance_writes!(PgTx);
+accounts::impl_account_reads!(PgTx);
+accounts::impl_account_reads!(PgConn);
+accounts::impl_account_reads!(PgSnapshot);
+accounts::impl_account_writes!(PgTx);
+access::impl_access_reads!(PgTx);
+access::impl_access_reads!(PgConn);
+access::impl_access_reads!(PgSnapshot);
+access::impl_access_writes!(PgTx);
+cases::impl_case_reads!(PgTx);
+cases::impl_case_reads!(PgConn);
+cases::impl_case_reads!(PgSnapshot);
+cases::impl_case_writes!(PgTx);
+cases::notices::impl_notice_reads!(PgTx);
+cases::notices::impl_notice_reads!(PgConn);
+cases::notices::impl_notice_reads!(PgSnapshot);
+cases::notices::impl_notice_writes!(PgTx);
+cases::corrections::impl_correction_reads!(PgTx);
+cases::corrections::impl_correction_reads!(PgConn);
+cases::corrections::impl_correction_reads!(PgSnapshot);
+cases::corrections::impl_correction_writes!(PgTx);
+cases::attachments::impl_attachment_reads!(PgTx);
+cases::attachments::impl_attachment_reads!(PgConn);
+cases::attachments::impl_attachment_reads!(PgSnapshot);
+cases::attachments::impl_attachment_writes!(PgTx);
+cases::support_tasks::impl_support_task_reads!(PgTx);
+cases::support_tasks::impl_support_task_reads!(PgConn);
+cases::support_tasks::impl_support_task_reads!(PgSnapshot);
+cases::support_tasks::impl_support_task_writes!(PgTx);
+search::impl_search_reads!(PgTx);
+search::impl_search_reads!(PgConn);
+search::impl_search_reads!(PgSnapshot);
+search::impl_search_writes!(PgTx);
+hospital::impl_guidance_reads!(PgTx);
+hospital::impl_guidance_reads!(PgConn);
+hospital::impl_guidance_reads!(PgSnapshot);
+hospital::impl_guidance_writes!(PgTx);
 
 impl TxControl for PgTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

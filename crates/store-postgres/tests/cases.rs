@@ -10,15 +10,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ryoritsu_app::StoreError;
-use ryoritsu_app::case_ports::{
+use ryoritsu_app::accounts::ports::AccountWrites;
+use ryoritsu_app::accounts::ports::{OrganisationRecord, UserRecord, WorkplaceRecord};
+use ryoritsu_app::cases::ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
     ConsultationNoteRecord, DocumentBody, DocumentRecord, HandlingRulesRecord, PartyKind,
     TaskFilter, TaskRecord,
 };
 use ryoritsu_app::conformance::Tamper;
-use ryoritsu_app::ports::{
-    OrganisationRecord, Store, TxControl, UserRecord, WorkplaceRecord, WriteRepo,
-};
+use ryoritsu_app::ports::{Store, TxControl};
 use ryoritsu_domain::account::{DisplayName, LoginName};
 use ryoritsu_domain::case::{CaseFacts, CasePath, CaseState, CaseStatus, Step, TaskKind, apply};
 use ryoritsu_domain::consent::{

@@ -19,6 +19,7 @@ use serde_json::Value;
 mod common;
 
 use common::{ENV, Throwaway, unique_name, with_database};
+use ryoritsu_app::accounts::ports::AccountWrites;
 
 /// `url` with a password added (ignored by trust authentication), to show it never leaks.
 fn with_password(url: &str, password: &str) -> String {
@@ -205,7 +206,7 @@ async fn postgres_adapter_details() {
     tx.release_savepoint().await.unwrap();
     tx.savepoint().await.unwrap();
     let err = tx
-        .insert_workplace(&ryoritsu_app::ports::WorkplaceRecord {
+        .insert_workplace(&ryoritsu_app::accounts::ports::WorkplaceRecord {
             id: uuid::Uuid::nil(),
             organisation_id: uuid::Uuid::nil(),
             name: ryoritsu_domain::account::DisplayName::parse("n", "n", "x").unwrap(),

@@ -5,14 +5,13 @@
 //! transaction `BEGIN IMMEDIATE` so it never fails half-way on a lock upgrade) and a pool
 //! of read-only connections that read in parallel with it.
 
-mod attachment_rows;
-mod case_rows;
-mod correction_rows;
-mod guidance_rows;
-mod notice_rows;
+// One module per area of the system, beside the shared row helpers.
+mod access;
+mod accounts;
+mod cases;
+mod hospital;
 mod rows;
-mod search_rows;
-mod support_task_rows;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -161,34 +160,42 @@ rows::impl_read_repo!(SqliteTx);
 rows::impl_read_repo!(SqliteConn);
 rows::impl_read_repo!(SqliteSnapshot);
 rows::impl_write_repo!(SqliteTx);
-case_rows::impl_case_reads!(SqliteTx);
-case_rows::impl_case_reads!(SqliteConn);
-case_rows::impl_case_reads!(SqliteSnapshot);
-case_rows::impl_case_writes!(SqliteTx);
-notice_rows::impl_notice_reads!(SqliteTx);
-notice_rows::impl_notice_reads!(SqliteConn);
-notice_rows::impl_notice_reads!(SqliteSnapshot);
-notice_rows::impl_notice_writes!(SqliteTx);
-correction_rows::impl_correction_reads!(SqliteTx);
-correction_rows::impl_correction_reads!(SqliteConn);
-correction_rows::impl_correction_reads!(SqliteSnapshot);
-correction_rows::impl_correction_writes!(SqliteTx);
-attachment_rows::impl_attachment_reads!(SqliteTx);
-attachment_rows::impl_attachment_reads!(SqliteConn);
-attachment_rows::impl_attachment_reads!(SqliteSnapshot);
-attachment_rows::impl_attachment_writes!(SqliteTx);
-support_task_rows::impl_support_task_reads!(SqliteTx);
-support_task_rows::impl_support_task_reads!(SqliteConn);
-support_task_rows::impl_support_task_reads!(SqliteSnapshot);
-support_task_rows::impl_support_task_writes!(SqliteTx);
-search_rows::impl_search_reads!(SqliteTx);
-search_rows::impl_search_reads!(SqliteConn);
-search_rows::impl_search_reads!(SqliteSnapshot);
-search_rows::impl_search_writes!(SqliteTx);
-guidance_rows::impl_guidance_reads!(SqliteTx);
-guidance_rows::impl_guidance_reads!(SqliteConn);
-guidance_rows::impl_guidance_reads!(SqliteSnapshot);
-guidance_rows::impl_guidance_writes!(SqliteTx);
+accounts::impl_account_reads!(SqliteTx);
+accounts::impl_account_reads!(SqliteConn);
+accounts::impl_account_reads!(SqliteSnapshot);
+accounts::impl_account_writes!(SqliteTx);
+access::impl_access_reads!(SqliteTx);
+access::impl_access_reads!(SqliteConn);
+access::impl_access_reads!(SqliteSnapshot);
+access::impl_access_writes!(SqliteTx);
+cases::impl_case_reads!(SqliteTx);
+cases::impl_case_reads!(SqliteConn);
+cases::impl_case_reads!(SqliteSnapshot);
+cases::impl_case_writes!(SqliteTx);
+cases::notices::impl_notice_reads!(SqliteTx);
+cases::notices::impl_notice_reads!(SqliteConn);
+cases::notices::impl_notice_reads!(SqliteSnapshot);
+cases::notices::impl_notice_writes!(SqliteTx);
+cases::corrections::impl_correction_reads!(SqliteTx);
+cases::corrections::impl_correction_reads!(SqliteConn);
+cases::corrections::impl_correction_reads!(SqliteSnapshot);
+cases::corrections::impl_correction_writes!(SqliteTx);
+cases::attachments::impl_attachment_reads!(SqliteTx);
+cases::attachments::impl_attachment_reads!(SqliteConn);
+cases::attachments::impl_attachment_reads!(SqliteSnapshot);
+cases::attachments::impl_attachment_writes!(SqliteTx);
+cases::support_tasks::impl_support_task_reads!(SqliteTx);
+cases::support_tasks::impl_support_task_reads!(SqliteConn);
+cases::support_tasks::impl_support_task_reads!(SqliteSnapshot);
+cases::support_tasks::impl_support_task_writes!(SqliteTx);
+search::impl_search_reads!(SqliteTx);
+search::impl_search_reads!(SqliteConn);
+search::impl_search_reads!(SqliteSnapshot);
+search::impl_search_writes!(SqliteTx);
+hospital::impl_guidance_reads!(SqliteTx);
+hospital::impl_guidance_reads!(SqliteConn);
+hospital::impl_guidance_reads!(SqliteSnapshot);
+hospital::impl_guidance_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

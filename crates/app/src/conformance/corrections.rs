@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::StoreError;
-use crate::case_ports::{CaseRecord, CaseWrites, DocumentBody, DocumentRecord};
-use crate::conformance::Tamper;
-use crate::correction_ports::{
+use crate::accounts::ports::AccountWrites;
+use crate::accounts::ports::{OrganisationRecord, UserRecord};
+use crate::cases::correction_ports::{
     CorrectionFilter, CorrectionReads, CorrectionRecord, CorrectionWrites,
 };
-use crate::ports::{OrganisationRecord, Store, TxControl, UserRecord, WriteRepo};
+use crate::cases::ports::{CaseRecord, CaseWrites, DocumentBody, DocumentRecord};
+use crate::conformance::Tamper;
+use crate::ports::{Store, TxControl};
 use ryoritsu_domain::account::{DisplayName, LoginName};
 use ryoritsu_domain::case::{CasePath, CaseState};
 use ryoritsu_domain::correction::{

@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::StoreError;
-use crate::case_ports::{CaseRecord, CaseWrites};
-use crate::conformance::Tamper;
-use crate::ports::{OrganisationRecord, Store, TxControl, UserRecord, WriteRepo};
-use crate::support_task_ports::{
+use crate::accounts::ports::AccountWrites;
+use crate::accounts::ports::{OrganisationRecord, UserRecord};
+use crate::cases::ports::{CaseRecord, CaseWrites};
+use crate::cases::support_task_ports::{
     SupportTaskFilter, SupportTaskReads, SupportTaskRecord, SupportTaskWrites,
 };
+use crate::conformance::Tamper;
+use crate::ports::{Store, TxControl};
 use ryoritsu_domain::account::{DisplayName, LoginName};
 use ryoritsu_domain::case::{CasePath, CaseState};
 use ryoritsu_domain::org::{OrganisationKind, Role};

@@ -3,7 +3,8 @@
 //! diagnosis) is in the file, and a name cp932 cannot hold is refused with a message
 //! instead of being written as 「?」.
 
-use ryoritsu_web::csv_export::{CASE_HEADINGS, CsvEncoding, decode};
+use ryoritsu_web::cases::csv::CASE_HEADINGS;
+use ryoritsu_web::http::csv::{CsvEncoding, decode};
 use serde_json::json;
 
 use crate::harness::{Client, DEMO_PASSWORD, TestServer, has_japanese};

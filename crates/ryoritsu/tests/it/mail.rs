@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use ryoritsu::config::{DatabaseUrl, MailSettings, MailTls};
 use ryoritsu::server::{self, WithStore};
+use ryoritsu_app::cases::notice_ports::{NoticeKind, NoticeReads, NoticeRecord};
+use ryoritsu_app::cases::notices::{MAX_ATTEMPTS, NoticeSettings, REMINDER_SUBJECT, SUBJECT};
 use ryoritsu_app::conformance::Tamper;
-use ryoritsu_app::notice_ports::{NoticeKind, NoticeReads, NoticeRecord};
-use ryoritsu_app::notices::{MAX_ATTEMPTS, NoticeSettings, REMINDER_SUBJECT, SUBJECT};
 use ryoritsu_app::ports::Store;
 use ryoritsu_app::testing::ManualClock;
 use ryoritsu_app::{App, AppError, RandomIds, RequestContext};

@@ -20,6 +20,7 @@ mod guidance;
 mod harness;
 mod headers;
 mod idempotency;
+mod layout;
 mod mail;
 mod openapi;
 mod paths_pages;

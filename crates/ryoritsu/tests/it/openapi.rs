@@ -19,7 +19,8 @@ async fn the_served_document_is_the_committed_one() {
 
 #[test]
 fn every_api_route_is_documented() {
-    let doc: serde_json::Value = serde_json::from_str(&ryoritsu_web::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&ryoritsu_web::http::openapi::openapi_json()).unwrap();
     let paths = doc["paths"].as_object().unwrap();
     for e in ryoritsu_web::routes::<ryoritsu_store_sqlite::SqliteStore>().entries() {
         if !e.path.starts_with("/api/v1/") || e.path == "/api/v1/openapi.json" {
@@ -40,7 +41,8 @@ fn every_api_route_is_documented() {
 
 #[test]
 fn every_documented_path_has_a_route() {
-    let doc: serde_json::Value = serde_json::from_str(&ryoritsu_web::api::openapi_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&ryoritsu_web::http::openapi::openapi_json()).unwrap();
     let entries = ryoritsu_web::routes::<ryoritsu_store_sqlite::SqliteStore>();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

@@ -447,7 +447,7 @@ impl ryoritsu::server::WithStore for EmptyIndex {
         store: S,
     ) -> Result<(), String> {
         use ryoritsu_app::ports::TxControl;
-        use ryoritsu_app::search_ports::SearchWrites;
+        use ryoritsu_app::search::ports::SearchWrites;
         let mut tx = store.begin().await.map_err(|e| e.to_string())?;
         tx.clear_search_rows().await.map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())
@@ -506,7 +506,7 @@ impl ryoritsu::server::WithStore for IndexRows {
         self,
         store: S,
     ) -> Result<i64, String> {
-        use ryoritsu_app::search_ports::SearchReads;
+        use ryoritsu_app::search::ports::SearchReads;
         let mut c = store.read().await.map_err(|e| e.to_string())?;
         c.count_search_rows().await.map_err(|e| e.to_string())
     }

@@ -1,0 +1,181 @@
+//! The access index: who may see which case and which of its categories, kept as rows.
+//!
+//! The rows of a case are the access policy's own answer for every subject of the case at
+//! once ([`policy::case_grants`]), written in the same transaction as the case, its parties,
+//! its consents and the employer's 取扱規程 they derive from: [`refresh_case`] after a change
+//! to one case, [`apply_rules_change`] after a change of rules. Lists, search, tasks, exports
+//! and FHIR searches ask the index for one page of case ids with [`App::scope_page`] (one
+//! indexed range per key the principal holds); deciding one case still runs
+//! `policy::decide_case` on its loaded context. Shared by every area, like the audit log.
+//!
+//! [`policy::case_grants`]: ryoritsu_domain::policy::case_grants
+
+pub mod ports;
+
+use std::collections::BTreeSet;
+
+use ryoritsu_domain::case::CaseStatus;
+use ryoritsu_domain::policy::{
+    CaseContext, HandlingRules, RulesDelta, case_grants, rules_delta, subject_keys,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::App;
+use crate::accounts::Authenticated;
+use crate::error::AppError;
+use crate::ports::Store;
+use ports::{AccessReads, AccessWrites, CaseCursor, GrantedCase, ScopeRange};
+
+/// The most cases one page of any list holds.
+pub const MAX_PAGE: u32 = 200;
+
+/// Rewrites the rows of one case from its context (inside the write transaction that changed
+/// the case, its parties or its consents, after the change).
+pub async fn refresh_case<T: AccessWrites>(
+    tx: &mut T,
+    case: GrantedCase,
+    ctx: &CaseContext,
+) -> Result<(), AppError> {
+    tx.replace_case_grants(&case, &case_grants(ctx)).await?;
+    Ok(())
+}
+
+/// The changes to the rows of an employer's cases after its rules went from `old` to `new`:
+/// the set-wise ones are applied here; the roles whose consents count again are returned,
+/// and the caller rebuilds the cases that have a consent naming them ([`refresh_case`]).
+pub async fn apply_rules_change<T: AccessWrites>(
+    tx: &mut T,
+    employer: Uuid,
+    old: &HandlingRules,
+    new: &HandlingRules,
+) -> Result<BTreeSet<ryoritsu_domain::org::Role>, AppError> {
+    let mut rebuild = BTreeSet::new();
+    for delta in rules_delta(employer, old, new) {
+        match delta {
+            RulesDelta::RebuildConsents { role, .. } => {
+                rebuild.insert(role);
+            }
+            other => tx.apply_rules_delta(employer, other).await?,
+        }
+    }
+    Ok(rebuild)
+}
+
+/// Which cases a list asks for, and where its page starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScopeFilter {
+    pub status: Option<CaseStatus>,
+    /// Cases opened at or after this time.
+    pub opened_from: Option<OffsetDateTime>,
+    /// Cases opened before this time.
+    pub opened_until: Option<OffsetDateTime>,
+}
+
+/// One page of case ids, newest first, and where the next page starts (none after the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopePage {
+    pub cases: Vec<CaseCursor>,
+    pub next: Option<CaseCursor>,
+}
+
+/// Merges the ranges of several keys (each newest first) into one page of distinct cases.
+/// Each range was read with `limit + 1` rows, which is enough: a case among the first
+/// `limit + 1` distinct cases of the union is among the first `limit + 1` of every range
+/// that holds it.
+fn merge_ranges(ranges: Vec<Vec<CaseCursor>>, limit: usize) -> ScopePage {
+    let mut all: Vec<CaseCursor> = ranges.into_iter().flatten().collect();
+    all.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(b.case.cmp(&a.case)));
+    all.dedup_by_key(|c| c.case);
+    let next = if all.len() > limit {
+        all.truncate(limit);
+        all.last().copied()
+    } else {
+        None
+    };
+    ScopePage { cases: all, next }
+}
+
+impl<S: Store> App<S> {
+    /// One page of the cases the principal takes part in, newest first: one indexed range
+    /// per key the principal holds, never a look at a case outside the page. Nothing while
+    /// a second factor is owed.
+    pub async fn scope_page(
+        &self,
+        auth: &Authenticated,
+        filter: ScopeFilter,
+        after: Option<CaseCursor>,
+        limit: u32,
+    ) -> Result<ScopePage, AppError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let keys = subject_keys(&auth.principal);
+        let mut c = self.store.read().await?;
+        let mut ranges = Vec::with_capacity(keys.len());
+        for key in &keys {
+            ranges.push(
+                c.cases_in_scope(&ScopeRange {
+                    key,
+                    status: filter.status,
+                    opened_from: filter.opened_from,
+                    opened_until: filter.opened_until,
+                    after,
+                    limit: limit + 1,
+                })
+                .await?,
+            );
+        }
+        Ok(merge_ranges(ranges, limit as usize))
+    }
+
+    /// Of `cases`, those of which the principal may read `scope` (a category code, or
+    /// `case`) now, by the index.
+    pub async fn cases_granting(
+        &self,
+        auth: &Authenticated,
+        cases: &[Uuid],
+        scope: &str,
+    ) -> Result<BTreeSet<Uuid>, AppError> {
+        let keys = subject_keys(&auth.principal);
+        let mut c = self.store.read().await?;
+        Ok(c.cases_granting(cases, &keys, scope, self.now())
+            .await?
+            .into_iter()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(n: i64, case: u128) -> CaseCursor {
+        CaseCursor {
+            opened_at: OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(n),
+            case: Uuid::from_u128(case),
+        }
+    }
+
+    #[test]
+    fn ranges_merge_newest_first_without_repeats() {
+        let page = merge_ranges(
+            vec![
+                vec![at(9, 1), at(7, 2), at(5, 3)],
+                vec![at(9, 1), at(8, 4), at(5, 3)],
+                vec![],
+            ],
+            3,
+        );
+        assert_eq!(page.cases, vec![at(9, 1), at(8, 4), at(7, 2)]);
+        assert_eq!(page.next, Some(at(7, 2)));
+        let last = merge_ranges(vec![vec![at(5, 3)], vec![at(5, 3)]], 3);
+        assert_eq!(last.cases, vec![at(5, 3)]);
+        assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn cases_opened_at_the_same_moment_are_ordered_by_id() {
+        let page = merge_ranges(vec![vec![at(5, 2), at(5, 1)], vec![at(5, 3)]], 2);
+        assert_eq!(page.cases, vec![at(5, 3), at(5, 2)]);
+        assert_eq!(page.next, Some(at(5, 2)));
+    }
+}

@@ -1,0 +1,290 @@
+//! What a case contributes to the search index: a row for the worker's name and its reading
+//! and one for the employer and workplace (searchable by anyone who sees the case), one per
+//! document revision (its form's category) and one per consultation note. Rows are rebuilt
+//! from the records inside the write transaction of every change to a case, so a search
+//! never misses a confirmed change nor finds a removed text.
+
+use ryoritsu_domain::audit::{AuditAction, Outcome};
+use ryoritsu_domain::forms::{AnswerValue, Answers, FieldKind, FieldSpec, FormKind, schema};
+use ryoritsu_domain::info::InformationCategory;
+use ryoritsu_domain::policy::Action;
+use uuid::Uuid;
+
+use crate::accounts::Authenticated;
+use crate::accounts::parse_reading;
+use crate::accounts::ports::{AccountReads, AccountWrites};
+use crate::cases::ports::{CaseReads, CaseRecord, DocumentBody};
+use crate::error::AppError;
+use crate::ports::{ReadRepo, Store, WriteRepo as _};
+use crate::search::ports::{CASE_ROW, SearchReads, SearchRow, SearchWrites, own_key, scope_key};
+use crate::{App, RequestContext};
+
+/// Rank weights: a match in the name or workplace says most about which case is meant.
+const WEIGHT_CASE: i32 = 3;
+const WEIGHT_DOCUMENT: i32 = 2;
+const WEIGHT_NOTE: i32 = 2;
+
+/// The words a document's answers contribute: free text, and the printed labels of the
+/// options chosen (so 「短時間勤務」 finds a plan that ticks that measure). Dates, numbers
+/// and yes/no answers are left to the filters.
+fn answer_texts(fields: &[FieldSpec], answers: &Answers, out: &mut Vec<String>) {
+    for f in fields {
+        let Some(value) = answers.get(f.id) else {
+            continue;
+        };
+        match (&f.kind, value) {
+            (FieldKind::Text { .. } | FieldKind::Multiline { .. }, AnswerValue::Text(s))
+                if !s.trim().is_empty() =>
+            {
+                out.push(s.clone());
+            }
+            (FieldKind::SingleChoice { options }, AnswerValue::Text(code)) => {
+                out.extend(
+                    options
+                        .iter()
+                        .filter(|o| o.code == code)
+                        .map(|o| o.label.to_owned()),
+                );
+            }
+            (FieldKind::MultipleChoice { options }, AnswerValue::List(codes)) => {
+                out.extend(
+                    options
+                        .iter()
+                        .filter(|o| codes.iter().any(|c| c == o.code))
+                        .map(|o| o.label.to_owned()),
+                );
+            }
+            (FieldKind::Group { fields }, AnswerValue::Group(parts)) => {
+                answer_texts(fields, parts, out);
+            }
+            (FieldKind::Table { columns, .. }, AnswerValue::Rows(rows)) => {
+                for row in rows {
+                    answer_texts(columns, row, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn document_text(form: FormKind, body: &DocumentBody) -> String {
+    let (version, answers) = match body {
+        DocumentBody::Draft(d) => (d.version, &d.answers),
+        DocumentBody::Finalised(f) => (f.version(), f.answers()),
+    };
+    let fields: Vec<FieldSpec> = schema(form, version).fields().copied().collect();
+    let mut out = Vec::new();
+    answer_texts(&fields, answers, &mut out);
+    out.join("\n")
+}
+
+/// The index rows of one case, built from its records as they are now.
+pub async fn case_index_rows<R: ReadRepo + AccountReads + CaseReads + SearchReads>(
+    c: &mut R,
+    case: &CaseRecord,
+) -> Result<Vec<SearchRow>, AppError> {
+    let id = case.id;
+    let mut rows = Vec::new();
+
+    let worker = c.get_user(case.worker_id).await?;
+    let name = worker
+        .as_ref()
+        .map(|u| u.display_name.to_string())
+        .unwrap_or_default();
+    let reading = c.user_reading(case.worker_id).await?.unwrap_or_default();
+    let employer = c
+        .get_organisation(case.employer_id)
+        .await?
+        .map(|o| o.name.to_string())
+        .unwrap_or_default();
+    let workplace = match case.workplace_id {
+        Some(w) => c
+            .list_workplaces(Some(case.employer_id))
+            .await?
+            .into_iter()
+            .find(|x| x.id == w)
+            .map(|x| x.name.to_string())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    // The name row: every case has one (the search's list of cases starts from it), and
+    // the name filter looks only here, never at the workplace.
+    let mut words = ryoritsu_search::name_words(&name);
+    words.extend(ryoritsu_search::name_words(&reading));
+    let mut body = name;
+    if !reading.is_empty() {
+        body.push_str(&format!("（{reading}）"));
+    }
+    rows.push(SearchRow {
+        case_id: id,
+        source: "name".into(),
+        category: CASE_ROW.into(),
+        scope_key: scope_key(id, CASE_ROW),
+        own_key: None,
+        weight: WEIGHT_CASE,
+        body,
+        words,
+    });
+    let place = [employer, workplace]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("　");
+    let words = ryoritsu_search::index_words(&place);
+    if !words.is_empty() {
+        rows.push(SearchRow {
+            case_id: id,
+            source: "workplace".into(),
+            category: CASE_ROW.into(),
+            scope_key: scope_key(id, CASE_ROW),
+            own_key: None,
+            weight: WEIGHT_CASE,
+            body: place,
+            words,
+        });
+    }
+
+    for d in c.list_documents(Some(id)).await? {
+        let text = document_text(d.form, &d.body);
+        let words = ryoritsu_search::index_words(&text);
+        if words.is_empty() {
+            continue;
+        }
+        let category = d.form.category().code();
+        rows.push(SearchRow {
+            case_id: id,
+            source: format!("document:{}:{}", d.form.code(), d.id),
+            category: category.into(),
+            scope_key: scope_key(id, category),
+            own_key: Some(own_key(id, d.created_by)),
+            weight: WEIGHT_DOCUMENT,
+            body: text,
+            words,
+        });
+    }
+
+    let notes = InformationCategory::ConsultationNotes.code();
+    for n in c.list_consultation_notes(Some(id)).await? {
+        let words = ryoritsu_search::index_words(&n.body);
+        if words.is_empty() {
+            continue;
+        }
+        rows.push(SearchRow {
+            case_id: id,
+            source: format!("note:{}", n.id),
+            category: notes.into(),
+            scope_key: scope_key(id, notes),
+            own_key: Some(own_key(id, n.author)),
+            weight: WEIGHT_NOTE,
+            body: n.body,
+            words,
+        });
+    }
+    Ok(rows)
+}
+
+/// Rebuilds one case's rows from its records; call inside the write transaction that
+/// changed the case, after the change.
+pub async fn refresh_case_index<T: ReadRepo + AccountReads + CaseReads + SearchWrites>(
+    tx: &mut T,
+    case: Uuid,
+) -> Result<(), AppError> {
+    let Some(record) = tx.get_case(case).await? else {
+        return Ok(());
+    };
+    let rows = case_index_rows(tx, &record).await?;
+    tx.replace_search_rows(case, &rows).await?;
+    Ok(())
+}
+
+/// Rebuilds the rows of every case where `user` is the worker (their name or its reading
+/// changed).
+pub async fn refresh_worker_cases<T: ReadRepo + AccountReads + CaseReads + SearchWrites>(
+    tx: &mut T,
+    user: Uuid,
+) -> Result<(), AppError> {
+    let cases = tx
+        .list_cases(crate::cases::ports::CaseFilter {
+            worker: Some(user),
+            ..Default::default()
+        })
+        .await?;
+    for c in cases {
+        refresh_case_index(tx, c.id).await?;
+    }
+    Ok(())
+}
+
+/// Empties the index and builds it again from every case's records; returns how many rows.
+pub async fn rebuild_index<T: ReadRepo + AccountReads + CaseReads + SearchWrites>(
+    tx: &mut T,
+) -> Result<usize, AppError> {
+    tx.clear_search_rows().await?;
+    let mut n = 0;
+    for case in tx.list_cases(Default::default()).await? {
+        let rows = case_index_rows(tx, &case).await?;
+        n += rows.len();
+        tx.replace_search_rows(case.id, &rows).await?;
+    }
+    Ok(n)
+}
+
+impl<S: Store> App<S> {
+    /// Empties the index and rebuilds it from the records, in one transaction; returns how
+    /// many rows it holds.
+    pub async fn reindex(&self) -> Result<usize, AppError> {
+        self.writer
+            .write(|tx| Box::pin(async move { rebuild_index(tx).await }))
+            .await
+    }
+
+    /// Sets or clears (empty input) the reading of the signed-in person's name; the cases
+    /// where they are the worker are re-indexed in the same transaction.
+    pub async fn set_own_name_reading(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        input: &str,
+    ) -> Result<Option<String>, AppError> {
+        auth.permit(Action::ManageOwnAccount)?;
+        let reading = parse_reading(input)?;
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            None,
+            AuditAction::SettingsChanged,
+            Outcome::Success,
+        );
+        ev.target = Some(format!("user:{}", auth.user.id));
+        ev.purpose = Some("name_reading".into());
+        let (user, r) = (auth.user.id, reading.clone());
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.set_user_reading(user, r.as_deref()).await?;
+                    refresh_worker_cases(tx, user).await?;
+                    tx.append_audit(&ev).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(reading)
+    }
+
+    /// Sets a user's reading (already checked by [`parse_reading`]) and re-indexes their
+    /// cases, in one transaction.
+    pub async fn set_name_reading(
+        &self,
+        user: Uuid,
+        reading: Option<String>,
+    ) -> Result<(), AppError> {
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    tx.set_user_reading(user, reading.as_deref()).await?;
+                    refresh_worker_cases(tx, user).await
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,400 @@
+//! Search for staff: cases and documents by what people type, within what each may see.
+//!
+//! The index ([`crate::search::ports`]) holds, per case, a row for the worker's name and its
+//! reading and one for the employer and workplace (searchable by anyone who sees the case),
+//! one per document
+//! revision (its form's category) and one per consultation note. Rows are rebuilt from the
+//! records by [`refresh_case_index`] inside the write transaction of every change to a case,
+//! so a search never misses a confirmed change nor finds a removed text.
+//!
+//! A search first asks the policy, through the same path as the case list
+//! ([`App::list_visible_cases`]), which cases and categories the principal may read, and
+//! passes exactly those keys to the store: ranking, totals and excerpts never touch anything
+//! else. Excerpts of health information are reads of it and are recorded in the audit log
+//! as the case pages record theirs, before the answer is given.
+
+pub mod ports;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ryoritsu_domain::audit::{AuditAction, AuditEvent};
+use ryoritsu_domain::case::CaseStatus;
+use ryoritsu_domain::forms::FormKind;
+use ryoritsu_domain::info::InformationCategory;
+use ryoritsu_domain::org::Role;
+use ryoritsu_domain::policy::Denial;
+use ryoritsu_domain::{FieldError, ValidationErrors, wareki};
+use ryoritsu_search::{Fragment, Query};
+use time::{Date, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+use crate::accounts::Authenticated;
+use crate::accounts::ports::AccountReads;
+use crate::error::AppError;
+use crate::ports::{Store, WriteRepo as _};
+use crate::search::ports::{CASE_ROW, SearchQuery, SearchReads, own_key, scope_key};
+use crate::{App, RequestContext};
+
+/// Results per page, on the page and in the API.
+pub const PER_PAGE: u32 = 20;
+/// Pages beyond this are refused: nobody reads the 2,000th result, and deep offsets cost.
+pub const MAX_PAGE: u32 = 100;
+/// Excerpts shown per case, and their length in characters.
+const SNIPPETS_PER_CASE: usize = 3;
+const SNIPPET_CHARS: usize = 80;
+
+/// Japan's offset: dates typed into the form are Japanese calendar days.
+const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// What a person typed into the search form (or the API's query string).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchInput {
+    pub q: String,
+    pub name: String,
+    pub status: String,
+    pub from: String,
+    pub to: String,
+    /// 1-based; empty means the first.
+    pub page: String,
+}
+
+/// Which document or note an excerpt comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// `name`, `workplace`, `document` or `note`.
+    pub kind: &'static str,
+    /// The document's or note's id.
+    pub id: Option<Uuid>,
+    /// Where it comes from, in words: 「氏名」「勤務先」, the form's name, 「相談記録」.
+    pub label: String,
+    pub category: Option<InformationCategory>,
+    pub fragments: Vec<Fragment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchResult {
+    pub case_id: Uuid,
+    pub worker_name: String,
+    pub status: CaseStatus,
+    pub opened_at: OffsetDateTime,
+    pub score: i64,
+    pub snippets: Vec<Snippet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchResults {
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    pub results: Vec<SearchResult>,
+}
+
+impl SearchResults {
+    pub fn pages(&self) -> u32 {
+        let n = u32::try_from(self.total.max(0)).unwrap_or(u32::MAX);
+        n.div_ceil(PER_PAGE).min(MAX_PAGE)
+    }
+}
+
+/// A parsed search: the queries and the filters.
+struct Parsed {
+    q: Option<Query>,
+    name: Option<Query>,
+    status: Option<CaseStatus>,
+    from: Option<OffsetDateTime>,
+    until: Option<OffsetDateTime>,
+    page: u32,
+}
+
+fn query_field(field: &str, input: &str, errs: &mut ValidationErrors) -> Option<Query> {
+    if input.trim().is_empty() {
+        return None;
+    }
+    match Query::parse(input) {
+        Ok(q) => Some(q),
+        Err(e) => {
+            errs.push(FieldError::new(field, e.code(), e.message()));
+            None
+        }
+    }
+}
+
+fn date_field(field: &str, label: &str, input: &str, errs: &mut ValidationErrors) -> Option<Date> {
+    if input.trim().is_empty() {
+        return None;
+    }
+    match wareki::parse(input, label) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            errs.push(e.into_field_error(field));
+            None
+        }
+    }
+}
+
+fn parse(input: &SearchInput) -> Result<Parsed, ValidationErrors> {
+    let mut errs = ValidationErrors::default();
+    let q = query_field("q", &input.q, &mut errs);
+    let name = query_field("name", &input.name, &mut errs);
+    let status = match input.status.trim() {
+        "" => None,
+        s => {
+            let st = CaseStatus::from_code(s);
+            if st.is_none() {
+                errs.push(FieldError::new(
+                    "status",
+                    "invalid_status",
+                    "状況は一覧から選んでください。",
+                ));
+            }
+            st
+        }
+    };
+    let from = date_field("from", "期間の開始日", &input.from, &mut errs);
+    let to = date_field("to", "期間の終了日", &input.to, &mut errs);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        errs.push(FieldError::new(
+            "to",
+            "range_reversed",
+            "期間の終了日は開始日以降の日付にしてください。",
+        ));
+    }
+    let page = match input.page.trim() {
+        "" => 1,
+        p => match p.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                errs.push(FieldError::new(
+                    "page",
+                    "invalid_page",
+                    format!("ページは1から{MAX_PAGE}までの数字で指定してください。"),
+                ));
+                1
+            }
+        },
+    };
+    errs.into_result(())?;
+    Ok(Parsed {
+        q,
+        name,
+        status,
+        from: from.map(|d| d.midnight().assume_offset(JST)),
+        until: to
+            .and_then(|d| d.next_day())
+            .map(|d| d.midnight().assume_offset(JST)),
+        page,
+    })
+}
+
+/// Roles that search cases: staff of employers, hospitals and support agencies.
+fn is_staff(role: Role) -> bool {
+    matches!(
+        role,
+        Role::HrOfficer
+            | Role::LineManager
+            | Role::OccupationalPhysician
+            | Role::OccupationalHealthStaff
+            | Role::AttendingPhysician
+            | Role::HospitalCoordinator
+            | Role::AgencyCoordinator
+    )
+}
+
+/// Whether the person may use the search page at all (what they find is still limited to
+/// their cases).
+pub fn may_search(auth: &Authenticated) -> bool {
+    auth.memberships.iter().any(|m| is_staff(m.role))
+}
+
+fn snippet_source(source: &str) -> (&'static str, Option<Uuid>, String) {
+    let mut parts = source.split(':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("document"), Some(form), Some(id)) => (
+            "document",
+            Uuid::parse_str(id).ok(),
+            FormKind::from_code(form)
+                .map(|f| f.label().to_owned())
+                .unwrap_or_default(),
+        ),
+        (Some("note"), Some(id), _) => (
+            "note",
+            Uuid::parse_str(id).ok(),
+            InformationCategory::ConsultationNotes.label().to_owned(),
+        ),
+        (Some("workplace"), _, _) => ("workplace", None, "勤務先".to_owned()),
+        _ => ("name", None, "氏名".to_owned()),
+    }
+}
+
+impl<S: Store> App<S> {
+    /// Cases (and excerpts) matching the search, only among what the principal may read.
+    pub async fn search(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        input: &SearchInput,
+    ) -> Result<SearchResults, AppError> {
+        if !may_search(auth) {
+            return Err(AppError::Denied(Denial::Forbidden));
+        }
+        let parsed = parse(input)?;
+        // The policy's answer, case by case: the same path as the case list.
+        let visible = self.list_visible_cases(auth).await?;
+        let mut keys = Vec::new();
+        let mut employers: BTreeMap<Uuid, Uuid> = BTreeMap::new();
+        for (loaded, access) in &visible {
+            let id = loaded.case.id;
+            employers.insert(id, loaded.case.employer_id);
+            keys.push(scope_key(id, CASE_ROW));
+            keys.push(own_key(id, auth.user.id));
+            keys.extend(
+                access
+                    .visible()
+                    .iter()
+                    .filter(|c| c.is_case_information())
+                    .map(|c| scope_key(id, c.code())),
+            );
+        }
+        let mut results = SearchResults {
+            total: 0,
+            page: parsed.page,
+            per_page: PER_PAGE,
+            results: Vec::new(),
+        };
+        if visible.is_empty() {
+            return Ok(results);
+        }
+        let query = SearchQuery {
+            keys,
+            author: auth.user.id,
+            fts5: parsed.q.as_ref().map(Query::fts5),
+            tsquery: parsed.q.as_ref().map(Query::tsquery),
+            name_fts5: parsed.name.as_ref().map(Query::fts5),
+            name_tsquery: parsed.name.as_ref().map(Query::tsquery),
+            status: parsed.status,
+            from: parsed.from,
+            until: parsed.until,
+            limit: PER_PAGE,
+            offset: (parsed.page - 1) * PER_PAGE,
+        };
+        let mut c = self.store.read().await?;
+        let (total, hits) = c.search_cases(&query).await?;
+        results.total = total;
+        let page_cases: Vec<Uuid> = hits.iter().map(|h| h.case_id).collect();
+        // The excerpts need only the keys of the page's cases (a short list to look up).
+        let prefixes: Vec<String> = page_cases.iter().map(|c| format!("{c}:")).collect();
+        let page_query = SearchQuery {
+            keys: query
+                .keys
+                .iter()
+                .filter(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+                .cloned()
+                .collect(),
+            ..query.clone()
+        };
+        let mut matched = c.search_matched_rows(&page_query, &page_cases).await?;
+        if parsed.name.is_some() {
+            // The name's own matches, shown from the case row.
+            let by_name = SearchQuery {
+                fts5: query.name_fts5.clone(),
+                tsquery: query.name_tsquery.clone(),
+                ..page_query.clone()
+            };
+            matched.extend(
+                c.search_matched_rows(&by_name, &page_cases)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.source == "name"),
+            );
+        }
+        let mut read: BTreeSet<(Uuid, InformationCategory)> = BTreeSet::new();
+        for hit in hits {
+            let Some(case) = visible
+                .iter()
+                .map(|(l, _)| &l.case)
+                .find(|x| x.id == hit.case_id)
+            else {
+                continue;
+            };
+            let worker_name = c
+                .get_user(case.worker_id)
+                .await?
+                .map(|u| u.display_name.to_string())
+                .unwrap_or_default();
+            let mut snippets = Vec::new();
+            let mut seen = BTreeSet::new();
+            for row in matched.iter().filter(|r| r.case_id == hit.case_id) {
+                if snippets.len() >= SNIPPETS_PER_CASE || !seen.insert(row.source.clone()) {
+                    continue;
+                }
+                let q = if row.source == "name" && parsed.name.is_some() {
+                    parsed.name.as_ref()
+                } else {
+                    parsed.q.as_ref()
+                };
+                let fragments = q
+                    .and_then(|q| q.snippet(&row.body, SNIPPET_CHARS))
+                    .or_else(|| {
+                        // The other query may be the one that matched this row.
+                        parsed.q.as_ref()?.snippet(&row.body, SNIPPET_CHARS)
+                    });
+                let Some(fragments) = fragments else {
+                    continue;
+                };
+                let category = InformationCategory::from_code(&row.category);
+                if let Some(cat) = category
+                    && cat.is_sensitive()
+                {
+                    read.insert((hit.case_id, cat));
+                }
+                let (kind, id, label) = snippet_source(&row.source);
+                snippets.push(Snippet {
+                    kind,
+                    id,
+                    label,
+                    category,
+                    fragments,
+                });
+            }
+            results.results.push(SearchResult {
+                case_id: hit.case_id,
+                worker_name,
+                status: case.status(),
+                opened_at: case.created_at,
+                score: hit.score,
+                snippets,
+            });
+        }
+        drop(c);
+        if !read.is_empty() {
+            // Excerpts of health information are reads of it: recorded, durably, before the
+            // answer is given (fail closed), as the case pages record theirs.
+            let events: Vec<AuditEvent> = read
+                .into_iter()
+                .map(|(case, cat)| {
+                    let org = employers.get(&case).copied().unwrap_or(case);
+                    let mut ev = self.case_event(ctx, auth, org, AuditAction::Read, case);
+                    ev.category = Some(cat);
+                    ev.purpose = Some("search".into());
+                    ev
+                })
+                .collect();
+            self.writer
+                .write(move |tx| {
+                    Box::pin(async move {
+                        for e in &events {
+                            tx.append_audit(e).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+        }
+        Ok(results)
+    }
+}

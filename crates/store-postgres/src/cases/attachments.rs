@@ -1,0 +1,152 @@
+//! The SQL for scanned documents the worker uploads (紙の意見書など). Lists read every
+//! column but the content; the content is read only when someone opens the scan.
+
+use ryoritsu_app::StoreResult;
+use ryoritsu_app::cases::attachment_ports::AttachmentRecord;
+use ryoritsu_domain::attachment::ScanFormat;
+use ryoritsu_domain::forms::FormKind;
+use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+use crate::map_err;
+use crate::rows::{code, get};
+
+/// Every column but `content`.
+macro_rules! columns {
+    () => {
+        "id, case_id, form, format, file_name, size, sha256, uploaded_by, uploaded_at"
+    };
+}
+
+fn attachment(r: &PgRow) -> StoreResult<AttachmentRecord> {
+    Ok(AttachmentRecord {
+        id: get(r, "id")?,
+        case_id: get(r, "case_id")?,
+        form: code(r, "form", FormKind::from_code)?,
+        format: code(r, "format", ScanFormat::from_code)?,
+        file_name: get(r, "file_name")?,
+        size: get(r, "size")?,
+        sha256: get(r, "sha256")?,
+        uploaded_by: get(r, "uploaded_by")?,
+        uploaded_at: get(r, "uploaded_at")?,
+    })
+}
+
+pub async fn list_attachments(
+    c: &mut PgConnection,
+    case: Option<Uuid>,
+) -> StoreResult<Vec<AttachmentRecord>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM attachments WHERE ($1 IS NULL OR case_id = $1) ORDER BY uploaded_at, id"
+    ))
+    .bind(case)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(attachment).collect()
+}
+
+pub async fn get_attachment(
+    c: &mut PgConnection,
+    id: Uuid,
+) -> StoreResult<Option<AttachmentRecord>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM attachments WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+    .map_err(map_err)?;
+    row.as_ref().map(attachment).transpose()
+}
+
+pub async fn attachment_content(c: &mut PgConnection, id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT content FROM attachments WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await
+        .map_err(map_err)
+}
+
+pub async fn insert_attachment(
+    c: &mut PgConnection,
+    a: &AttachmentRecord,
+    content: &[u8],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO attachments (id, case_id, form, format, file_name, size, sha256, content, \
+         uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(a.id)
+    .bind(a.case_id)
+    .bind(a.form.code())
+    .bind(a.format.code())
+    .bind(&a.file_name)
+    .bind(a.size)
+    .bind(&a.sha256)
+    .bind(content)
+    .bind(a.uploaded_by)
+    .bind(a.uploaded_at)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+macro_rules! impl_attachment_reads {
+    ($t:ty) => {
+        impl ryoritsu_app::cases::attachment_ports::AttachmentReads for $t {
+            async fn list_attachments(
+                &mut self,
+                case: Option<uuid::Uuid>,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<ryoritsu_app::cases::attachment_ports::AttachmentRecord>,
+            > {
+                $crate::cases::attachments::list_attachments($crate::rows::AsConn::conn(self), case)
+                    .await
+            }
+            async fn get_attachment(
+                &mut self,
+                id: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<
+                Option<ryoritsu_app::cases::attachment_ports::AttachmentRecord>,
+            > {
+                $crate::cases::attachments::get_attachment($crate::rows::AsConn::conn(self), id)
+                    .await
+            }
+            async fn attachment_content(
+                &mut self,
+                id: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Option<Vec<u8>>> {
+                $crate::cases::attachments::attachment_content($crate::rows::AsConn::conn(self), id)
+                    .await
+            }
+        }
+    };
+}
+pub(crate) use impl_attachment_reads;
+
+macro_rules! impl_attachment_writes {
+    ($t:ty) => {
+        impl ryoritsu_app::cases::attachment_ports::AttachmentWrites for $t {
+            async fn insert_attachment(
+                &mut self,
+                a: &ryoritsu_app::cases::attachment_ports::AttachmentRecord,
+                content: &[u8],
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::cases::attachments::insert_attachment(
+                    $crate::rows::AsConn::conn(self),
+                    a,
+                    content,
+                )
+                .await
+            }
+        }
+    };
+}
+pub(crate) use impl_attachment_writes;
