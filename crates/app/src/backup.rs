@@ -20,18 +20,13 @@ use crate::accounts::ports::{
     SessionRecord, UserRecord, WorkplaceRecord,
 };
 use crate::cases::attachment_ports::{AttachmentReads, AttachmentRecord, AttachmentWrites};
-use crate::cases::correction_ports::{
-    CorrectionFilter, CorrectionReads, CorrectionRecord, CorrectionWrites,
-};
+use crate::cases::correction_ports::{CorrectionReads, CorrectionRecord, CorrectionWrites};
 use crate::cases::notice_ports::{NoticeReads, NoticeRecord, NoticeWrites};
 use crate::cases::ports::{
-    CaseEventRecord, CaseFilter, CasePartyRecord, CaseReads, CaseRecord, CaseWrites,
-    ConsultationNoteRecord, DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskFilter,
-    TaskRecord,
+    CaseEventRecord, CasePartyRecord, CaseReads, CaseRecord, CaseWrites, ConsultationNoteRecord,
+    DocumentRecord, HandlingRulesRecord, ShareCodeRecord, TaskRecord,
 };
-use crate::cases::support_task_ports::{
-    SupportTaskFilter, SupportTaskReads, SupportTaskRecord, SupportTaskWrites,
-};
+use crate::cases::support_task_ports::{SupportTaskReads, SupportTaskRecord, SupportTaskWrites};
 use crate::error::{AppError, StoreError};
 use crate::ports::{IdempotencyRecord, ReadRepo, SettingRecord, Store, WriteRepo};
 use ryoritsu_domain::consent::{Consent, DisclosureRecord};
@@ -245,44 +240,34 @@ pub async fn read_dataset<
     let mut d = Dataset {
         settings: c.list_settings().await?,
         organisations: c.list_organisations().await?,
-        workplaces: c.list_workplaces(None).await?,
+        workplaces: c.list_all_workplaces().await?,
         users: c.list_users().await?,
-        memberships: c.list_memberships_of_user(None).await?,
-        invitations: c.list_invitations(None).await?,
-        sessions: c.list_sessions(None).await?,
-        recovery_codes: c.list_recovery_codes(None).await?,
+        memberships: c.list_all_memberships().await?,
+        invitations: c.list_all_invitations().await?,
+        sessions: c.list_all_sessions().await?,
+        recovery_codes: c.list_all_recovery_codes().await?,
         login_failures: c.list_login_failures().await?,
         idempotency: c.list_idempotency().await?,
         handling_rules: c.list_handling_rules().await?,
-        cases: c.list_cases(CaseFilter::default()).await?,
-        case_parties: c.list_case_parties(None).await?,
-        documents: c.list_documents(None).await?,
-        case_events: c.list_case_events(None).await?,
-        tasks: c
-            .list_tasks(TaskFilter {
-                case: None,
-                organisation: None,
-                open_only: false,
-            })
-            .await?,
-        consents: c.list_consents(None, None).await?,
-        disclosures: c.list_disclosures(None, None).await?,
-        share_codes: c.list_share_codes(None).await?,
-        consultation_notes: c.list_consultation_notes(None).await?,
-        correction_requests: c
-            .list_correction_requests(CorrectionFilter::default())
-            .await?,
-        support_tasks: c.list_support_tasks(SupportTaskFilter::default()).await?,
-        guidance_sessions: c
-            .list_guidance_versions(crate::hospital::ports::GuidanceFilter::default())
-            .await?,
-        facility_standards: c.list_facility_standards(None).await?,
+        cases: c.list_all_cases().await?,
+        case_parties: c.list_all_case_parties().await?,
+        documents: c.list_all_documents().await?,
+        case_events: c.list_all_case_events().await?,
+        tasks: c.list_all_tasks().await?,
+        consents: c.list_all_consents().await?,
+        disclosures: c.list_all_disclosures().await?,
+        share_codes: c.list_all_share_codes().await?,
+        consultation_notes: c.list_all_consultation_notes().await?,
+        correction_requests: c.list_all_correction_requests().await?,
+        support_tasks: c.list_all_support_tasks().await?,
+        guidance_sessions: c.list_all_guidance_versions().await?,
+        facility_standards: c.list_all_facility_standards().await?,
         notices: c.list_notices().await?,
         attachments: Vec::new(),
         user_readings: c.list_user_readings().await?,
         audit: Vec::new(),
     };
-    for record in c.list_attachments(None).await? {
+    for record in c.list_all_attachments().await? {
         let content = c.attachment_content(record.id).await?.ok_or_else(|| {
             AppError::Internal(format!("attachment {} has no content", record.id))
         })?;

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod corrections;
+pub mod plans;
 pub mod support_tasks;
 
 use std::sync::Arc;
@@ -161,7 +162,7 @@ pub async fn story<S: Store + Tamper>(
         "prefecture kept"
     );
     let wps = conn
-        .list_workplaces(Some(employer.id))
+        .list_workplaces(employer.id)
         .await
         .map_err(|x| x.to_string())?;
     ensure!(
@@ -247,7 +248,7 @@ pub async fn story<S: Store + Tamper>(
         !auth.principal.second_factor_ok,
         "pending session is not fully signed in"
     );
-    let denied = app.list_members(&auth, employer.id).await;
+    let denied = app.list_members(&auth, employer.id, None, 50).await;
     ensure!(
         matches!(denied, Err(AppError::Denied(_))),
         "no member list before the second factor"
@@ -278,7 +279,11 @@ pub async fn story<S: Store + Tamper>(
     );
     let auth = app.authenticate(&full.token).await.map_err(e)?;
     ensure!(auth.principal.second_factor_ok, "full session");
-    let members = app.list_members(&auth, employer.id).await.map_err(e)?;
+    let members = app
+        .list_members(&auth, employer.id, None, 50)
+        .await
+        .map_err(e)?
+        .items;
     ensure!(
         members.len() == 1 && members[0].1.id == admin.id,
         "member list"
@@ -980,15 +985,14 @@ async fn case_story<S: Store + Tamper>(
     ensure!(reads >= 1, "reading medical information is audited");
     let tasks = c
         .list_tasks(TaskFilter {
-            case: Some(case.id),
-            organisation: None,
+            case: case.id,
             open_only: true,
         })
         .await
         .map_err(|x| x.to_string())?;
     ensure!(!tasks.is_empty(), "an open task waits on someone");
     let events = c
-        .list_case_events(Some(case.id))
+        .list_case_events(case.id)
         .await
         .map_err(|x| x.to_string())?;
     ensure!(
@@ -999,7 +1003,7 @@ async fn case_story<S: Store + Tamper>(
     // Each document that reached another organisation under a consent left a 第三者提供記録:
     // the work information to the hospital, the opinion to the employer.
     let disclosures = c
-        .list_disclosures(Some(case.id), None)
+        .list_disclosures(case.id)
         .await
         .map_err(|x| x.to_string())?;
     ensure!(

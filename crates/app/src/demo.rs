@@ -266,15 +266,14 @@ impl<S: Store> App<S> {
     pub async fn demo_sign_ins(&self) -> Result<Vec<DemoSignIn>, AppError> {
         let mut c = self.store.read().await?;
         let orgs = c.list_organisations().await?;
-        let memberships = c.list_memberships_of_user(None).await?;
         let mut out = Vec::new();
         for u in c
-            .list_users()
+            .list_demo_users()
             .await?
             .into_iter()
             .filter(|u| u.demo && u.active)
         {
-            let mine: Vec<_> = memberships.iter().filter(|m| m.user_id == u.id).collect();
+            let mine = c.list_memberships_of_user(u.id).await?;
             if u.operator {
                 out.push(DemoSignIn {
                     login: u.login.to_string(),

@@ -19,6 +19,7 @@ pub mod conformance;
 pub mod demo;
 pub mod error;
 pub mod idempotency;
+pub mod loader;
 pub mod ports;
 pub mod secrets;
 pub mod testing;
@@ -174,6 +175,28 @@ impl<S: Store> App<S> {
 
     pub fn writer(&self) -> &Writer<S> {
         &self.writer
+    }
+
+    /// An audit event about one case by the signed-in principal; callers name a narrower
+    /// target (a document, a consent) where there is one.
+    pub(crate) fn case_event(
+        &self,
+        ctx: &RequestContext,
+        auth: &accounts::Authenticated,
+        organisation: Uuid,
+        action: AuditAction,
+        case: Uuid,
+    ) -> AuditEvent {
+        let mut ev = self.event(
+            ctx,
+            Some(&auth.principal),
+            Some(organisation),
+            action,
+            Outcome::Success,
+        );
+        ev.case_id = Some(case);
+        ev.target = Some(format!("case:{case}"));
+        ev
     }
 
     /// An audit event stamped with the server time and the request's origin.

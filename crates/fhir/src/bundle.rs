@@ -33,14 +33,29 @@ fn entry(base: &str, resource: Value, search: bool) -> Value {
 /// `self_link` the search as asked.
 pub fn searchset(base: &str, self_link: &str, resources: Vec<Value>) -> Value {
     let total = resources.len();
+    searchset_page(base, self_link, None, Some(total), resources)
+}
+
+/// One page of a search result: `next_link` continues it (a `next` link relation), and
+/// `total` is given only when it is known (a search served in one page).
+pub fn searchset_page(
+    base: &str,
+    self_link: &str,
+    next_link: Option<&str>,
+    total: Option<usize>,
+    resources: Vec<Value>,
+) -> Value {
     let mut m = Map::new();
     m.insert("resourceType".into(), json!("Bundle"));
     m.insert("type".into(), json!("searchset"));
-    m.insert("total".into(), json!(total));
-    m.insert(
-        "link".into(),
-        json!([{"relation": "self", "url": self_link}]),
-    );
+    if let Some(total) = total {
+        m.insert("total".into(), json!(total));
+    }
+    let mut links = vec![json!({"relation": "self", "url": self_link})];
+    if let Some(next) = next_link {
+        links.push(json!({"relation": "next", "url": next}));
+    }
+    m.insert("link".into(), Value::Array(links));
     let entries: Vec<Value> = resources
         .into_iter()
         .map(|r| entry(base, r, true))

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 pub use bundle::{
     DocumentSection, capability_statement, composition, document_bundle, operation_outcome,
-    searchset,
+    searchset, searchset_page,
 };
 pub use questionnaire::{QUESTIONNAIRES, option_set_name, questionnaire, questionnaire_for_id};
 pub use resources::{AuditView, PlanView, audit_event, care_plan, consent, organization, patient};

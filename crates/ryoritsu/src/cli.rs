@@ -66,6 +66,28 @@ pub enum Command {
     /// 療養・就労両立支援指導料: the fee engine, without a server or a database.
     #[command(subcommand)]
     Fees(FeesCommand),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// Load N generated support cases (realistic Japanese data, fixed seed) into the demo
+    /// employer, seeding the demo world first on an empty database; also creates the bench
+    /// accounts (bench-worker-001 … 032, bench-other) once.
+    Load {
+        /// How many cases.
+        #[arg(long)]
+        cases: u64,
+        /// The generator's seed: the same seed gives the same cases (on the same day).
+        #[arg(long, default_value_t = ryoritsu_app::loader::DEFAULT_SEED)]
+        seed: u64,
+        /// Cases per transaction.
+        #[arg(long, default_value_t = ryoritsu_app::loader::DEFAULT_BATCH,
+              value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -230,6 +252,103 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Fees(FeesCommand::Evaluate { file, rules }) => fees_evaluate(file, rules),
+        Command::Demo(DemoCommand::Load { cases, seed, batch }) => {
+            with_store(
+                &url,
+                DemoLoad {
+                    cfg,
+                    opts: ryoritsu_app::loader::LoadOptions { cases, seed, batch },
+                },
+            )
+            .await
+        }
+    }
+}
+
+struct DemoLoad {
+    cfg: Config,
+    opts: ryoritsu_app::loader::LoadOptions,
+}
+
+/// 1234567 → "1,234,567".
+fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl WithStore for DemoLoad {
+    type Output = ExitCode;
+    async fn run<S: Store + ryoritsu_app::conformance::Tamper>(
+        self,
+        store: S,
+    ) -> Result<ExitCode, String> {
+        let app = app_for(store, &self.cfg).await?;
+        let total = self.opts.cases;
+        eprintln!(
+            "デモの事例を {} 件読み込みます（シード {}、1トランザクション {} 件）: {}",
+            grouped(total),
+            self.opts.seed,
+            grouped(u64::from(self.opts.batch)),
+            app.store().describe()
+        );
+        let summary = app
+            .load_demo_cases(&self.opts, |p| {
+                eprintln!(
+                    "  {} / {} 件（{:.0} 件/秒、{:.1} 秒）",
+                    grouped(p.done),
+                    grouped(p.total),
+                    p.rate(),
+                    p.elapsed.as_secs_f64()
+                );
+            })
+            .await
+            .map_err(show)?;
+        if summary.demo_seeded {
+            println!("空のデータベースだったため、デモデータを作成しました。");
+        }
+        if summary.bench_accounts_created > 0 {
+            println!(
+                "ベンチマーク用のアカウントを {} 件作成しました（bench-worker-001〜{:03}、bench-other）。",
+                summary.bench_accounts_created,
+                ryoritsu_app::loader::BENCH_WORKERS
+            );
+        }
+        let c = &summary.counts;
+        println!(
+            "事例を {} 件読み込みました（シード {}、通し番号 {}〜）: {:.1} 秒、{:.0} 件/秒。",
+            grouped(c.cases),
+            summary.seed,
+            summary.first_case,
+            summary.elapsed.as_secs_f64(),
+            summary.rate()
+        );
+        println!(
+            "  書類 {}（確定 {}）、同意 {}、関係者 {}、経過 {}、タスク {}（未完了 {}）、監査記録 {}、アクセス索引 {}、計 {} 行（検索の索引を除く）",
+            grouped(c.documents),
+            grouped(c.finalised_documents),
+            grouped(c.consents),
+            grouped(c.parties),
+            grouped(c.case_events),
+            grouped(c.tasks),
+            grouped(c.open_tasks),
+            grouped(c.audit_events),
+            grouped(c.access_rows),
+            grouped(c.rows())
+        );
+        let statuses: Vec<String> = summary
+            .by_status
+            .iter()
+            .map(|(s, n)| format!("{} {}", s.label(), grouped(*n)))
+            .collect();
+        println!("  状況: {}", statuses.join("、"));
+        Ok(ExitCode::SUCCESS)
     }
 }
 

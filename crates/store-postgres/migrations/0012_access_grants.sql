@@ -36,3 +36,8 @@ CREATE INDEX case_grants_rules ON case_grants (employer_id, role, scope, source)
 -- Cases whose consents name a role of an organisation (rebuilt when the rules let the role
 -- see a category again).
 CREATE INDEX consents_recipient ON consents (recipient_organisation, recipient_role);
+
+-- A person's open tasks: by the organisation and role they are assigned to, soonest first
+-- (only open ones are indexed).
+CREATE INDEX tasks_open_by_assignee ON tasks (assignee_organisation, assignee_role, due, id)
+    WHERE closed_at IS NULL;

@@ -48,17 +48,48 @@ fn standards(r: &PgRow) -> StoreResult<FacilityStandardsRecord> {
 
 pub async fn list_guidance_versions(
     c: &mut PgConnection,
-    f: GuidanceFilter,
+    filter: GuidanceFilter,
 ) -> StoreResult<Vec<GuidanceSession>> {
+    let query = match filter {
+        GuidanceFilter::Session(id) => sqlx::query(
+            "SELECT * FROM guidance_sessions WHERE id = $1 \
+             ORDER BY session_date, id, version",
+        )
+        .bind(id),
+        GuidanceFilter::Case(case) => sqlx::query(
+            "SELECT * FROM guidance_sessions WHERE case_id = $1 \
+             ORDER BY session_date, id, version",
+        )
+        .bind(case),
+        GuidanceFilter::Institution(institution) => sqlx::query(
+            "SELECT * FROM guidance_sessions WHERE institution_id = $1 \
+             ORDER BY session_date, id, version",
+        )
+        .bind(institution),
+        GuidanceFilter::InstitutionPatient {
+            institution,
+            patient,
+        } => sqlx::query(
+            "SELECT * FROM guidance_sessions \
+             WHERE institution_id = $1 AND patient_id = $2 ORDER BY session_date, id, version",
+        )
+        .bind(institution)
+        .bind(patient),
+        GuidanceFilter::Patient(patient) => sqlx::query(
+            "SELECT * FROM guidance_sessions WHERE patient_id = $1 \
+             ORDER BY session_date, id, version",
+        )
+        .bind(patient),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    rows.iter().map(session).collect()
+}
+
+pub async fn list_all_guidance_versions(c: &mut PgConnection) -> StoreResult<Vec<GuidanceSession>> {
     let rows = sqlx::query(
-        "SELECT * FROM guidance_sessions WHERE ($1::uuid IS NULL OR id = $1) \
-         AND ($2::uuid IS NULL OR case_id = $2) AND ($3::uuid IS NULL OR institution_id = $3) \
-         AND ($4::uuid IS NULL OR patient_id = $4) ORDER BY session_date, id, version",
+        "/* full scan: backup */ SELECT * FROM guidance_sessions \
+         ORDER BY session_date, id, version",
     )
-    .bind(f.session)
-    .bind(f.case)
-    .bind(f.institution)
-    .bind(f.patient)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -67,13 +98,26 @@ pub async fn list_guidance_versions(
 
 pub async fn list_facility_standards(
     c: &mut PgConnection,
-    institution: Option<Uuid>,
+    institution: Uuid,
 ) -> StoreResult<Vec<FacilityStandardsRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM facility_standards WHERE ($1::uuid IS NULL OR institution_id = $1) \
+        "SELECT * FROM facility_standards WHERE institution_id = $1 \
          ORDER BY effective_from, recorded_at, id",
     )
     .bind(institution)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(standards).collect()
+}
+
+pub async fn list_all_facility_standards(
+    c: &mut PgConnection,
+) -> StoreResult<Vec<FacilityStandardsRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM facility_standards \
+         ORDER BY effective_from, recorded_at, id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -138,9 +182,14 @@ macro_rules! impl_guidance_reads {
                 $crate::hospital::list_guidance_versions($crate::rows::AsConn::conn(self), filter)
                     .await
             }
+            async fn list_all_guidance_versions(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::guidance::GuidanceSession>> {
+                $crate::hospital::list_all_guidance_versions($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_facility_standards(
                 &mut self,
-                institution: Option<uuid::Uuid>,
+                institution: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::guidance::FacilityStandardsRecord>>
             {
                 $crate::hospital::list_facility_standards(
@@ -148,6 +197,13 @@ macro_rules! impl_guidance_reads {
                     institution,
                 )
                 .await
+            }
+            async fn list_all_facility_standards(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::guidance::FacilityStandardsRecord>>
+            {
+                $crate::hospital::list_all_facility_standards($crate::rows::AsConn::conn(self))
+                    .await
             }
         }
     };

@@ -113,7 +113,7 @@ pub async fn get_idempotency(
 }
 
 pub async fn list_idempotency(c: &mut PgConnection) -> StoreResult<Vec<IdempotencyRecord>> {
-    let rows = sqlx::query("SELECT * FROM idempotency ORDER BY scope, key")
+    let rows = sqlx::query("/* full scan: backup */ SELECT * FROM idempotency ORDER BY scope, key")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
@@ -181,6 +181,7 @@ pub async fn audit_records(
 }
 
 pub async fn prune_idempotency(c: &mut PgConnection, before: OffsetDateTime) -> StoreResult<u64> {
+    // Through idempotency_created (migration 0013).
     let r = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
         .bind(before)
         .execute(c)

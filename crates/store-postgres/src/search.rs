@@ -1,26 +1,30 @@
-//! The SQL for the full-text search index and name readings, migration 0010.
+//! The SQL for the full-text search index (migrations 0010 and 0014).
 //!
 //! Mirrors the SQLite adapter's statements. Words arrive cut and normalised by the
 //! application and are stored as a `tsvector` literal with positions (GIN-indexed); queries
-//! arrive as a `tsquery` literal. The keys a search may touch arrive as a text array, so
-//! ranking, totals and excerpts only ever see rows inside them.
+//! arrive as a `tsquery` literal. A search is scoped by the access index: the principal's
+//! keys arrive as a text array and a row counts only where one of them may read the row's
+//! category of its case at the moment given, or the principal wrote it; the case itself
+//! must be one they see. Ranking, totals and excerpts never see anything else.
 
 use ryoritsu_app::error::StoreResult;
-use ryoritsu_app::search::ports::{MatchedRow, SearchHit, SearchQuery, SearchRow};
+use ryoritsu_app::search::ports::{MAX_COUNTED, MatchedRow, SearchHit, SearchQuery, SearchRow};
+use ryoritsu_domain::case::CaseStatus;
 use sqlx::PgConnection;
-use sqlx::postgres::PgArguments;
+use sqlx::postgres::{PgArguments, PgRow};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::map_err;
-use crate::rows::get;
+use crate::rows::{code, get, ts};
 
-/// A value bound to the next `?` of a statement built piece by piece.
+/// A value bound to the next `$n` of a statement built piece by piece.
 enum Arg {
     Text(String),
     Keys(Vec<String>),
     Int(i64),
     At(OffsetDateTime),
+    Id(Uuid),
 }
 
 fn bind_all(
@@ -33,6 +37,7 @@ fn bind_all(
             Arg::Keys(k) => q.bind(k),
             Arg::Int(i) => q.bind(i),
             Arg::At(t) => q.bind(t),
+            Arg::Id(u) => q.bind(u),
         };
     }
     q
@@ -44,48 +49,60 @@ fn arg(args: &mut Vec<Arg>, a: Arg) -> String {
     format!("${}", args.len())
 }
 
-/// The statement's body. Only fixed SQL text is put together here; every value, the match
-/// expressions included, is bound (hence the `AssertSqlSafe` below). (from `WITH` to the last join/filter) and its arguments.
-fn case_query(q: &SearchQuery) -> (String, Vec<Arg>) {
+/// `s` (a search row) may be read by the principal: they wrote it, or one of `keys` opens
+/// its category of its case at `now`.
+fn row_visible(q: &SearchQuery, keys: &str, args: &mut Vec<Arg>) -> String {
+    let me = arg(args, Arg::Id(q.author));
+    let now = arg(args, Arg::At(q.now));
+    format!(
+        "(s.author = {me} OR EXISTS (SELECT 1 FROM case_grants g \
+         WHERE g.case_id = s.case_id AND g.subject = ANY({keys}::text[]) \
+         AND g.scope = s.category \
+         AND (g.valid_from IS NULL OR g.valid_from <= {now}) \
+         AND (g.valid_until IS NULL OR {now} < g.valid_until)))"
+    )
+}
+
+/// The statement's body and its arguments: the matching cases with their score and what a
+/// result shows. Only fixed SQL text is put together here; every value, the match
+/// expressions included, is bound (hence the `AssertSqlSafe` below). `None` when the query
+/// has neither keywords nor a name (the app lists by the index).
+fn case_query(q: &SearchQuery) -> Option<(String, Vec<Arg>)> {
+    if q.tsquery.is_none() && q.name_tsquery.is_none() {
+        return None;
+    }
     let mut args = Vec::new();
     let keys = arg(&mut args, Arg::Keys(q.keys.clone()));
-    let mut sql = format!("WITH keys AS (SELECT unnest({keys}::text[]) AS k)");
+    let mut ctes = Vec::new();
     if let Some(m) = &q.tsquery {
         let p = arg(&mut args, Arg::Text(m.clone()));
-        let me = arg(&mut args, Arg::Text(q.author.to_string()));
-        sql.push_str(&format!(
-            ", kw AS (SELECT s.case_id, SUM(s.weight)::bigint AS score FROM search_rows s \
-             WHERE s.words @@ {p}::tsquery \
-             AND (CASE WHEN s.own_key = substr(s.scope_key, 1, 36) || ':author:' || {me} \
-             THEN s.own_key ELSE s.scope_key END) IN (SELECT k FROM keys) \
-             GROUP BY s.case_id)"
+        let visible = row_visible(q, &keys, &mut args);
+        ctes.push(format!(
+            "kw AS (SELECT s.case_id, SUM(s.weight)::bigint AS score FROM search_rows s \
+             WHERE s.words @@ {p}::tsquery AND {visible} GROUP BY s.case_id)"
         ));
     }
     if let Some(m) = &q.name_tsquery {
         let p = arg(&mut args, Arg::Text(m.clone()));
-        sql.push_str(&format!(
-            ", nm AS (SELECT DISTINCT s.case_id FROM search_rows s \
-             WHERE s.words @@ {p}::tsquery \
-             AND s.source = 'name' AND s.scope_key IN (SELECT k FROM keys))"
+        ctes.push(format!(
+            "nm AS (SELECT DISTINCT s.case_id FROM search_rows s \
+             WHERE s.words @@ {p}::tsquery AND s.source = 'name')"
         ));
     }
-    let score = if q.tsquery.is_some() {
-        "kw.score"
-    } else {
-        "0::bigint"
+    let (from, score) = match (q.tsquery.is_some(), q.name_tsquery.is_some()) {
+        (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
+        (true, false) => ("kw", "kw.score"),
+        _ => ("nm", "0::bigint"),
     };
-    sql.push_str(&format!(
-        " SELECT c.id AS id, c.created_at AS created_at, {score} AS score FROM cases c \
-         JOIN search_rows b ON b.case_id = c.id AND b.source = 'name' \
-         AND b.scope_key IN (SELECT k FROM keys)"
-    ));
-    if q.tsquery.is_some() {
-        sql.push_str(" JOIN kw ON kw.case_id = c.id");
-    }
-    if q.name_tsquery.is_some() {
-        sql.push_str(" JOIN nm ON nm.case_id = c.id");
-    }
-    sql.push_str(" WHERE true");
+    let driver = if q.tsquery.is_some() { "kw" } else { "nm" };
+    let mut sql = format!(
+        "WITH {} SELECT c.id AS id, c.worker_id AS worker_id, c.employer_id AS employer_id, \
+         c.status AS status, c.created_at AS created_at, {score} AS score \
+         FROM {from} JOIN cases c ON c.id = {driver}.case_id \
+         WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
+         AND g.subject = ANY({keys}::text[]) AND g.scope = 'case')",
+        ctes.join(", ")
+    );
     if let Some(s) = q.status {
         let p = arg(&mut args, Arg::Text(s.code().to_owned()));
         sql.push_str(&format!(" AND c.status = {p}"));
@@ -98,7 +115,18 @@ fn case_query(q: &SearchQuery) -> (String, Vec<Arg>) {
         let p = arg(&mut args, Arg::At(u));
         sql.push_str(&format!(" AND c.created_at < {p}"));
     }
-    (sql, args)
+    Some((sql, args))
+}
+
+fn hit(r: &PgRow) -> StoreResult<SearchHit> {
+    Ok(SearchHit {
+        case_id: get(r, "id")?,
+        score: get(r, "score")?,
+        worker_id: get(r, "worker_id")?,
+        employer_id: get(r, "employer_id")?,
+        status: code(r, "status", CaseStatus::from_code)?,
+        opened_at: ts(r, "created_at")?,
+    })
 }
 
 pub async fn search_cases(
@@ -106,14 +134,17 @@ pub async fn search_cases(
     q: &SearchQuery,
 ) -> StoreResult<(i64, Vec<SearchHit>)> {
     // The page and the total in one pass; a page past the end has no row to carry the
-    // total, so only then is it counted on its own. Not kept as prepared statements: a
-    // generic plan cannot see how selective the words and the scope are (measured: a status
-    // filter went from 0.4 s to 5 s once PostgreSQL switched to the generic plan).
-    let (body, mut args) = case_query(q);
+    // total, so only then is it counted on its own (up to MAX_COUNTED). Not kept as
+    // prepared statements: a generic plan cannot see how selective the words and the scope
+    // are (measured: a status filter went from 0.4 s to 5 s once PostgreSQL switched to the
+    // generic plan).
+    let Some((body, mut args)) = case_query(q) else {
+        return Ok((0, Vec::new()));
+    };
     let limit = arg(&mut args, Arg::Int(i64::from(q.limit)));
     let offset = arg(&mut args, Arg::Int(i64::from(q.offset)));
     let page_sql = format!(
-        "SELECT id, score, count(*) OVER () AS total FROM ({body}) AS found \
+        "SELECT *, count(*) OVER () AS total FROM ({body}) AS found \
          ORDER BY score DESC, created_at DESC, id LIMIT {limit} OFFSET {offset}"
     );
     let rows = bind_all(
@@ -123,21 +154,18 @@ pub async fn search_cases(
     .fetch_all(&mut *c)
     .await
     .map_err(map_err)?;
-    let hits = rows
-        .iter()
-        .map(|r| {
-            Ok(SearchHit {
-                case_id: get(r, "id")?,
-                score: get(r, "score")?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let hits = rows.iter().map(hit).collect::<StoreResult<Vec<_>>>()?;
     let total: i64 = match rows.first() {
-        Some(r) => get(r, "total")?,
+        Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
         None if q.offset == 0 => 0,
         None => {
-            let (body, args) = case_query(q);
-            let count_sql = format!("SELECT count(*) AS n FROM ({body}) AS found");
+            let Some((body, mut args)) = case_query(q) else {
+                return Ok((0, hits));
+            };
+            let cap = arg(&mut args, Arg::Int(MAX_COUNTED));
+            let count_sql = format!(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) AS found LIMIT {cap}) AS capped"
+            );
             get(
                 &bind_all(
                     sqlx::query(sqlx::AssertSqlSafe(count_sql)).persistent(false),
@@ -153,6 +181,22 @@ pub async fn search_cases(
     Ok((total, hits))
 }
 
+pub async fn search_hits(c: &mut PgConnection, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {
+    let rows = sqlx::query(
+        "SELECT id, worker_id, employer_id, status, created_at, 0::bigint AS score \
+         FROM cases WHERE id = ANY($1)",
+    )
+    .bind(cases)
+    .fetch_all(&mut *c)
+    .await
+    .map_err(map_err)?;
+    let found = rows.iter().map(hit).collect::<StoreResult<Vec<_>>>()?;
+    Ok(cases
+        .iter()
+        .filter_map(|id| found.iter().find(|h| h.case_id == *id).copied())
+        .collect())
+}
+
 pub async fn search_matched_rows(
     c: &mut PgConnection,
     q: &SearchQuery,
@@ -163,19 +207,20 @@ pub async fn search_matched_rows(
     };
     let mut out = Vec::new();
     for case in cases {
-        let rows = sqlx::query(
-            "WITH keys AS (SELECT unnest($1::text[]) AS k) \
-             SELECT s.case_id, s.source, s.category, s.body FROM search_rows s \
-             WHERE s.words @@ $2::tsquery AND s.case_id = $3 \
-             AND (CASE WHEN s.own_key = substr(s.scope_key, 1, 36) || ':author:' || $4 \
-             THEN s.own_key ELSE s.scope_key END) IN (SELECT k FROM keys) \
-             ORDER BY s.weight DESC, s.source, s.id",
+        let mut args = Vec::new();
+        let keys = arg(&mut args, Arg::Keys(q.keys.clone()));
+        let p = arg(&mut args, Arg::Text(m.clone()));
+        let id = arg(&mut args, Arg::Id(*case));
+        let visible = row_visible(q, &keys, &mut args);
+        let sql = format!(
+            "SELECT s.case_id, s.source, s.category, s.body FROM search_rows s \
+             WHERE s.words @@ {p}::tsquery AND s.case_id = {id} AND {visible} \
+             ORDER BY s.weight DESC, s.source, s.id"
+        );
+        let rows = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false),
+            args,
         )
-        .bind(&q.keys)
-        .bind(m)
-        .bind(*case)
-        .bind(q.author.to_string())
-        .persistent(false)
         .fetch_all(&mut *c)
         .await
         .map_err(map_err)?;
@@ -199,6 +244,37 @@ pub async fn count_search_rows(c: &mut PgConnection) -> StoreResult<i64> {
     get(&r, "n")
 }
 
+async fn insert_row(c: &mut PgConnection, r: &SearchRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO search_rows (case_id, source, category, author, weight, body, words) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7::tsvector)",
+    )
+    .bind(r.case_id)
+    .bind(&r.source)
+    .bind(&r.category)
+    .bind(r.author)
+    .bind(r.weight)
+    .bind(&r.body)
+    .bind(r.tsvector())
+    .execute(&mut *c)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn put_search_row(c: &mut PgConnection, r: &SearchRow) -> StoreResult<()> {
+    sqlx::query("DELETE FROM search_rows WHERE case_id = $1 AND source = $2")
+        .bind(r.case_id)
+        .bind(&r.source)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    if !r.words.is_empty() {
+        insert_row(c, r).await?;
+    }
+    Ok(())
+}
+
 pub async fn replace_search_rows(
     c: &mut PgConnection,
     case: Uuid,
@@ -209,28 +285,14 @@ pub async fn replace_search_rows(
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-    for r in rows {
-        sqlx::query(
-            "INSERT INTO search_rows (case_id, source, category, scope_key, own_key, weight, \
-             body, words) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::tsvector)",
-        )
-        .bind(r.case_id)
-        .bind(&r.source)
-        .bind(&r.category)
-        .bind(&r.scope_key)
-        .bind(r.own_key.as_deref())
-        .bind(r.weight)
-        .bind(&r.body)
-        .bind(r.tsvector())
-        .execute(&mut *c)
-        .await
-        .map_err(map_err)?;
+    for r in rows.iter().filter(|r| !r.words.is_empty()) {
+        insert_row(c, r).await?;
     }
     Ok(())
 }
 
 pub async fn clear_search_rows(c: &mut PgConnection) -> StoreResult<()> {
-    sqlx::query("DELETE FROM search_rows")
+    sqlx::query("/* full scan: maintenance */ DELETE FROM search_rows")
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
@@ -254,6 +316,12 @@ macro_rules! impl_search_reads {
                 $crate::search::search_matched_rows($crate::rows::AsConn::conn(self), q, cases)
                     .await
             }
+            async fn search_hits(
+                &mut self,
+                cases: &[uuid::Uuid],
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::SearchHit>> {
+                $crate::search::search_hits($crate::rows::AsConn::conn(self), cases).await
+            }
             async fn count_search_rows(&mut self) -> ryoritsu_app::StoreResult<i64> {
                 $crate::search::count_search_rows($crate::rows::AsConn::conn(self)).await
             }
@@ -265,6 +333,12 @@ pub(crate) use impl_search_reads;
 macro_rules! impl_search_writes {
     ($t:ty) => {
         impl ryoritsu_app::search::ports::SearchWrites for $t {
+            async fn put_search_row(
+                &mut self,
+                row: &ryoritsu_app::search::ports::SearchRow,
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::search::put_search_row($crate::rows::AsConn::conn(self), row).await
+            }
             async fn replace_search_rows(
                 &mut self,
                 case: uuid::Uuid,

@@ -4,6 +4,7 @@
 //! given cases, or an employer's rows of one role when its 取扱規程 changes.
 
 use ryoritsu_app::access::ports::{CaseCursor, GrantedCase, ScopeRange};
+use ryoritsu_app::cases::ports::TaskRecord;
 use ryoritsu_app::error::StoreResult;
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::policy::{
@@ -141,6 +142,33 @@ pub async fn case_grants(c: &mut SqliteConnection, case: Uuid) -> StoreResult<Ve
     Ok(out)
 }
 
+pub async fn open_tasks_in_scope(
+    c: &mut SqliteConnection,
+    organisation: Uuid,
+    role: Role,
+    keys: &[String],
+    limit: u32,
+) -> StoreResult<Vec<TaskRecord>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT t.* FROM tasks t \
+         WHERE t.assignee_organisation = $1 AND t.assignee_role = $2 AND t.closed_at IS NULL \
+         AND EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = t.case_id \
+         AND g.subject IN (SELECT value FROM json_each($3)) AND g.scope = 'case') \
+         ORDER BY t.due, t.id LIMIT $4",
+    )
+    .bind(organisation)
+    .bind(role.code())
+    .bind(json_list(keys))
+    .bind(i64::from(limit))
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(crate::cases::task).collect()
+}
+
 pub async fn cases_with_consents_naming(
     c: &mut SqliteConnection,
     organisation: Uuid,
@@ -247,7 +275,7 @@ pub async fn apply_rules_delta(
 }
 
 pub async fn clear_grants(c: &mut SqliteConnection) -> StoreResult<()> {
-    sqlx::query("DELETE FROM case_grants")
+    sqlx::query("/* full scan: maintenance */ DELETE FROM case_grants")
         .execute(c)
         .await
         .map_err(map_err)?;
@@ -284,6 +312,22 @@ macro_rules! impl_access_reads {
                 case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::policy::CaseGrant>> {
                 $crate::access::case_grants($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn open_tasks_in_scope(
+                &mut self,
+                organisation: uuid::Uuid,
+                role: ryoritsu_domain::org::Role,
+                keys: &[String],
+                limit: u32,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::TaskRecord>> {
+                $crate::access::open_tasks_in_scope(
+                    $crate::rows::AsConn::conn(self),
+                    organisation,
+                    role,
+                    keys,
+                    limit,
+                )
+                .await
             }
             async fn cases_with_consents_naming(
                 &mut self,

@@ -4,8 +4,8 @@
 use crate::map_err;
 use crate::rows::{all, code, corrupt, get, ocode, ots, ts};
 use ryoritsu_app::accounts::ports::{
-    InvitationRecord, LoginFailureRecord, MembershipRecord, OrganisationRecord, RecoveryCodeRecord,
-    SessionRecord, UserReadingRecord, UserRecord, WorkplaceRecord,
+    InvitationRecord, LoginFailureRecord, MemberCursor, MembershipRecord, OrganisationRecord,
+    RecoveryCodeRecord, SessionRecord, UserReadingRecord, UserRecord, WorkplaceRecord,
 };
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::account::{DisplayName, Email, LoginName};
@@ -161,15 +161,23 @@ pub async fn list_organisations(c: &mut SqliteConnection) -> StoreResult<Vec<Org
 
 pub async fn list_workplaces(
     c: &mut SqliteConnection,
-    org: Option<Uuid>,
+    org: Uuid,
 ) -> StoreResult<Vec<WorkplaceRecord>> {
-    let rows = sqlx::query(
-        "SELECT * FROM workplaces WHERE ($1 IS NULL OR organisation_id = $1) ORDER BY created_at, id",
-    )
-    .bind(org)
-    .fetch_all(c)
-    .await
-    .map_err(map_err)?;
+    let rows =
+        sqlx::query("SELECT * FROM workplaces WHERE organisation_id = $1 ORDER BY created_at, id")
+            .bind(org)
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
+    all(rows, workplace)
+}
+
+pub async fn list_all_workplaces(c: &mut SqliteConnection) -> StoreResult<Vec<WorkplaceRecord>> {
+    let rows =
+        sqlx::query("/* full scan: backup */ SELECT * FROM workplaces ORDER BY created_at, id")
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
     all(rows, workplace)
 }
 
@@ -208,7 +216,7 @@ pub async fn find_user_by_login(
 
 pub async fn list_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>> {
     let rows = sqlx::query(concat!(
-        "SELECT ",
+        "/* full scan: backup */ SELECT ",
         user_cols!(),
         " FROM users u ORDER BY u.login"
     ))
@@ -218,8 +226,21 @@ pub async fn list_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>
     all(rows, user)
 }
 
+pub async fn list_demo_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>> {
+    // The partial index users_demo (migration 0013) holds the demo accounts alone.
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users u WHERE u.demo ORDER BY u.login"
+    ))
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, user)
+}
+
 pub async fn count_users(c: &mut SqliteConnection) -> StoreResult<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM users")
+    sqlx::query_scalar("/* full scan: maintenance */ SELECT count(*) FROM users")
         .fetch_one(c)
         .await
         .map_err(map_err)
@@ -227,13 +248,13 @@ pub async fn count_users(c: &mut SqliteConnection) -> StoreResult<i64> {
 
 pub async fn list_memberships_of_user(
     c: &mut SqliteConnection,
-    user_id: Option<Uuid>,
+    user_id: Uuid,
 ) -> StoreResult<Vec<MembershipRecord>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         membership_cols!(),
         " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
-         WHERE ($1 IS NULL OR m.user_id = $1) ORDER BY m.created_at, m.id"
+         WHERE m.user_id = $1 ORDER BY m.created_at, m.id"
     ))
     .bind(user_id)
     .fetch_all(c)
@@ -242,9 +263,24 @@ pub async fn list_memberships_of_user(
     all(rows, membership)
 }
 
-pub async fn list_members(
+pub async fn list_all_memberships(c: &mut SqliteConnection) -> StoreResult<Vec<MembershipRecord>> {
+    let rows = sqlx::query(concat!(
+        "/* full scan: backup */ SELECT ",
+        membership_cols!(),
+        " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+         ORDER BY m.created_at, m.id"
+    ))
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, membership)
+}
+
+pub async fn list_members_in_role(
     c: &mut SqliteConnection,
     org: Uuid,
+    role: Role,
+    limit: u32,
 ) -> StoreResult<Vec<(MembershipRecord, UserRecord)>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
@@ -253,12 +289,74 @@ pub async fn list_members(
         user_cols!(),
         " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
          JOIN users u ON u.id = m.user_id \
-         WHERE m.organisation_id = $1 ORDER BY u.display_name, m.role, m.id"
+         WHERE m.organisation_id = $1 AND m.role = $2 ORDER BY m.created_at, m.id LIMIT $3"
     ))
     .bind(org)
+    .bind(role.code())
+    .bind(i64::from(limit))
     .fetch_all(c)
     .await
     .map_err(map_err)?;
+    rows.iter()
+        .map(|r| Ok((membership(r)?, user(r)?)))
+        .collect()
+}
+
+pub async fn get_membership(
+    c: &mut SqliteConnection,
+    id: Uuid,
+) -> StoreResult<Option<MembershipRecord>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        membership_cols!(),
+        " FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE m.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+    .map_err(map_err)?;
+    row.as_ref().map(membership).transpose()
+}
+
+pub async fn list_members(
+    c: &mut SqliteConnection,
+    org: Uuid,
+    after: Option<MemberCursor>,
+    limit: u32,
+) -> StoreResult<Vec<(MembershipRecord, UserRecord)>> {
+    let rows = match after {
+        None => sqlx::query(concat!(
+            "SELECT ",
+            membership_cols!(),
+            ", ",
+            user_cols!(),
+            " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+             JOIN users u ON u.id = m.user_id \
+             WHERE m.organisation_id = $1 ORDER BY m.created_at, m.id LIMIT $2"
+        ))
+        .bind(org)
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await
+        .map_err(map_err)?,
+        Some(cur) => sqlx::query(concat!(
+            "SELECT ",
+            membership_cols!(),
+            ", ",
+            user_cols!(),
+            " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+             JOIN users u ON u.id = m.user_id \
+             WHERE m.organisation_id = $1 AND (m.created_at, m.id) > ($2, $3) \
+             ORDER BY m.created_at, m.id LIMIT $4"
+        ))
+        .bind(org)
+        .bind(unix_micros(cur.joined_at))
+        .bind(cur.membership)
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await
+        .map_err(map_err)?,
+    };
     rows.iter()
         .map(|r| Ok((membership(r)?, user(r)?)))
         .collect()
@@ -280,12 +378,22 @@ pub async fn find_invitation(
 
 pub async fn list_invitations(
     c: &mut SqliteConnection,
-    org: Option<Uuid>,
+    org: Uuid,
 ) -> StoreResult<Vec<InvitationRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM invitations WHERE ($1 IS NULL OR organisation_id = $1) ORDER BY created_at DESC, id",
+        "SELECT * FROM invitations WHERE organisation_id = $1 ORDER BY created_at DESC, id",
     )
     .bind(org)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, invitation)
+}
+
+pub async fn list_all_invitations(c: &mut SqliteConnection) -> StoreResult<Vec<InvitationRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM invitations ORDER BY created_at DESC, id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -308,38 +416,56 @@ pub async fn get_session(
 
 pub async fn list_sessions(
     c: &mut SqliteConnection,
-    user_id: Option<Uuid>,
+    user_id: Uuid,
 ) -> StoreResult<Vec<SessionRecord>> {
-    let rows = sqlx::query(
-        "SELECT * FROM sessions WHERE ($1 IS NULL OR user_id = $1) ORDER BY created_at, id_hash",
-    )
-    .bind(user_id)
-    .fetch_all(c)
-    .await
-    .map_err(map_err)?;
+    let rows =
+        sqlx::query("SELECT * FROM sessions WHERE user_id = $1 ORDER BY created_at, id_hash")
+            .bind(user_id)
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
     all(rows, session)
+}
+
+pub async fn list_all_sessions(c: &mut SqliteConnection) -> StoreResult<Vec<SessionRecord>> {
+    let rows =
+        sqlx::query("/* full scan: backup */ SELECT * FROM sessions ORDER BY created_at, id_hash")
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
+    all(rows, session)
+}
+
+fn recovery_code(r: &SqliteRow) -> StoreResult<RecoveryCodeRecord> {
+    Ok(RecoveryCodeRecord {
+        user_id: get(r, "user_id")?,
+        digest: get(r, "digest")?,
+        used_at: ots(r, "used_at")?,
+    })
 }
 
 pub async fn list_recovery_codes(
     c: &mut SqliteConnection,
-    user_id: Option<Uuid>,
+    user_id: Uuid,
+) -> StoreResult<Vec<RecoveryCodeRecord>> {
+    let rows = sqlx::query("SELECT * FROM recovery_codes WHERE user_id = $1 ORDER BY digest")
+        .bind(user_id)
+        .fetch_all(c)
+        .await
+        .map_err(map_err)?;
+    all(rows, recovery_code)
+}
+
+pub async fn list_all_recovery_codes(
+    c: &mut SqliteConnection,
 ) -> StoreResult<Vec<RecoveryCodeRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM recovery_codes WHERE ($1 IS NULL OR user_id = $1) ORDER BY user_id, digest",
+        "/* full scan: backup */ SELECT * FROM recovery_codes ORDER BY user_id, digest",
     )
-    .bind(user_id)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
-    rows.iter()
-        .map(|r| {
-            Ok(RecoveryCodeRecord {
-                user_id: get(r, "user_id")?,
-                digest: get(r, "digest")?,
-                used_at: ots(r, "used_at")?,
-            })
-        })
-        .collect()
+    all(rows, recovery_code)
 }
 
 pub async fn login_failures_since(
@@ -360,7 +486,7 @@ pub async fn login_failures_since(
 }
 
 pub async fn list_login_failures(c: &mut SqliteConnection) -> StoreResult<Vec<LoginFailureRecord>> {
-    let rows = sqlx::query("SELECT * FROM login_failures ORDER BY key, at")
+    let rows = sqlx::query("/* full scan: backup */ SELECT * FROM login_failures ORDER BY key, at")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
@@ -578,13 +704,19 @@ pub async fn delete_sessions_of_user(
     user_id: Uuid,
     keep: Option<&str>,
 ) -> StoreResult<u64> {
-    let r =
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
+    let r = match keep {
+        None => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map_err(map_err)?,
+        Some(keep) => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
             .bind(user_id)
             .bind(keep)
             .execute(c)
             .await
-            .map_err(map_err)?;
+            .map_err(map_err)?,
+    };
     Ok(r.rows_affected())
 }
 
@@ -593,13 +725,19 @@ pub async fn delete_expired_sessions(
     idle_before: OffsetDateTime,
     created_before: OffsetDateTime,
 ) -> StoreResult<u64> {
-    let r = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+    // One range each, through sessions_last_seen and sessions_created (migration 0013): an
+    // OR of the two would be planned as a walk through the whole table.
+    let idle = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
         .bind(unix_micros(idle_before))
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    let old = sqlx::query("DELETE FROM sessions WHERE created_at < $1")
         .bind(unix_micros(created_before))
         .execute(c)
         .await
         .map_err(map_err)?;
-    Ok(r.rows_affected())
+    Ok(idle.rows_affected() + old.rows_affected())
 }
 
 pub async fn replace_recovery_codes(
@@ -666,6 +804,7 @@ pub async fn prune_login_failures(
     c: &mut SqliteConnection,
     before: OffsetDateTime,
 ) -> StoreResult<()> {
+    // Through login_failures_at (migration 0013).
     sqlx::query("DELETE FROM login_failures WHERE at < $1")
         .bind(unix_micros(before))
         .execute(c)
@@ -688,7 +827,8 @@ pub async fn user_reading(c: &mut SqliteConnection, user: Uuid) -> StoreResult<O
 
 pub async fn list_user_readings(c: &mut SqliteConnection) -> StoreResult<Vec<UserReadingRecord>> {
     let rows = sqlx::query(
-        "SELECT id, name_reading FROM users WHERE name_reading IS NOT NULL ORDER BY id",
+        "/* full scan: backup */ SELECT id, name_reading FROM users \
+         WHERE name_reading IS NOT NULL ORDER BY id",
     )
     .fetch_all(c)
     .await
@@ -733,9 +873,14 @@ macro_rules! impl_account_reads {
             }
             async fn list_workplaces(
                 &mut self,
-                org: Option<uuid::Uuid>,
+                org: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::WorkplaceRecord>> {
                 $crate::accounts::list_workplaces($crate::rows::AsConn::conn(self), org).await
+            }
+            async fn list_all_workplaces(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::WorkplaceRecord>> {
+                $crate::accounts::list_all_workplaces($crate::rows::AsConn::conn(self)).await
             }
             async fn get_user(
                 &mut self,
@@ -754,25 +899,57 @@ macro_rules! impl_account_reads {
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::UserRecord>> {
                 $crate::accounts::list_users($crate::rows::AsConn::conn(self)).await
             }
+            async fn list_demo_users(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::UserRecord>> {
+                $crate::accounts::list_demo_users($crate::rows::AsConn::conn(self)).await
+            }
             async fn count_users(&mut self) -> ryoritsu_app::StoreResult<i64> {
                 $crate::accounts::count_users($crate::rows::AsConn::conn(self)).await
             }
             async fn list_memberships_of_user(
                 &mut self,
-                user: Option<uuid::Uuid>,
+                user: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::MembershipRecord>> {
                 $crate::accounts::list_memberships_of_user($crate::rows::AsConn::conn(self), user).await
             }
-            async fn list_members(
+            async fn list_all_memberships(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::MembershipRecord>> {
+                $crate::accounts::list_all_memberships($crate::rows::AsConn::conn(self)).await
+            }
+            async fn list_members_in_role(
                 &mut self,
                 org: uuid::Uuid,
+                role: ryoritsu_domain::org::Role,
+                limit: u32,
             ) -> ryoritsu_app::StoreResult<
                 Vec<(
                     ryoritsu_app::accounts::ports::MembershipRecord,
                     ryoritsu_app::accounts::ports::UserRecord,
                 )>,
             > {
-                $crate::accounts::list_members($crate::rows::AsConn::conn(self), org).await
+                $crate::accounts::list_members_in_role($crate::rows::AsConn::conn(self), org, role, limit)
+                    .await
+            }
+            async fn get_membership(
+                &mut self,
+                id: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Option<ryoritsu_app::accounts::ports::MembershipRecord>> {
+                $crate::accounts::get_membership($crate::rows::AsConn::conn(self), id).await
+            }
+            async fn list_members(
+                &mut self,
+                org: uuid::Uuid,
+                after: Option<ryoritsu_app::accounts::ports::MemberCursor>,
+                limit: u32,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<(
+                    ryoritsu_app::accounts::ports::MembershipRecord,
+                    ryoritsu_app::accounts::ports::UserRecord,
+                )>,
+            > {
+                $crate::accounts::list_members($crate::rows::AsConn::conn(self), org, after, limit).await
             }
             async fn find_invitation(
                 &mut self,
@@ -782,9 +959,14 @@ macro_rules! impl_account_reads {
             }
             async fn list_invitations(
                 &mut self,
-                org: Option<uuid::Uuid>,
+                org: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::InvitationRecord>> {
                 $crate::accounts::list_invitations($crate::rows::AsConn::conn(self), org).await
+            }
+            async fn list_all_invitations(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::InvitationRecord>> {
+                $crate::accounts::list_all_invitations($crate::rows::AsConn::conn(self)).await
             }
             async fn get_session(
                 &mut self,
@@ -794,15 +976,25 @@ macro_rules! impl_account_reads {
             }
             async fn list_sessions(
                 &mut self,
-                user: Option<uuid::Uuid>,
+                user: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::SessionRecord>> {
                 $crate::accounts::list_sessions($crate::rows::AsConn::conn(self), user).await
             }
+            async fn list_all_sessions(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::SessionRecord>> {
+                $crate::accounts::list_all_sessions($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_recovery_codes(
                 &mut self,
-                user: Option<uuid::Uuid>,
+                user: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::RecoveryCodeRecord>> {
                 $crate::accounts::list_recovery_codes($crate::rows::AsConn::conn(self), user).await
+            }
+            async fn list_all_recovery_codes(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::RecoveryCodeRecord>> {
+                $crate::accounts::list_all_recovery_codes($crate::rows::AsConn::conn(self)).await
             }
             async fn login_failures_since(
                 &mut self,

@@ -116,7 +116,7 @@ pub async fn get_idempotency(
 }
 
 pub async fn list_idempotency(c: &mut SqliteConnection) -> StoreResult<Vec<IdempotencyRecord>> {
-    let rows = sqlx::query("SELECT * FROM idempotency ORDER BY scope, key")
+    let rows = sqlx::query("/* full scan: backup */ SELECT * FROM idempotency ORDER BY scope, key")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
@@ -187,6 +187,7 @@ pub async fn prune_idempotency(
     c: &mut SqliteConnection,
     before: OffsetDateTime,
 ) -> StoreResult<u64> {
+    // Through idempotency_created (migration 0013).
     let r = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
         .bind(unix_micros(before))
         .execute(c)

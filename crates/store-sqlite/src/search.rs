@@ -1,23 +1,27 @@
-//! The SQL for the full-text search index and name readings, migration 0010.
+//! The SQL for the full-text search index (migrations 0010 and 0014).
 //!
 //! Words arrive cut and normalised by the application; FTS5 (`unicode61`) stores them split
-//! at the spaces. The keys a search may touch arrive as a JSON array and are read with
-//! `json_each`, so ranking, totals and excerpts only ever see rows inside them.
+//! at the spaces. A search is scoped by the access index: the principal's keys arrive as a
+//! JSON array (read with `json_each`) and a row counts only where one of them may read the
+//! row's category of its case at the moment given, or the principal wrote it; the case
+//! itself must be one they see. Ranking, totals and excerpts never see anything else.
 
 use ryoritsu_app::error::StoreResult;
-use ryoritsu_app::search::ports::{MatchedRow, SearchHit, SearchQuery, SearchRow};
+use ryoritsu_app::search::ports::{MAX_COUNTED, MatchedRow, SearchHit, SearchQuery, SearchRow};
+use ryoritsu_domain::case::CaseStatus;
 use ryoritsu_domain::time_format::unix_micros;
 use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteArguments;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use uuid::Uuid;
 
 use crate::map_err;
-use crate::rows::get;
+use crate::rows::{code, get, ts};
 
 /// A value bound to the next `?` of a statement built piece by piece.
 enum Arg {
     Text(String),
     Int(i64),
+    Id(Uuid),
 }
 
 fn bind_all(
@@ -28,6 +32,7 @@ fn bind_all(
         q = match a {
             Arg::Text(s) => q.bind(s),
             Arg::Int(i) => q.bind(i),
+            Arg::Id(u) => q.bind(u),
         };
     }
     q
@@ -37,46 +42,60 @@ fn keys_json(q: &SearchQuery) -> String {
     serde_json::Value::from(q.keys.clone()).to_string()
 }
 
-/// The statement's body. Only fixed SQL text is put together here; every value, the match
-/// expressions included, is bound (hence the `AssertSqlSafe` below). (from `WITH` to the last join/filter) and its arguments.
-fn case_query(q: &SearchQuery) -> (String, Vec<Arg>) {
+/// `s` (a search row) may be read by the principal: they wrote it, or a key of theirs opens
+/// its category of its case now. Arguments: author, now.
+const ROW_VISIBLE: &str = "(s.author = ? OR EXISTS (SELECT 1 FROM case_grants g \
+     WHERE g.case_id = s.case_id AND g.subject IN (SELECT k FROM keys) \
+     AND g.scope = s.category \
+     AND (g.valid_from IS NULL OR g.valid_from <= ?) \
+     AND (g.valid_until IS NULL OR ? < g.valid_until)))";
+
+fn row_visible_args(q: &SearchQuery, args: &mut Vec<Arg>) {
+    args.push(Arg::Id(q.author));
+    args.push(Arg::Int(unix_micros(q.now)));
+    args.push(Arg::Int(unix_micros(q.now)));
+}
+
+/// The statement's body (from `WITH` to the last filter) and its arguments: the matching
+/// cases with their score and what a result shows. Only fixed SQL text is put together
+/// here; every value, the match expressions included, is bound (hence `AssertSqlSafe`).
+/// `None` when the query has neither keywords nor a name (the app lists by the index).
+fn case_query(q: &SearchQuery) -> Option<(String, Vec<Arg>)> {
+    if q.fts5.is_none() && q.name_fts5.is_none() {
+        return None;
+    }
     let mut args = vec![Arg::Text(keys_json(q))];
     let mut sql = String::from("WITH keys AS (SELECT value AS k FROM json_each(?))");
     if let Some(m) = &q.fts5 {
-        sql.push_str(
+        sql.push_str(&format!(
             ", kw AS (SELECT s.case_id, SUM(s.weight) AS score FROM search_words w \
              JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH ? \
-             AND (CASE WHEN s.own_key = substr(s.scope_key, 1, 36) || ':author:' || ? \
-             THEN s.own_key ELSE s.scope_key END) IN (SELECT k FROM keys) \
-             GROUP BY s.case_id)",
-        );
+             AND {ROW_VISIBLE} GROUP BY s.case_id)"
+        ));
         args.push(Arg::Text(m.clone()));
-        args.push(Arg::Text(q.author.to_string()));
+        row_visible_args(q, &mut args);
     }
     if let Some(m) = &q.name_fts5 {
         sql.push_str(
             ", nm AS (SELECT DISTINCT s.case_id FROM search_words w \
              JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH ? \
-             AND s.source = 'name' AND s.scope_key IN (SELECT k FROM keys))",
+             AND s.source = 'name')",
         );
         args.push(Arg::Text(m.clone()));
     }
-    sql.push_str(
-        " SELECT c.id AS id, c.created_at AS created_at, {score} AS score FROM cases c \
-         JOIN search_rows b ON b.case_id = c.id AND b.source = 'name' \
-         AND b.scope_key IN (SELECT k FROM keys)",
-    );
-    let score = if q.fts5.is_some() {
-        sql.push_str(" JOIN kw ON kw.case_id = c.id");
-        "kw.score"
-    } else {
-        "0"
+    let (from, score) = match (q.fts5.is_some(), q.name_fts5.is_some()) {
+        (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
+        (true, false) => ("kw", "kw.score"),
+        _ => ("nm", "0"),
     };
-    let mut sql = sql.replace("{score}", score);
-    if q.name_fts5.is_some() {
-        sql.push_str(" JOIN nm ON nm.case_id = c.id");
-    }
-    sql.push_str(" WHERE 1 = 1");
+    let driver = if q.fts5.is_some() { "kw" } else { "nm" };
+    sql.push_str(&format!(
+        " SELECT c.id AS id, c.worker_id AS worker_id, c.employer_id AS employer_id, \
+         c.status AS status, c.created_at AS created_at, {score} AS score \
+         FROM {from} JOIN cases c ON c.id = {driver}.case_id \
+         WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
+         AND g.subject IN (SELECT k FROM keys) AND g.scope = 'case')"
+    ));
     if let Some(s) = q.status {
         sql.push_str(" AND c.status = ?");
         args.push(Arg::Text(s.code().to_owned()));
@@ -89,18 +108,31 @@ fn case_query(q: &SearchQuery) -> (String, Vec<Arg>) {
         sql.push_str(" AND c.created_at < ?");
         args.push(Arg::Int(unix_micros(u)));
     }
-    (sql, args)
+    Some((sql, args))
+}
+
+fn hit(r: &SqliteRow) -> StoreResult<SearchHit> {
+    Ok(SearchHit {
+        case_id: get(r, "id")?,
+        score: get(r, "score")?,
+        worker_id: get(r, "worker_id")?,
+        employer_id: get(r, "employer_id")?,
+        status: code(r, "status", CaseStatus::from_code)?,
+        opened_at: ts(r, "created_at")?,
+    })
 }
 
 pub async fn search_cases(
     c: &mut SqliteConnection,
     q: &SearchQuery,
 ) -> StoreResult<(i64, Vec<SearchHit>)> {
+    let Some((body, mut args)) = case_query(q) else {
+        return Ok((0, Vec::new()));
+    };
     // The page and the total in one pass; a page past the end has no row to carry the
-    // total, so only then is it counted on its own.
-    let (body, mut args) = case_query(q);
+    // total, so only then is it counted on its own (up to MAX_COUNTED).
     let page_sql = format!(
-        "SELECT id, score, count(*) OVER () AS total FROM ({body}) \
+        "SELECT *, count(*) OVER () AS total FROM ({body}) \
          ORDER BY score DESC, created_at DESC, id LIMIT ? OFFSET ?"
     );
     args.push(Arg::Int(i64::from(q.limit)));
@@ -109,21 +141,16 @@ pub async fn search_cases(
         .fetch_all(&mut *c)
         .await
         .map_err(map_err)?;
-    let hits = rows
-        .iter()
-        .map(|r| {
-            Ok(SearchHit {
-                case_id: get(r, "id")?,
-                score: get(r, "score")?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let hits = rows.iter().map(hit).collect::<StoreResult<Vec<_>>>()?;
     let total: i64 = match rows.first() {
-        Some(r) => get(r, "total")?,
+        Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
         None if q.offset == 0 => 0,
         None => {
-            let (body, args) = case_query(q);
-            let count_sql = format!("SELECT count(*) AS n FROM ({body})");
+            let Some((body, mut args)) = case_query(q) else {
+                return Ok((0, hits));
+            };
+            let count_sql = format!("SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) LIMIT ?)");
+            args.push(Arg::Int(MAX_COUNTED));
             get(
                 &bind_all(sqlx::query(sqlx::AssertSqlSafe(count_sql)), args)
                     .fetch_one(&mut *c)
@@ -134,6 +161,24 @@ pub async fn search_cases(
         }
     };
     Ok((total, hits))
+}
+
+pub async fn search_hits(c: &mut SqliteConnection, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {
+    let mut out = Vec::with_capacity(cases.len());
+    for id in cases {
+        if let Some(r) = sqlx::query(
+            "SELECT id, worker_id, employer_id, status, created_at, 0 AS score \
+             FROM cases WHERE id = $1",
+        )
+        .bind(*id)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(map_err)?
+        {
+            out.push(hit(&r)?);
+        }
+    }
+    Ok(out)
 }
 
 pub async fn search_matched_rows(
@@ -147,22 +192,23 @@ pub async fn search_matched_rows(
     let keys = keys_json(q);
     let mut out = Vec::new();
     for case in cases {
-        let rows = sqlx::query(
-            "WITH keys AS (SELECT value AS k FROM json_each($1)) \
+        let sql = format!(
+            "WITH keys AS (SELECT value AS k FROM json_each(?)) \
              SELECT s.case_id, s.source, s.category, s.body FROM search_words w \
-             JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH $2 \
-             AND s.case_id = $3 \
-             AND (CASE WHEN s.own_key = substr(s.scope_key, 1, 36) || ':author:' || $4 \
-             THEN s.own_key ELSE s.scope_key END) IN (SELECT k FROM keys) \
-             ORDER BY s.weight DESC, s.source, s.id",
-        )
-        .bind(&keys)
-        .bind(m)
-        .bind(*case)
-        .bind(q.author.to_string())
-        .fetch_all(&mut *c)
-        .await
-        .map_err(map_err)?;
+             JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH ? \
+             AND s.case_id = ? AND {ROW_VISIBLE} \
+             ORDER BY s.weight DESC, s.source, s.id"
+        );
+        let mut args = vec![
+            Arg::Text(keys.clone()),
+            Arg::Text(m.clone()),
+            Arg::Id(*case),
+        ];
+        row_visible_args(q, &mut args);
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(map_err)?;
         for r in &rows {
             out.push(MatchedRow {
                 case_id: get(r, "case_id")?,
@@ -183,6 +229,54 @@ pub async fn count_search_rows(c: &mut SqliteConnection) -> StoreResult<i64> {
     get(&r, "n")
 }
 
+async fn insert_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreResult<()> {
+    let id: i64 = get(
+        &sqlx::query(
+            "INSERT INTO search_rows (case_id, source, category, author, weight, body) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(r.case_id)
+        .bind(&r.source)
+        .bind(&r.category)
+        .bind(r.author)
+        .bind(r.weight)
+        .bind(&r.body)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(map_err)?,
+        "id",
+    )?;
+    sqlx::query("INSERT INTO search_words (rowid, words) VALUES ($1, $2)")
+        .bind(id)
+        .bind(r.fts5_words())
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn put_search_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM search_words WHERE rowid IN \
+         (SELECT id FROM search_rows WHERE case_id = $1 AND source = $2)",
+    )
+    .bind(r.case_id)
+    .bind(&r.source)
+    .execute(&mut *c)
+    .await
+    .map_err(map_err)?;
+    sqlx::query("DELETE FROM search_rows WHERE case_id = $1 AND source = $2")
+        .bind(r.case_id)
+        .bind(&r.source)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    if !r.words.is_empty() {
+        insert_row(c, r).await?;
+    }
+    Ok(())
+}
+
 pub async fn replace_search_rows(
     c: &mut SqliteConnection,
     case: Uuid,
@@ -200,40 +294,18 @@ pub async fn replace_search_rows(
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-    for r in rows {
-        let id: i64 = get(
-            &sqlx::query(
-                "INSERT INTO search_rows (case_id, source, category, scope_key, own_key, \
-                 weight, body) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(r.case_id)
-            .bind(&r.source)
-            .bind(&r.category)
-            .bind(&r.scope_key)
-            .bind(r.own_key.as_deref())
-            .bind(r.weight)
-            .bind(&r.body)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(map_err)?,
-            "id",
-        )?;
-        sqlx::query("INSERT INTO search_words (rowid, words) VALUES ($1, $2)")
-            .bind(id)
-            .bind(r.fts5_words())
-            .execute(&mut *c)
-            .await
-            .map_err(map_err)?;
+    for r in rows.iter().filter(|r| !r.words.is_empty()) {
+        insert_row(c, r).await?;
     }
     Ok(())
 }
 
 pub async fn clear_search_rows(c: &mut SqliteConnection) -> StoreResult<()> {
-    sqlx::query("DELETE FROM search_words")
+    sqlx::query("/* full scan: maintenance */ DELETE FROM search_words")
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-    sqlx::query("DELETE FROM search_rows")
+    sqlx::query("/* full scan: maintenance */ DELETE FROM search_rows")
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
@@ -257,6 +329,12 @@ macro_rules! impl_search_reads {
                 $crate::search::search_matched_rows($crate::rows::AsConn::conn(self), q, cases)
                     .await
             }
+            async fn search_hits(
+                &mut self,
+                cases: &[uuid::Uuid],
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::SearchHit>> {
+                $crate::search::search_hits($crate::rows::AsConn::conn(self), cases).await
+            }
             async fn count_search_rows(&mut self) -> ryoritsu_app::StoreResult<i64> {
                 $crate::search::count_search_rows($crate::rows::AsConn::conn(self)).await
             }
@@ -268,6 +346,12 @@ pub(crate) use impl_search_reads;
 macro_rules! impl_search_writes {
     ($t:ty) => {
         impl ryoritsu_app::search::ports::SearchWrites for $t {
+            async fn put_search_row(
+                &mut self,
+                row: &ryoritsu_app::search::ports::SearchRow,
+            ) -> ryoritsu_app::StoreResult<()> {
+                $crate::search::put_search_row($crate::rows::AsConn::conn(self), row).await
+            }
             async fn replace_search_rows(
                 &mut self,
                 case: uuid::Uuid,

@@ -127,6 +127,34 @@ impl<S: Store> App<S> {
         Ok(merge_ranges(ranges, limit as usize))
     }
 
+    /// The first `n` cases the principal takes part in, newest first (for a search by
+    /// filters only, which pages by number up to a bound rather than by cursor).
+    pub async fn scope_prefix(
+        &self,
+        auth: &Authenticated,
+        filter: ScopeFilter,
+        n: usize,
+    ) -> Result<Vec<CaseCursor>, AppError> {
+        let keys = subject_keys(&auth.principal);
+        let limit = u32::try_from(n).unwrap_or(u32::MAX);
+        let mut c = self.store.read().await?;
+        let mut ranges = Vec::with_capacity(keys.len());
+        for key in &keys {
+            ranges.push(
+                c.cases_in_scope(&ScopeRange {
+                    key,
+                    status: filter.status,
+                    opened_from: filter.opened_from,
+                    opened_until: filter.opened_until,
+                    after: None,
+                    limit,
+                })
+                .await?,
+            );
+        }
+        Ok(merge_ranges(ranges, n).cases)
+    }
+
     /// Of `cases`, those of which the principal may read `scope` (a category code, or
     /// `case`) now, by the index.
     pub async fn cases_granting(
@@ -170,6 +198,22 @@ mod tests {
         let last = merge_ranges(vec![vec![at(5, 3)], vec![at(5, 3)]], 3);
         assert_eq!(last.cases, vec![at(5, 3)]);
         assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn a_cursor_survives_its_url_form_and_nothing_else_is_one() {
+        let c = at(1_800_000_000, 0xABCD);
+        assert_eq!(CaseCursor::from_token(&c.token()), Some(c));
+        for bad in [
+            "",
+            ".",
+            "12",
+            "x.y",
+            "1.not-a-uuid",
+            "99999999999999999999.0",
+        ] {
+            assert_eq!(CaseCursor::from_token(bad), None, "{bad}");
+        }
     }
 
     #[test]

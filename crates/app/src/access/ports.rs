@@ -11,6 +11,7 @@ use ryoritsu_domain::policy::{CaseGrant, RulesDelta};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::cases::ports::TaskRecord;
 use crate::error::StoreResult;
 
 /// Where a list of cases stands: every list is ordered by the case's 申出 (opened), newest
@@ -19,6 +20,27 @@ use crate::error::StoreResult;
 pub struct CaseCursor {
     pub opened_at: OffsetDateTime,
     pub case: Uuid,
+}
+
+impl CaseCursor {
+    /// The cursor as it travels in a URL (`after=`): the opening time in microseconds and
+    /// the case id, `<micros>.<id>`. Opaque to clients.
+    pub fn token(&self) -> String {
+        format!(
+            "{}.{}",
+            ryoritsu_domain::time_format::unix_micros(self.opened_at),
+            self.case.simple()
+        )
+    }
+
+    /// A cursor read back from a URL; `None` for anything that is not one.
+    pub fn from_token(token: &str) -> Option<CaseCursor> {
+        let (micros, id) = token.split_once('.')?;
+        Some(CaseCursor {
+            opened_at: ryoritsu_domain::time_format::from_unix_micros(micros.parse().ok()?)?,
+            case: Uuid::try_parse(id).ok()?,
+        })
+    }
 }
 
 /// One range of the index: the cases one subject key sees.
@@ -62,6 +84,15 @@ pub trait AccessReads: Send {
         &mut self,
         case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<CaseGrant>>> + Send;
+    /// Open tasks assigned to `role` of `organisation` on cases one of `keys` sees, soonest
+    /// due first, at most `limit`.
+    fn open_tasks_in_scope(
+        &mut self,
+        organisation: Uuid,
+        role: Role,
+        keys: &[String],
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<TaskRecord>>> + Send;
     /// Cases with a consent naming `role` of `organisation` (to rebuild when the rules let the
     /// role see a category again).
     fn cases_with_consents_naming(

@@ -299,7 +299,7 @@ impl<S: Store> App<S> {
             .store
             .read()
             .await?
-            .list_memberships_of_user(Some(user.id))
+            .list_memberships_of_user(user.id)
             .await?;
         // Anyone who has set up a second factor uses it, required or not: the account page
         // promises that a leaked password alone is then not enough.
@@ -412,7 +412,7 @@ impl<S: Store> App<S> {
                 if !user.active {
                     return Err(AppError::Unauthenticated);
                 }
-                let memberships = conn.list_memberships_of_user(Some(user.id)).await?;
+                let memberships = conn.list_memberships_of_user(user.id).await?;
                 drop(conn);
                 if touch {
                     let h = id_hash.clone();
@@ -730,12 +730,7 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
     ) -> Result<Vec<SessionRecord>, AppError> {
         auth.permit(Action::ManageOwnAccount)?;
-        let mut s = self
-            .store
-            .read()
-            .await?
-            .list_sessions(Some(auth.user.id))
-            .await?;
+        let mut s = self.store.read().await?.list_sessions(auth.user.id).await?;
         s.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(s)
     }
@@ -748,12 +743,7 @@ impl<S: Store> App<S> {
         handle: &str,
     ) -> Result<(), AppError> {
         auth.permit(Action::ManageOwnAccount)?;
-        let sessions = self
-            .store
-            .read()
-            .await?
-            .list_sessions(Some(auth.user.id))
-            .await?;
+        let sessions = self.store.read().await?.list_sessions(auth.user.id).await?;
         let Some(target) = sessions.into_iter().find(|s| s.handle == handle) else {
             return Err(AppError::NotFound);
         };
@@ -842,7 +832,7 @@ impl<S: Store> App<S> {
         user_id: Uuid,
     ) -> Result<Planned<S, ()>, AppError> {
         let mut conn = self.store.read().await?;
-        let target_memberships = conn.list_memberships_of_user(Some(user_id)).await?;
+        let target_memberships = conn.list_memberships_of_user(user_id).await?;
         // An organisation admin may deactivate members of an organisation they administer;
         // the operator anyone. Others learn nothing, not even that the account exists.
         let org = target_memberships.first().map(|m| m.organisation_id);
@@ -924,7 +914,7 @@ pub(crate) async fn acting_as<S: Store>(store: &S, login: &str) -> Result<Authen
         .find_user_by_login(&login)
         .await?
         .ok_or(AppError::NotFound)?;
-    let memberships = c.list_memberships_of_user(Some(user.id)).await?;
+    let memberships = c.list_memberships_of_user(user.id).await?;
     let principal = principal_of(&user, &memberships, true);
     Ok(Authenticated {
         session: SessionRecord {

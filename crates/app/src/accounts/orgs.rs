@@ -11,13 +11,24 @@ use uuid::Uuid;
 use crate::accounts::ports::AccountReads;
 use crate::accounts::ports::AccountWrites;
 use crate::accounts::ports::{
-    InvitationRecord, MembershipRecord, OrganisationRecord, UserRecord, WorkplaceRecord,
+    InvitationRecord, MemberCursor, MembershipRecord, OrganisationRecord, UserRecord,
+    WorkplaceRecord,
 };
 use crate::accounts::{Authenticated, NewUser};
 use crate::error::AppError;
 use crate::ports::{Store, WriteRepo};
 use crate::secrets::{random_token, token_digest};
 use crate::{App, Planned, RequestContext};
+
+/// The most members one page lists.
+pub const MAX_MEMBERS_PAGE: u32 = 200;
+
+/// One page of an organisation's members, and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct MemberPage {
+    pub items: Vec<(MembershipRecord, UserRecord)>,
+    pub next: Option<MemberCursor>,
+}
 
 #[derive(Debug, Clone)]
 pub struct NewWorkplace {
@@ -278,18 +289,54 @@ impl<S: Store> App<S> {
         auth.permit(Action::ViewOrganisation(org))?;
         // The operator may look anywhere, but a list of a missing organisation is a 404.
         self.get_organisation(auth, org).await?;
-        Ok(self.store.read().await?.list_workplaces(Some(org)).await?)
+        Ok(self.store.read().await?.list_workplaces(org).await?)
     }
 
+    /// One page of an organisation's members in the order they joined: at most `limit`
+    /// (capped at [`MAX_MEMBERS_PAGE`]) after `after`, and where the next page starts.
     pub async fn list_members(
         &self,
         auth: &Authenticated,
         org: Uuid,
-    ) -> Result<Vec<(MembershipRecord, UserRecord)>, AppError> {
+        after: Option<MemberCursor>,
+        limit: u32,
+    ) -> Result<MemberPage, AppError> {
         auth.permit(Action::ManageMembers(org))?;
         // The operator may look anywhere, but a list of a missing organisation is a 404.
         self.get_organisation(auth, org).await?;
-        Ok(self.store.read().await?.list_members(org).await?)
+        let limit = limit.clamp(1, MAX_MEMBERS_PAGE);
+        let mut items = self
+            .store
+            .read()
+            .await?
+            .list_members(org, after, limit + 1)
+            .await?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|(m, _)| MemberCursor::of(m))
+        } else {
+            None
+        };
+        Ok(MemberPage { items, next })
+    }
+
+    /// Whether `user` belongs to `org`, for pages that act on one member of it (asked by
+    /// someone who may manage its members).
+    pub async fn is_member(
+        &self,
+        auth: &Authenticated,
+        org: Uuid,
+        user: Uuid,
+    ) -> Result<bool, AppError> {
+        auth.permit(Action::ManageMembers(org))?;
+        self.get_organisation(auth, org).await?;
+        let memberships = self
+            .store
+            .read()
+            .await?
+            .list_memberships_of_user(user)
+            .await?;
+        Ok(memberships.iter().any(|m| m.organisation_id == org))
     }
 
     pub async fn list_invitations(
@@ -300,7 +347,7 @@ impl<S: Store> App<S> {
         auth.permit(Action::ManageMembers(org))?;
         // The operator may look anywhere, but a list of a missing organisation is a 404.
         self.get_organisation(auth, org).await?;
-        Ok(self.store.read().await?.list_invitations(Some(org)).await?)
+        Ok(self.store.read().await?.list_invitations(org).await?)
     }
 
     /// Issues a one-time invitation link for a role in `org`.
@@ -515,7 +562,7 @@ impl<S: Store> App<S> {
                     if !tx.use_invitation(inv.id, u.id, now).await? {
                         return Err(AppError::Conflict("invitation_used"));
                     }
-                    let existing = tx.list_memberships_of_user(Some(u.id)).await?;
+                    let existing = tx.list_memberships_of_user(u.id).await?;
                     if existing
                         .iter()
                         .any(|x| x.organisation_id == m.organisation_id && x.role == m.role)
@@ -585,7 +632,7 @@ impl<S: Store> App<S> {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
-                    let existing = tx.list_memberships_of_user(Some(rec.user_id)).await?;
+                    let existing = tx.list_memberships_of_user(rec.user_id).await?;
                     if existing
                         .iter()
                         .any(|x| x.organisation_id == rec.organisation_id && x.role == rec.role)
@@ -610,17 +657,17 @@ impl<S: Store> App<S> {
         membership: Uuid,
     ) -> Result<(), AppError> {
         auth.permit(Action::ManageMembers(org))?;
-        let members = self.store.read().await?.list_members(org).await?;
-        let Some((target, _)) = members.iter().find(|(m, _)| m.id == membership) else {
+        let mut c = self.store.read().await?;
+        let Some(target) = c
+            .get_membership(membership)
+            .await?
+            .filter(|m| m.organisation_id == org)
+        else {
             return Err(AppError::NotFound);
         };
-        if target.role == Role::OrgAdmin
-            && members
-                .iter()
-                .filter(|(m, _)| m.role == Role::OrgAdmin)
-                .count()
-                <= 1
-        {
+        let admins = c.list_members_in_role(org, Role::OrgAdmin, 2).await?;
+        drop(c);
+        if target.role == Role::OrgAdmin && admins.len() <= 1 {
             return Err(AppError::Conflict("last_admin"));
         }
         let mut ev = self.event(

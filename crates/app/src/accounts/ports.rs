@@ -60,6 +60,44 @@ pub struct UserRecord {
     pub version: i64,
 }
 
+/// The most members of one role that internal lookups read (notices, party candidates,
+/// 主治医 lists): staff, never the organisation's workers.
+pub const MAX_STAFF_IN_ROLE: u32 = 500;
+
+/// Where a page of members ends: the last membership's time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberCursor {
+    pub joined_at: OffsetDateTime,
+    pub membership: Uuid,
+}
+
+impl MemberCursor {
+    pub fn of(m: &MembershipRecord) -> MemberCursor {
+        MemberCursor {
+            joined_at: m.created_at,
+            membership: m.id,
+        }
+    }
+
+    /// The cursor as it travels in a URL (`after=`): `<micros>.<id>`, opaque to clients.
+    pub fn token(&self) -> String {
+        format!(
+            "{}.{}",
+            ryoritsu_domain::time_format::unix_micros(self.joined_at),
+            self.membership.simple()
+        )
+    }
+
+    /// A cursor read back from a URL; `None` for anything that is not one.
+    pub fn from_token(token: &str) -> Option<MemberCursor> {
+        let (micros, id) = token.split_once('.')?;
+        Some(MemberCursor {
+            joined_at: ryoritsu_domain::time_format::from_unix_micros(micros.parse().ok()?)?,
+            membership: Uuid::try_parse(id).ok()?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipRecord {
     pub id: Uuid,
@@ -141,9 +179,14 @@ pub trait AccountReads: Send {
     fn list_organisations(
         &mut self,
     ) -> impl Future<Output = StoreResult<Vec<OrganisationRecord>>> + Send;
+    /// The workplaces of one organisation, oldest first.
     fn list_workplaces(
         &mut self,
-        organisation: Option<Uuid>,
+        organisation: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<WorkplaceRecord>>> + Send;
+    /// Every workplace, for backups.
+    fn list_all_workplaces(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<WorkplaceRecord>>> + Send;
 
     fn get_user(
@@ -154,41 +197,78 @@ pub trait AccountReads: Send {
         &mut self,
         login: &LoginName,
     ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+    /// Every user by login name, for backups.
     fn list_users(&mut self) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
+    /// The demo accounts (`demo` set) by login name, for a demo server's sign-in page.
+    fn list_demo_users(&mut self) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
+    /// How many users there are: a whole count, for start-up and restore checks only.
     fn count_users(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
 
-    /// Memberships of one user, or every membership when `user` is `None`.
+    /// Memberships of one user, oldest first.
     fn list_memberships_of_user(
         &mut self,
-        user: Option<Uuid>,
+        user: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<MembershipRecord>>> + Send;
+    /// Every membership, for backups.
+    fn list_all_memberships(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<MembershipRecord>>> + Send;
+    /// The members of an organisation in one role, in the order they joined, at most
+    /// `limit`: the staff a task or a party list looks for, never the whole organisation.
+    fn list_members_in_role(
+        &mut self,
+        organisation: Uuid,
+        role: Role,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<(MembershipRecord, UserRecord)>>> + Send;
+    fn get_membership(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<MembershipRecord>>> + Send;
+    /// One page of an organisation's members, in the order they joined (`created_at`, then
+    /// id), after `after` when given, at most `limit`.
     fn list_members(
         &mut self,
         organisation: Uuid,
+        after: Option<MemberCursor>,
+        limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<(MembershipRecord, UserRecord)>>> + Send;
 
     fn find_invitation(
         &mut self,
         token_hash: &str,
     ) -> impl Future<Output = StoreResult<Option<InvitationRecord>>> + Send;
+    /// The invitations of one organisation, newest first.
     fn list_invitations(
         &mut self,
-        organisation: Option<Uuid>,
+        organisation: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<InvitationRecord>>> + Send;
+    /// Every invitation, for backups.
+    fn list_all_invitations(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<InvitationRecord>>> + Send;
 
     fn get_session(
         &mut self,
         id_hash: &str,
     ) -> impl Future<Output = StoreResult<Option<SessionRecord>>> + Send;
-    /// Sessions of one user, or every session when `user` is `None`.
+    /// Sessions of one user, oldest first.
     fn list_sessions(
         &mut self,
-        user: Option<Uuid>,
+        user: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<SessionRecord>>> + Send;
+    /// Every session, for backups.
+    fn list_all_sessions(&mut self)
+    -> impl Future<Output = StoreResult<Vec<SessionRecord>>> + Send;
 
+    /// The recovery codes of one user.
     fn list_recovery_codes(
         &mut self,
-        user: Option<Uuid>,
+        user: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<RecoveryCodeRecord>>> + Send;
+    /// Every recovery code, for backups.
+    fn list_all_recovery_codes(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<RecoveryCodeRecord>>> + Send;
 
     /// Failures for `key` at or after `since`.
@@ -197,6 +277,7 @@ pub trait AccountReads: Send {
         key: &str,
         since: OffsetDateTime,
     ) -> impl Future<Output = StoreResult<Vec<OffsetDateTime>>> + Send;
+    /// Every sign-in failure, for backups.
     fn list_login_failures(
         &mut self,
     ) -> impl Future<Output = StoreResult<Vec<LoginFailureRecord>>> + Send;

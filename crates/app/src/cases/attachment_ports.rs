@@ -33,10 +33,14 @@ pub struct AttachmentRecord {
 }
 
 pub trait AttachmentReads: Send {
-    /// Scans of one case (or of all cases, for backups), oldest first.
+    /// The scans of one case, oldest first.
     fn list_attachments(
         &mut self,
-        case: Option<Uuid>,
+        case: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<AttachmentRecord>>> + Send;
+    /// The scans of every case, for backups.
+    fn list_all_attachments(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<AttachmentRecord>>> + Send;
     fn get_attachment(
         &mut self,

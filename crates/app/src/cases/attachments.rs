@@ -88,9 +88,8 @@ impl<S: Store> App<S> {
             .read()
             .await?
             .list_tasks(TaskFilter {
-                case: Some(case_id),
+                case: case_id,
                 open_only: true,
-                ..TaskFilter::default()
             })
             .await?;
         let task = (!open.iter().any(|t| t.kind == TaskKind::TranscribeScan)).then(|| TaskRecord {
@@ -141,12 +140,7 @@ impl<S: Store> App<S> {
         case_id: Uuid,
     ) -> Result<Vec<AttachmentRecord>, AppError> {
         let (_, access) = self.case_access(auth, case_id).await?;
-        let all = self
-            .store
-            .read()
-            .await?
-            .list_attachments(Some(case_id))
-            .await?;
+        let all = self.store.read().await?.list_attachments(case_id).await?;
         Ok(all
             .into_iter()
             .filter(|a| access.may_view(a.form.category()) || a.uploaded_by == auth.user.id)
@@ -162,12 +156,7 @@ impl<S: Store> App<S> {
         case_id: Uuid,
     ) -> Result<usize, AppError> {
         let (_, access) = self.case_access(auth, case_id).await?;
-        let all = self
-            .store
-            .read()
-            .await?
-            .list_attachments(Some(case_id))
-            .await?;
+        let all = self.store.read().await?.list_attachments(case_id).await?;
         Ok(all
             .iter()
             .filter(|a| !(access.may_view(a.form.category()) || a.uploaded_by == auth.user.id))
@@ -251,7 +240,7 @@ impl<S: Store> App<S> {
             .store
             .read()
             .await?
-            .list_documents(Some(record.case_id))
+            .list_documents(record.case_id)
             .await?;
         let existing = documents.iter().find(|d| match &d.body {
             DocumentBody::Draft(x) => x.transcribed_from == Some(scan),
@@ -286,7 +275,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_document(&d).await?;
-                    crate::cases::search_index::refresh_case_index(tx, d.case_id).await?;
+                    crate::cases::search_index::index_document(tx, &d).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })

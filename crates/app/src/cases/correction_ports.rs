@@ -15,14 +15,16 @@ pub struct CorrectionRecord {
     pub version: i64,
 }
 
-/// Which requests to list; every given filter must match.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CorrectionFilter {
-    pub case: Option<Uuid>,
-    pub worker: Option<Uuid>,
-    pub responder_organisation: Option<Uuid>,
-    /// Only those still waiting for an answer.
-    pub open_only: bool,
+/// Which requests to list: one question each, answered through an index. (Every request
+/// at once is `list_all_correction_requests`, for backups.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionFilter {
+    /// The requests on one case.
+    Case(Uuid),
+    /// The requests one worker filed.
+    Worker(Uuid),
+    /// The requests this organisation has still to answer.
+    OpenFor(Uuid),
 }
 
 pub trait CorrectionReads: Send {
@@ -30,10 +32,14 @@ pub trait CorrectionReads: Send {
         &mut self,
         id: Uuid,
     ) -> impl Future<Output = StoreResult<Option<CorrectionRecord>>> + Send;
-    /// Matching requests, oldest first.
+    /// The requests the filter names, oldest first.
     fn list_correction_requests(
         &mut self,
         filter: CorrectionFilter,
+    ) -> impl Future<Output = StoreResult<Vec<CorrectionRecord>>> + Send;
+    /// Every request, oldest first, for backups.
+    fn list_all_correction_requests(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<CorrectionRecord>>> + Send;
 }
 

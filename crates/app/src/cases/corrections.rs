@@ -189,7 +189,7 @@ impl<S: Store> App<S> {
         let loaded = Self::loaded_case(&mut c, case_id).await?;
         may_file(&auth.principal, &loaded.context, now)?;
         let draft = CorrectionDraft::parse(input)?;
-        let docs = c.list_documents(Some(case_id)).await?;
+        let docs = c.list_documents(case_id).await?;
         let employer = loaded.case.employer_id;
         let (responder, organisation, category) = match draft.target.document() {
             None => (Responder::Employer, employer, None),
@@ -213,7 +213,7 @@ impl<S: Store> App<S> {
                     Responder::Employer => Some(employer),
                     // The hospital where the physician who confirmed it works.
                     Responder::Hospital => {
-                        let theirs = c.list_memberships_of_user(Some(f.confirmed_by())).await?;
+                        let theirs = c.list_memberships_of_user(f.confirmed_by()).await?;
                         let hospitals = &loaded.context.hospitals;
                         theirs
                             .iter()
@@ -281,7 +281,7 @@ impl<S: Store> App<S> {
         let mut c = self.store.read().await?;
         let loaded = Self::loaded_case(&mut c, case_id).await?;
         may_file(&auth.principal, &loaded.context, self.now())?;
-        Ok(c.list_documents(Some(case_id))
+        Ok(c.list_documents(case_id)
             .await?
             .iter()
             .filter_map(|d| match &d.body {
@@ -316,7 +316,7 @@ impl<S: Store> App<S> {
         names: &mut BTreeMap<Uuid, String>,
     ) -> Result<Vec<CorrectionView>, AppError> {
         let now = self.now();
-        let docs = c.list_documents(Some(loaded.case.id)).await?;
+        let docs = c.list_documents(loaded.case.id).await?;
         let mut out = Vec::new();
         for record in records {
             let r = &record.request;
@@ -426,10 +426,7 @@ impl<S: Store> App<S> {
             self.now(),
         )?;
         let records = c
-            .list_correction_requests(CorrectionFilter {
-                case: Some(case_id),
-                ..CorrectionFilter::default()
-            })
+            .list_correction_requests(CorrectionFilter::Case(case_id))
             .await?;
         let views = self
             .views_of_case(&mut c, auth, &loaded, records, &mut BTreeMap::new())
@@ -446,10 +443,7 @@ impl<S: Store> App<S> {
     ) -> Result<Vec<CorrectionView>, AppError> {
         let mut c = self.store.read().await?;
         let records = c
-            .list_correction_requests(CorrectionFilter {
-                worker: Some(auth.user.id),
-                ..CorrectionFilter::default()
-            })
+            .list_correction_requests(CorrectionFilter::Worker(auth.user.id))
             .await?;
         let mut by_case: BTreeMap<Uuid, Vec<CorrectionRecord>> = BTreeMap::new();
         for r in records {
@@ -489,11 +483,7 @@ impl<S: Store> App<S> {
         let mut by_case: BTreeMap<Uuid, Vec<CorrectionRecord>> = BTreeMap::new();
         for org in orgs {
             for r in c
-                .list_correction_requests(CorrectionFilter {
-                    responder_organisation: Some(org),
-                    open_only: true,
-                    ..CorrectionFilter::default()
-                })
+                .list_correction_requests(CorrectionFilter::OpenFor(org))
                 .await?
             {
                 by_case.entry(r.request.case_id).or_default().push(r);
@@ -559,7 +549,7 @@ impl<S: Store> App<S> {
             .await?
             .ok_or(AppError::Denied(Denial::NotFound))?;
         let loaded = Self::loaded_case(&mut c, record.request.case_id).await?;
-        let docs = c.list_documents(Some(loaded.case.id)).await?;
+        let docs = c.list_documents(loaded.case.id).await?;
         drop(c);
         let request = &record.request;
         let category = category_of(request, &docs);
@@ -633,7 +623,7 @@ impl<S: Store> App<S> {
             .await?
             .ok_or(AppError::Denied(Denial::NotFound))?;
         let loaded = Self::loaded_case(&mut c, record.request.case_id).await?;
-        let docs = c.list_documents(Some(loaded.case.id)).await?;
+        let docs = c.list_documents(loaded.case.id).await?;
         drop(c);
         let request = &record.request;
         let category = category_of(request, &docs);
@@ -700,7 +690,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_document(&d).await?;
-                    crate::cases::search_index::refresh_case_index(tx, d.case_id).await?;
+                    crate::cases::search_index::index_document(tx, &d).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })

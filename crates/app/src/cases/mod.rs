@@ -26,16 +26,14 @@ use ryoritsu_domain::forms::{Answers, Attestation, DraftDocument, FormKind, Form
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::{OrganisationKind, Role};
 use ryoritsu_domain::policy::{
-    Action, CaseAccess, CaseContext, CaseCoordinator, CaseRelation, Denial, HandlingRules,
-    case_access, case_relations, decide_case,
+    Action, CaseAccess, CaseContext, CaseCoordinator, CaseRelation, Denial, HandlingRules, Subject,
+    case_access, case_relations, decide_case, subject_keys,
 };
 use ryoritsu_domain::{FieldError, ValidationErrors};
 use uuid::Uuid;
 
-use crate::access::{
-    self,
-    ports::{AccessReads as _, AccessWrites, GrantedCase},
-};
+use crate::access::ports::{AccessReads as _, AccessWrites, CaseCursor, GrantedCase, ScopeRange};
+use crate::access::{self, ScopeFilter};
 use crate::accounts::Authenticated;
 use crate::accounts::ports::AccountReads;
 use crate::cases::ports::{
@@ -107,6 +105,14 @@ pub struct PartyCandidate {
     pub role: Role,
 }
 
+/// One page of a case list: the cases with what the principal may see of each, and where the
+/// next page starts (none after the last).
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    pub items: Vec<(LoadedCase, CaseAccess)>,
+    pub next: Option<CaseCursor>,
+}
+
 /// A case with everything access depends on.
 #[derive(Debug, Clone)]
 pub struct LoadedCase {
@@ -120,13 +126,13 @@ pub async fn load_case<R: ReadRepo + AccountReads + CaseReads>(
     c: &mut R,
     case: CaseRecord,
 ) -> Result<LoadedCase, AppError> {
-    let parties = c.list_case_parties(Some(case.id)).await?;
-    let consents = c.list_consents(Some(case.id), None).await?;
+    let parties = c.list_case_parties(case.id).await?;
+    let consents = c.list_consents(case.id).await?;
     let rules = c
         .get_handling_rules(case.employer_id)
         .await?
         .map_or_else(|| HandlingRules::defaults(case.employer_id), |r| r.rules);
-    let workplaces = c.list_workplaces(Some(case.employer_id)).await?;
+    let workplaces = c.list_workplaces(case.employer_id).await?;
     // The 産業医 question is asked of the worker's workplace; with none named, of the employer.
     let has_occupational_physician = match case.workplace_id {
         Some(w) => workplaces
@@ -201,7 +207,7 @@ pub(crate) async fn rebuild_access<T: ReadRepo + AccountReads + CaseReads + Acce
     tx: &mut T,
 ) -> Result<usize, AppError> {
     tx.clear_grants().await?;
-    let cases = tx.list_cases(Default::default()).await?;
+    let cases = tx.list_all_cases().await?;
     let n = cases.len();
     for case in cases {
         let loaded = load_case(tx, case).await?;
@@ -238,28 +244,6 @@ fn assignee_organisation(loaded: &LoadedCase, role: Role) -> Uuid {
 }
 
 impl<S: Store> App<S> {
-    /// An audit event about one case by the signed-in principal; callers name a narrower
-    /// target (a document, a consent) where there is one.
-    pub(crate) fn case_event(
-        &self,
-        ctx: &RequestContext,
-        auth: &Authenticated,
-        organisation: Uuid,
-        action: AuditAction,
-        case: Uuid,
-    ) -> AuditEvent {
-        let mut ev = self.event(
-            ctx,
-            Some(&auth.principal),
-            Some(organisation),
-            action,
-            Outcome::Success,
-        );
-        ev.case_id = Some(case);
-        ev.target = Some(format!("case:{case}"));
-        ev
-    }
-
     pub(crate) async fn read_case(&self, id: Uuid) -> Result<LoadedCase, AppError> {
         let mut c = self.store.read().await?;
         let case = c
@@ -280,78 +264,106 @@ impl<S: Store> App<S> {
         Ok((loaded, access))
     }
 
-    /// Every case the principal takes part in, newest first, each with what they may see.
-    pub async fn list_visible_cases(
+    /// One page of the cases the principal takes part in, newest first, each with what they
+    /// may see: the page is read from the access index, and only its cases are loaded.
+    pub async fn visible_cases(
         &self,
         auth: &Authenticated,
-    ) -> Result<Vec<(LoadedCase, CaseAccess)>, AppError> {
+        filter: ScopeFilter,
+        after: Option<CaseCursor>,
+        limit: u32,
+    ) -> Result<CasePage, AppError> {
+        let page = self.scope_page(auth, filter, after, limit).await?;
         let mut c = self.store.read().await?;
-        let mut candidates = c
-            .list_cases(crate::cases::ports::CaseFilter {
-                worker: Some(auth.user.id),
-                ..Default::default()
+        let now = self.now();
+        let mut items = Vec::with_capacity(page.cases.len());
+        for cursor in &page.cases {
+            let Some(case) = c.get_case(cursor.case).await? else {
+                continue;
+            };
+            let loaded = load_case(&mut c, case).await?;
+            // The index and the policy agree (property-tested); the single-case decision is
+            // still the one the view is built from.
+            if let Ok(access) = case_access(&auth.principal, &loaded.context, now) {
+                items.push((loaded, access));
+            }
+        }
+        Ok(CasePage {
+            items,
+            next: page.next,
+        })
+    }
+
+    /// The signed-in person's own cases as the worker, newest first (at most one page of
+    /// the largest size: a worker has a handful).
+    pub async fn own_cases(&self, auth: &Authenticated) -> Result<Vec<CaseRecord>, AppError> {
+        let key = Subject::User { user: auth.user.id }.key();
+        let mut c = self.store.read().await?;
+        let found = c
+            .cases_in_scope(&ScopeRange {
+                key: &key,
+                status: None,
+                opened_from: None,
+                opened_until: None,
+                after: None,
+                limit: access::MAX_PAGE,
             })
             .await?;
-        let orgs: BTreeSet<Uuid> = auth.memberships.iter().map(|m| m.organisation_id).collect();
-        for org in orgs {
-            let kind = auth
-                .memberships
-                .iter()
-                .find(|m| m.organisation_id == org)
-                .map(|m| m.organisation_kind);
-            let filter = if kind == Some(OrganisationKind::Employer) {
-                crate::cases::ports::CaseFilter {
-                    employer: Some(org),
-                    ..Default::default()
-                }
-            } else {
-                crate::cases::ports::CaseFilter {
-                    party_organisation: Some(org),
-                    ..Default::default()
-                }
-            };
-            candidates.extend(c.list_cases(filter).await?);
-        }
-        candidates.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-        candidates.dedup_by_key(|x| x.id);
-        let now = self.now();
-        let mut out = Vec::new();
-        for case in candidates {
-            let loaded = load_case(&mut c, case).await?;
-            // Only cases the policy lets the principal see at all (a colleague of the worker
-            // without a part in the case sees nothing, not even that it exists).
-            if let Ok(access) = case_access(&auth.principal, &loaded.context, now) {
-                out.push((loaded, access));
+        let mut out = Vec::with_capacity(found.len());
+        for cursor in found {
+            if let Some(case) = c.get_case(cursor.case).await? {
+                out.push(case);
             }
         }
         Ok(out)
     }
 
-    /// The open tasks of the principal's organisations, for their home page.
+    /// The open tasks waiting for the principal (assigned to one of their roles in its
+    /// organisation, on a case where they hold that role), soonest due first, at most
+    /// `limit`: one indexed range per membership.
     pub async fn open_tasks(
         &self,
         auth: &Authenticated,
+        limit: u32,
     ) -> Result<Vec<(TaskRecord, CaseRecord)>, AppError> {
-        let cases = self.list_visible_cases(auth).await?;
+        if subject_keys(&auth.principal).is_empty() {
+            return Ok(Vec::new());
+        }
+        let me = auth.user.id;
         let mut c = self.store.read().await?;
-        let mut out = Vec::new();
-        for (loaded, access) in cases {
-            let roles: Vec<Role> = access.relations().iter().map(relation_role).collect();
-            let tasks = c
-                .list_tasks(crate::cases::ports::TaskFilter {
-                    case: Some(loaded.case.id),
-                    organisation: None,
-                    open_only: true,
-                })
-                .await?;
-            for t in tasks
-                .into_iter()
-                .filter(|t| roles.contains(&t.assignee_role))
-            {
-                out.push((t, loaded.case.clone()));
+        let mut tasks = Vec::new();
+        for m in &auth.memberships {
+            let keys = if m.role == Role::Worker {
+                vec![Subject::User { user: me }.key()]
+            } else {
+                vec![
+                    Subject::Members {
+                        organisation: m.organisation_id,
+                        role: m.role,
+                    }
+                    .key(),
+                    Subject::Member {
+                        organisation: m.organisation_id,
+                        role: m.role,
+                        user: me,
+                    }
+                    .key(),
+                ]
+            };
+            tasks.extend(
+                c.open_tasks_in_scope(m.organisation_id, m.role, &keys, limit)
+                    .await?,
+            );
+        }
+        tasks.sort_by_key(|t| (t.due, t.id));
+        tasks.dedup_by_key(|t| t.id);
+        tasks.truncate(limit as usize);
+        let mut out = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            if let Some(case) = c.get_case(t.case_id).await? {
+                out.push((t, case));
             }
         }
-        out.sort_by_key(|(t, _)| t.due);
         Ok(out)
     }
 
@@ -365,16 +377,15 @@ impl<S: Store> App<S> {
         let mut c = self.store.read().await?;
         // The steps offered depend on transcriptions of paper originals.
         loaded.facts.paper =
-            crate::cases::attachments::paper_originals(&c.list_documents(Some(id)).await?);
+            crate::cases::attachments::paper_originals(&c.list_documents(id).await?);
         let tasks = c
             .list_tasks(crate::cases::ports::TaskFilter {
-                case: Some(id),
-                organisation: None,
+                case: id,
                 open_only: false,
             })
             .await?;
-        let parties = c.list_case_parties(Some(id)).await?;
-        let events = c.list_case_events(Some(id)).await?;
+        let parties = c.list_case_parties(id).await?;
+        let events = c.list_case_events(id).await?;
         Ok(CaseDetails {
             loaded,
             access,
@@ -736,7 +747,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_consultation_note(&n2).await?;
-                    search_index::refresh_case_index(tx, n2.case_id).await?;
+                    search_index::index_note(tx, &n2).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
@@ -759,7 +770,7 @@ impl<S: Store> App<S> {
             .store
             .read()
             .await?
-            .list_consultation_notes(Some(case_id))
+            .list_consultation_notes(case_id)
             .await?;
         let notes: Vec<_> = all
             .into_iter()
@@ -833,7 +844,7 @@ impl<S: Store> App<S> {
             return Err(AppError::Denied(Denial::NotFound));
         }
         if let Some(w) = workplace {
-            let ws = conn.list_workplaces(Some(employer)).await?;
+            let ws = conn.list_workplaces(employer).await?;
             if !ws.iter().any(|x| x.id == w) {
                 return Err(ValidationErrors::from(FieldError::new(
                     "workplace",
@@ -874,7 +885,7 @@ impl<S: Store> App<S> {
                 Box::pin(async move {
                     tx.insert_case(&c).await?;
                     refresh_access(tx, c.id).await?;
-                    search_index::refresh_case_index(tx, c.id).await?;
+                    search_index::index_header(tx, c.id).await?;
                     for t in &tasks {
                         tx.insert_task(t).await?;
                     }
@@ -950,7 +961,7 @@ impl<S: Store> App<S> {
                 | Step::RecordReturnOpinion { .. }
                 | Step::CardPhysicianSection { .. }
         ) {
-            let documents = self.store.read().await?.list_documents(Some(id)).await?;
+            let documents = self.store.read().await?.list_documents(id).await?;
             loaded.facts.paper = crate::cases::attachments::paper_originals(&documents);
         }
         let now = self.now();
@@ -1000,7 +1011,6 @@ impl<S: Store> App<S> {
                     if status_changed {
                         tx.set_grants_status(c.id, c.state.status).await?;
                     }
-                    search_index::refresh_case_index(tx, c.id).await?;
                     tx.close_tasks(c.id, &closed, c.updated_at).await?;
                     for t in &tasks {
                         tx.insert_task(t).await?;
@@ -1153,7 +1163,7 @@ impl<S: Store> App<S> {
                     } else if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
-                    search_index::refresh_case_index(tx, r.case_id).await?;
+                    search_index::index_document(tx, &r).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
@@ -1232,7 +1242,7 @@ impl<S: Store> App<S> {
                     if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
-                    search_index::refresh_case_index(tx, r.case_id).await?;
+                    search_index::index_document(tx, &r).await?;
                     if !done.is_empty() {
                         tx.close_tasks(r.case_id, &done, r.updated_at).await?;
                     }
@@ -1382,13 +1392,18 @@ impl<S: Store> App<S> {
             return Err(AppError::Denied(Denial::Forbidden));
         }
         let mut c = self.store.read().await?;
-        let members = c.list_members(organisation).await?;
-        let role_ok = |role: Role| match user {
-            Some(u) => members
-                .iter()
-                .any(|(m, usr)| usr.id == u && usr.active && m.role == role),
-            None => false,
+        // The named person's own memberships, not the organisation's member list.
+        let held: Vec<Role> = match user {
+            Some(u) if c.get_user(u).await?.is_some_and(|usr| usr.active) => c
+                .list_memberships_of_user(u)
+                .await?
+                .into_iter()
+                .filter(|m| m.organisation_id == organisation)
+                .map(|m| m.role)
+                .collect(),
+            _ => Vec::new(),
         };
+        let role_ok = |role: Role| held.contains(&role);
         let fits = match kind {
             PartyKind::LineManager => {
                 organisation == loaded.case.employer_id && role_ok(Role::LineManager)
@@ -1479,13 +1494,16 @@ impl<S: Store> App<S> {
             }
         }
         let mut c = self.store.read().await?;
-        let parties = c.list_case_parties(Some(case_id)).await?;
+        let parties = c.list_case_parties(case_id).await?;
         let mut out = Vec::new();
         for (org, role, kind) in wanted {
             let Some(o) = c.get_organisation(org).await? else {
                 continue;
             };
-            for (m, u) in c.list_members(org).await? {
+            for (m, u) in c
+                .list_members_in_role(org, role, crate::accounts::ports::MAX_STAFF_IN_ROLE)
+                .await?
+            {
                 let taken = parties
                     .iter()
                     .any(|p| p.kind == kind && p.user_id == Some(u.id));
@@ -1533,7 +1551,7 @@ impl<S: Store> App<S> {
         };
         let mut found = None;
         if let Some(u) = user {
-            let memberships = c.list_memberships_of_user(Some(u.id)).await?;
+            let memberships = c.list_memberships_of_user(u.id).await?;
             if let Some(m) = memberships.iter().find(|m| {
                 m.role == Role::AgencyCoordinator
                     && m.organisation_kind == OrganisationKind::SupportAgency
@@ -1575,7 +1593,7 @@ impl<S: Store> App<S> {
         let mut c = self.store.read().await?;
         let mut out = Vec::new();
         for cc in &loaded.context.coordinators {
-            let memberships = c.list_memberships_of_user(Some(cc.user)).await?;
+            let memberships = c.list_memberships_of_user(cc.user).await?;
             let role = memberships
                 .iter()
                 .filter(|m| m.organisation_id == cc.organisation)
@@ -1618,17 +1636,12 @@ impl<S: Store> App<S> {
         let (loaded, _) = self.case_access(auth, case_id).await?;
         let mut c = self.store.read().await?;
         let mut ids: BTreeSet<Uuid> = c
-            .list_case_parties(Some(case_id))
+            .list_case_parties(case_id)
             .await?
             .iter()
             .filter_map(|p| p.user_id)
             .collect();
-        ids.extend(
-            c.list_case_events(Some(case_id))
-                .await?
-                .iter()
-                .map(|e| e.actor),
-        );
+        ids.extend(c.list_case_events(case_id).await?.iter().map(|e| e.actor));
         ids.insert(loaded.case.worker_id);
         let mut out = std::collections::BTreeMap::new();
         for id in ids {
@@ -1662,12 +1675,7 @@ impl<S: Store> App<S> {
         wanted: impl Fn(&DocumentRecord) -> bool + Send + Sync,
     ) -> Result<(CaseAccess, Vec<DocumentRecord>), AppError> {
         let (loaded, access) = self.case_access(auth, case_id).await?;
-        let all = self
-            .store
-            .read()
-            .await?
-            .list_documents(Some(case_id))
-            .await?;
+        let all = self.store.read().await?.list_documents(case_id).await?;
         // A document is read by those who may see its category, and always by the person
         // who wrote it (the physician working on an opinion sees their own draft).
         let visible: Vec<DocumentRecord> = all
@@ -1742,12 +1750,7 @@ impl<S: Store> App<S> {
         if readers.is_empty() {
             return Ok(Vec::new());
         }
-        let existing = self
-            .store
-            .read()
-            .await?
-            .list_disclosures(Some(case.id), None)
-            .await?;
+        let existing = self.store.read().await?.list_disclosures(case.id).await?;
         let mut out: Vec<(DisclosureRecord, AuditEvent)> = Vec::new();
         for doc in visible {
             let Some(from) = origin_organisation(loaded, doc) else {

@@ -141,19 +141,22 @@ async fn recipients<R: ReadRepo + AccountReads>(
             .into_iter()
             .collect()
     } else {
-        c.list_members(task.assignee_organisation)
-            .await?
-            .into_iter()
-            .filter(|(m, _)| m.role == task.assignee_role)
-            .map(|(_, u)| u)
-            .collect()
+        c.list_members_in_role(
+            task.assignee_organisation,
+            task.assignee_role,
+            crate::accounts::ports::MAX_STAFF_IN_ROLE,
+        )
+        .await?
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect()
     };
     let mut out: Vec<UserRecord> = Vec::new();
     for u in candidates {
         if !u.active || u.email.is_none() || out.iter().any(|o| o.id == u.id) {
             continue;
         }
-        let memberships = c.list_memberships_of_user(Some(u.id)).await?;
+        let memberships = c.list_memberships_of_user(u.id).await?;
         let principal = principal_of(&u, &memberships, true);
         if case_relations(&principal, &loaded.context)
             .iter()

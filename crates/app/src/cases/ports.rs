@@ -172,19 +172,24 @@ pub struct ConsultationNoteRecord {
     pub created_at: OffsetDateTime,
 }
 
-/// Which cases to list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CaseFilter {
-    pub worker: Option<Uuid>,
-    pub employer: Option<Uuid>,
-    /// Cases this organisation takes part in as a hospital or through a coordinator.
-    pub party_organisation: Option<Uuid>,
+/// Which cases to list: one question each, answered through an index. (Every case at
+/// once is `list_all_cases`, for backups and rebuilds.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseFilter {
+    /// The worker's own cases.
+    Worker(Uuid),
+    /// The cases at this employer.
+    Employer(Uuid),
+    /// Cases this organisation takes part in as a party (a hospital, a coordinator's
+    /// agency, the line manager's employer).
+    PartyOrganisation(Uuid),
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The tasks of one case; only the open ones with `open_only`. (Every task at once is
+/// `list_all_tasks`, for backups.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskFilter {
-    pub case: Option<Uuid>,
-    pub organisation: Option<Uuid>,
+    pub case: Uuid,
     pub open_only: bool,
 }
 
@@ -203,43 +208,76 @@ pub trait CaseReads: Send {
         &mut self,
         id: Uuid,
     ) -> impl Future<Output = StoreResult<Option<CaseRecord>>> + Send;
-    /// Cases matching every given filter, newest first; all cases with an empty filter.
+    /// The cases the filter names, newest first.
     fn list_cases(
         &mut self,
         filter: CaseFilter,
     ) -> impl Future<Output = StoreResult<Vec<CaseRecord>>> + Send;
-    /// Parties of one case, or of every case with `None`.
+    /// Every case, newest first: for backups and for rebuilding derived indexes only.
+    fn list_all_cases(&mut self) -> impl Future<Output = StoreResult<Vec<CaseRecord>>> + Send;
+    /// The parties of one case.
     fn list_case_parties(
         &mut self,
-        case: Option<Uuid>,
+        case: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<CasePartyRecord>>> + Send;
+    /// The parties of every case, for backups.
+    fn list_all_case_parties(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<CasePartyRecord>>> + Send;
     fn get_document(
         &mut self,
         id: Uuid,
     ) -> impl Future<Output = StoreResult<Option<DocumentRecord>>> + Send;
-    /// Documents of one case (every revision), or of every case with `None`.
+    /// The documents of one case (every revision), oldest first.
     fn list_documents(
         &mut self,
-        case: Option<Uuid>,
+        case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<DocumentRecord>>> + Send;
+    /// Every document of every case, for backups.
+    fn list_all_documents(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<DocumentRecord>>> + Send;
+    /// The history of one case, oldest first.
     fn list_case_events(
         &mut self,
-        case: Option<Uuid>,
+        case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<CaseEventRecord>>> + Send;
+    /// The history of every case, for backups.
+    fn list_all_case_events(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<CaseEventRecord>>> + Send;
+    /// The tasks of one case, oldest first.
     fn list_tasks(
         &mut self,
         filter: TaskFilter,
     ) -> impl Future<Output = StoreResult<Vec<TaskRecord>>> + Send;
-    /// Consents of one case and/or one worker; all with both `None`.
+    /// Every task, open or closed, for backups.
+    fn list_all_tasks(&mut self) -> impl Future<Output = StoreResult<Vec<TaskRecord>>> + Send;
+    /// The consents given on one case, oldest first.
     fn list_consents(
         &mut self,
-        case: Option<Uuid>,
-        worker: Option<Uuid>,
+        case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<Consent>>> + Send;
+    /// Every consent one worker gave, on any case, oldest first.
+    fn list_consents_of_worker(
+        &mut self,
+        worker: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<Consent>>> + Send;
+    /// Every consent, for backups.
+    fn list_all_consents(&mut self) -> impl Future<Output = StoreResult<Vec<Consent>>> + Send;
+    /// The provision records of one case, oldest first.
     fn list_disclosures(
         &mut self,
-        case: Option<Uuid>,
-        worker: Option<Uuid>,
+        case: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<DisclosureRecord>>> + Send;
+    /// The provision records about one worker, on any case, oldest first.
+    fn list_disclosures_of_worker(
+        &mut self,
+        worker: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<DisclosureRecord>>> + Send;
+    /// Every provision record, for backups.
+    fn list_all_disclosures(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<DisclosureRecord>>> + Send;
     fn get_handling_rules(
         &mut self,
@@ -252,15 +290,23 @@ pub trait CaseReads: Send {
         &mut self,
         code_hash: &str,
     ) -> impl Future<Output = StoreResult<Option<ShareCodeRecord>>> + Send;
-    /// Consultation notes of one case (oldest first), or all with `None`.
+    /// The consultation notes of one case, oldest first.
     fn list_consultation_notes(
         &mut self,
-        case: Option<Uuid>,
+        case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<ConsultationNoteRecord>>> + Send;
-    /// Share codes of one case, or all with `None`.
+    /// Every consultation note, for backups.
+    fn list_all_consultation_notes(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<ConsultationNoteRecord>>> + Send;
+    /// The share codes issued on one case.
     fn list_share_codes(
         &mut self,
-        case: Option<Uuid>,
+        case: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<ShareCodeRecord>>> + Send;
+    /// Every share code, for backups.
+    fn list_all_share_codes(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<ShareCodeRecord>>> + Send;
 }
 

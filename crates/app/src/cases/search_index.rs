@@ -1,8 +1,12 @@
 //! What a case contributes to the search index: a row for the worker's name and its reading
 //! and one for the employer and workplace (searchable by anyone who sees the case), one per
-//! document revision (its form's category) and one per consultation note. Rows are rebuilt
-//! from the records inside the write transaction of every change to a case, so a search
-//! never misses a confirmed change nor finds a removed text.
+//! document revision (its form's category, its author) and one per consultation note.
+//!
+//! Rows are written inside the write transaction of the change, and only the rows the
+//! change touches: a document saved or finalised replaces its own row, a note adds its row,
+//! a new case or a changed name writes the case's name and workplace rows. A step that only
+//! moves the case on touches no row (the search reads the status from the case). The whole
+//! case is built at once only by a rebuild ([`rebuild_index`], after a restore).
 
 use ryoritsu_domain::audit::{AuditAction, Outcome};
 use ryoritsu_domain::forms::{AnswerValue, Answers, FieldKind, FieldSpec, FormKind, schema};
@@ -13,10 +17,12 @@ use uuid::Uuid;
 use crate::accounts::Authenticated;
 use crate::accounts::parse_reading;
 use crate::accounts::ports::{AccountReads, AccountWrites};
-use crate::cases::ports::{CaseReads, CaseRecord, DocumentBody};
+use crate::cases::ports::{
+    CaseReads, CaseRecord, ConsultationNoteRecord, DocumentBody, DocumentRecord,
+};
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store, WriteRepo as _};
-use crate::search::ports::{CASE_ROW, SearchReads, SearchRow, SearchWrites, own_key, scope_key};
+use crate::search::ports::{CASE_ROW, SearchReads, SearchRow, SearchWrites};
 use crate::{App, RequestContext};
 
 /// Rank weights: a match in the name or workplace says most about which case is meant.
@@ -78,14 +84,37 @@ fn document_text(form: FormKind, body: &DocumentBody) -> String {
     out.join("\n")
 }
 
-/// The index rows of one case, built from its records as they are now.
-pub async fn case_index_rows<R: ReadRepo + AccountReads + CaseReads + SearchReads>(
+fn document_row(d: &DocumentRecord) -> SearchRow {
+    let text = document_text(d.form, &d.body);
+    SearchRow {
+        case_id: d.case_id,
+        source: format!("document:{}:{}", d.form.code(), d.id),
+        category: d.form.category().code().into(),
+        author: Some(d.created_by),
+        weight: WEIGHT_DOCUMENT,
+        words: ryoritsu_search::index_words(&text),
+        body: text,
+    }
+}
+
+fn note_row(n: &ConsultationNoteRecord) -> SearchRow {
+    SearchRow {
+        case_id: n.case_id,
+        source: format!("note:{}", n.id),
+        category: InformationCategory::ConsultationNotes.code().into(),
+        author: Some(n.author),
+        weight: WEIGHT_NOTE,
+        words: ryoritsu_search::index_words(&n.body),
+        body: n.body.clone(),
+    }
+}
+
+/// The name and workplace rows of a case, from the records as they are now.
+async fn header_rows<R: AccountReads + CaseReads>(
     c: &mut R,
     case: &CaseRecord,
 ) -> Result<Vec<SearchRow>, AppError> {
     let id = case.id;
-    let mut rows = Vec::new();
-
     let worker = c.get_user(case.worker_id).await?;
     let name = worker
         .as_ref()
@@ -99,7 +128,7 @@ pub async fn case_index_rows<R: ReadRepo + AccountReads + CaseReads + SearchRead
         .unwrap_or_default();
     let workplace = match case.workplace_id {
         Some(w) => c
-            .list_workplaces(Some(case.employer_id))
+            .list_workplaces(case.employer_id)
             .await?
             .into_iter()
             .find(|x| x.id == w)
@@ -107,84 +136,90 @@ pub async fn case_index_rows<R: ReadRepo + AccountReads + CaseReads + SearchRead
             .unwrap_or_default(),
         None => String::new(),
     };
-    // The name row: every case has one (the search's list of cases starts from it), and
-    // the name filter looks only here, never at the workplace.
+    // The name row: every case has one (a case is found by its worker's name), and the
+    // name filter looks only here, never at the workplace.
     let mut words = ryoritsu_search::name_words(&name);
     words.extend(ryoritsu_search::name_words(&reading));
     let mut body = name;
     if !reading.is_empty() {
         body.push_str(&format!("（{reading}）"));
     }
-    rows.push(SearchRow {
-        case_id: id,
-        source: "name".into(),
-        category: CASE_ROW.into(),
-        scope_key: scope_key(id, CASE_ROW),
-        own_key: None,
-        weight: WEIGHT_CASE,
-        body,
-        words,
-    });
     let place = [employer, workplace]
         .into_iter()
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("　");
-    let words = ryoritsu_search::index_words(&place);
-    if !words.is_empty() {
-        rows.push(SearchRow {
+    Ok(vec![
+        SearchRow {
+            case_id: id,
+            source: "name".into(),
+            category: CASE_ROW.into(),
+            author: None,
+            weight: WEIGHT_CASE,
+            body,
+            words,
+        },
+        SearchRow {
             case_id: id,
             source: "workplace".into(),
             category: CASE_ROW.into(),
-            scope_key: scope_key(id, CASE_ROW),
-            own_key: None,
+            author: None,
             weight: WEIGHT_CASE,
+            words: ryoritsu_search::index_words(&place),
             body: place,
-            words,
-        });
-    }
+        },
+    ])
+}
 
-    for d in c.list_documents(Some(id)).await? {
-        let text = document_text(d.form, &d.body);
-        let words = ryoritsu_search::index_words(&text);
-        if words.is_empty() {
-            continue;
-        }
-        let category = d.form.category().code();
-        rows.push(SearchRow {
-            case_id: id,
-            source: format!("document:{}:{}", d.form.code(), d.id),
-            category: category.into(),
-            scope_key: scope_key(id, category),
-            own_key: Some(own_key(id, d.created_by)),
-            weight: WEIGHT_DOCUMENT,
-            body: text,
-            words,
-        });
-    }
-
-    let notes = InformationCategory::ConsultationNotes.code();
-    for n in c.list_consultation_notes(Some(id)).await? {
-        let words = ryoritsu_search::index_words(&n.body);
-        if words.is_empty() {
-            continue;
-        }
-        rows.push(SearchRow {
-            case_id: id,
-            source: format!("note:{}", n.id),
-            category: notes.into(),
-            scope_key: scope_key(id, notes),
-            own_key: Some(own_key(id, n.author)),
-            weight: WEIGHT_NOTE,
-            body: n.body,
-            words,
-        });
-    }
+/// The index rows of one case, built from its records as they are now.
+pub async fn case_index_rows<R: ReadRepo + AccountReads + CaseReads + SearchReads>(
+    c: &mut R,
+    case: &CaseRecord,
+) -> Result<Vec<SearchRow>, AppError> {
+    let mut rows = header_rows(c, case).await?;
+    rows.extend(c.list_documents(case.id).await?.iter().map(document_row));
+    rows.extend(
+        c.list_consultation_notes(case.id)
+            .await?
+            .iter()
+            .map(note_row),
+    );
     Ok(rows)
 }
 
-/// Rebuilds one case's rows from its records; call inside the write transaction that
-/// changed the case, after the change.
+/// Writes the name and workplace rows of a case (a new case, a changed name or reading).
+pub async fn index_header<T: AccountReads + CaseReads + SearchWrites>(
+    tx: &mut T,
+    case: Uuid,
+) -> Result<(), AppError> {
+    let Some(record) = tx.get_case(case).await? else {
+        return Ok(());
+    };
+    for row in header_rows(tx, &record).await? {
+        tx.put_search_row(&row).await?;
+    }
+    Ok(())
+}
+
+/// Writes the row of one document as it now is (saved, finalised, transcribed).
+pub async fn index_document<T: SearchWrites>(
+    tx: &mut T,
+    d: &DocumentRecord,
+) -> Result<(), AppError> {
+    tx.put_search_row(&document_row(d)).await?;
+    Ok(())
+}
+
+/// Writes the row of one consultation note.
+pub async fn index_note<T: SearchWrites>(
+    tx: &mut T,
+    n: &ConsultationNoteRecord,
+) -> Result<(), AppError> {
+    tx.put_search_row(&note_row(n)).await?;
+    Ok(())
+}
+
+/// Builds one case's rows whole from its records (a case loaded in bulk).
 pub async fn refresh_case_index<T: ReadRepo + AccountReads + CaseReads + SearchWrites>(
     tx: &mut T,
     case: Uuid,
@@ -197,20 +232,17 @@ pub async fn refresh_case_index<T: ReadRepo + AccountReads + CaseReads + SearchW
     Ok(())
 }
 
-/// Rebuilds the rows of every case where `user` is the worker (their name or its reading
-/// changed).
-pub async fn refresh_worker_cases<T: ReadRepo + AccountReads + CaseReads + SearchWrites>(
+/// Rewrites the name rows of every case where `user` is the worker (their name or its
+/// reading changed).
+pub async fn refresh_worker_cases<T: AccountReads + CaseReads + SearchWrites>(
     tx: &mut T,
     user: Uuid,
 ) -> Result<(), AppError> {
     let cases = tx
-        .list_cases(crate::cases::ports::CaseFilter {
-            worker: Some(user),
-            ..Default::default()
-        })
+        .list_cases(crate::cases::ports::CaseFilter::Worker(user))
         .await?;
     for c in cases {
-        refresh_case_index(tx, c.id).await?;
+        index_header(tx, c.id).await?;
     }
     Ok(())
 }
@@ -221,9 +253,9 @@ pub async fn rebuild_index<T: ReadRepo + AccountReads + CaseReads + SearchWrites
 ) -> Result<usize, AppError> {
     tx.clear_search_rows().await?;
     let mut n = 0;
-    for case in tx.list_cases(Default::default()).await? {
+    for case in tx.list_all_cases().await? {
         let rows = case_index_rows(tx, &case).await?;
-        n += rows.len();
+        n += rows.iter().filter(|r| !r.words.is_empty()).count();
         tx.replace_search_rows(case.id, &rows).await?;
     }
     Ok(n)

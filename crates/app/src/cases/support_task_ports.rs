@@ -15,15 +15,16 @@ pub struct SupportTaskRecord {
     pub version: i64,
 }
 
-/// Which tasks to list; every given filter must match.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SupportTaskFilter {
-    pub case: Option<Uuid>,
-    /// The organisation the task belongs to.
-    pub organisation: Option<Uuid>,
-    pub created_by: Option<Uuid>,
-    /// Only those not done yet.
-    pub open_only: bool,
+/// Which tasks to list: one question each, answered through an index. (Every task at once
+/// is `list_all_support_tasks`, for backups.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportTaskFilter {
+    /// The tasks on one case, open or done.
+    Case(Uuid),
+    /// The open tasks of an organisation (the one the task belongs to).
+    OpenOfOrganisation(Uuid),
+    /// The open tasks one person wrote.
+    OpenCreatedBy(Uuid),
 }
 
 pub trait SupportTaskReads: Send {
@@ -31,10 +32,14 @@ pub trait SupportTaskReads: Send {
         &mut self,
         id: Uuid,
     ) -> impl Future<Output = StoreResult<Option<SupportTaskRecord>>> + Send;
-    /// Matching tasks by due date, then by when they were added.
+    /// The tasks the filter names, by due date, then by when they were added.
     fn list_support_tasks(
         &mut self,
         filter: SupportTaskFilter,
+    ) -> impl Future<Output = StoreResult<Vec<SupportTaskRecord>>> + Send;
+    /// Every task, in the same order, for backups.
+    fn list_all_support_tasks(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<SupportTaskRecord>>> + Send;
 }
 

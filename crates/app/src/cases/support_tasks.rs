@@ -196,10 +196,7 @@ impl<S: Store> App<S> {
         let loaded = loaded_case(&mut c, case_id).await?;
         support_task::may_view(&auth.principal, &loaded.context, now)?;
         let records = c
-            .list_support_tasks(SupportTaskFilter {
-                case: Some(case_id),
-                ..SupportTaskFilter::default()
-            })
+            .list_support_tasks(SupportTaskFilter::Case(case_id))
             .await?;
         let mut tasks = self
             .support_task_views(&mut c, auth, &loaded, records)
@@ -290,17 +287,9 @@ impl<S: Store> App<S> {
     ) -> Result<Vec<(SupportTaskRecord, CaseRecord)>, AppError> {
         let now = self.now();
         let mut c = self.store.read().await?;
-        let mut filters = vec![SupportTaskFilter {
-            created_by: Some(auth.user.id),
-            open_only: true,
-            ..SupportTaskFilter::default()
-        }];
+        let mut filters = vec![SupportTaskFilter::OpenCreatedBy(auth.user.id)];
         let orgs: BTreeSet<Uuid> = auth.memberships.iter().map(|m| m.organisation_id).collect();
-        filters.extend(orgs.into_iter().map(|o| SupportTaskFilter {
-            organisation: Some(o),
-            open_only: true,
-            ..SupportTaskFilter::default()
-        }));
+        filters.extend(orgs.into_iter().map(SupportTaskFilter::OpenOfOrganisation));
         let mut by_case: BTreeMap<Uuid, BTreeMap<Uuid, SupportTaskRecord>> = BTreeMap::new();
         for f in filters {
             for r in c.list_support_tasks(f).await? {

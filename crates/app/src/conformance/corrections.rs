@@ -257,37 +257,34 @@ pub async fn story<S: Store + Tamper>(store: &S) {
             .unwrap(),
         None
     );
-    let all = conn
-        .list_correction_requests(CorrectionFilter::default())
-        .await
-        .unwrap();
+    let all = conn.list_all_correction_requests().await.unwrap();
     assert_eq!(
         all,
         [other_data.clone(), on_opinion.clone(), elsewhere.clone()]
     );
-    let filter = |case, worker, org, open_only| CorrectionFilter {
-        case,
-        worker,
-        responder_organisation: org,
-        open_only,
-    };
     assert_eq!(
-        conn.list_correction_requests(filter(Some(CASE), None, None, false))
+        conn.list_correction_requests(CorrectionFilter::Case(CASE))
             .await
             .unwrap(),
         [other_data.clone(), on_opinion.clone()]
     );
     assert_eq!(
-        conn.list_correction_requests(filter(None, Some(OTHER_WORKER), None, false))
+        conn.list_correction_requests(CorrectionFilter::Worker(OTHER_WORKER))
             .await
             .unwrap(),
         std::slice::from_ref(&elsewhere)
     );
     assert_eq!(
-        conn.list_correction_requests(filter(None, None, Some(HOSPITAL), true))
+        conn.list_correction_requests(CorrectionFilter::OpenFor(HOSPITAL))
             .await
             .unwrap(),
         std::slice::from_ref(&on_opinion)
+    );
+    assert_eq!(
+        conn.list_correction_requests(CorrectionFilter::OpenFor(EMPLOYER))
+            .await
+            .unwrap(),
+        [other_data.clone(), elsewhere.clone()]
     );
     drop(conn);
 
@@ -352,10 +349,16 @@ pub async fn story<S: Store + Tamper>(store: &S) {
         .unwrap();
     assert_eq!(kept.request.what_is_wrong, other_data.request.what_is_wrong);
     assert_eq!(
-        snap.list_correction_requests(filter(None, None, None, true))
+        snap.list_correction_requests(CorrectionFilter::OpenFor(EMPLOYER))
             .await
             .unwrap(),
         std::slice::from_ref(&elsewhere)
+    );
+    assert_eq!(
+        snap.list_correction_requests(CorrectionFilter::OpenFor(HOSPITAL))
+            .await
+            .unwrap(),
+        []
     );
     drop(snap);
 
@@ -373,11 +376,5 @@ pub async fn story<S: Store + Tamper>(store: &S) {
         );
     }
     let mut conn = store.read().await.unwrap();
-    assert_eq!(
-        conn.list_correction_requests(CorrectionFilter::default())
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(conn.list_all_correction_requests().await.unwrap().len(), 3);
 }

@@ -206,31 +206,29 @@ pub async fn story<S: Store + Tamper>(store: &S) {
         None
     );
     assert_eq!(
-        conn.list_support_tasks(SupportTaskFilter::default())
-            .await
-            .unwrap(),
+        conn.list_all_support_tasks().await.unwrap(),
         [sooner.clone(), elsewhere.clone(), later.clone()]
     );
-    let filter = |case, organisation, created_by, open_only| SupportTaskFilter {
-        case,
-        organisation,
-        created_by,
-        open_only,
-    };
     assert_eq!(
-        conn.list_support_tasks(filter(Some(CASE), None, None, false))
+        conn.list_support_tasks(SupportTaskFilter::Case(CASE))
             .await
             .unwrap(),
         [sooner.clone(), later.clone()]
     );
     assert_eq!(
-        conn.list_support_tasks(filter(None, None, Some(COORDINATOR), true))
+        conn.list_support_tasks(SupportTaskFilter::OpenCreatedBy(COORDINATOR))
             .await
             .unwrap(),
         [elsewhere.clone(), later.clone()]
     );
     assert_eq!(
-        conn.list_support_tasks(filter(None, Some(EMPLOYER), None, false))
+        conn.list_support_tasks(SupportTaskFilter::OpenOfOrganisation(AGENCY))
+            .await
+            .unwrap(),
+        [sooner.clone(), elsewhere.clone(), later.clone()]
+    );
+    assert_eq!(
+        conn.list_support_tasks(SupportTaskFilter::OpenOfOrganisation(EMPLOYER))
             .await
             .unwrap(),
         []
@@ -292,7 +290,13 @@ pub async fn story<S: Store + Tamper>(store: &S) {
     assert_eq!(kept.task.title, sooner.task.title);
     assert!(kept.task.is_done());
     assert_eq!(
-        snap.list_support_tasks(filter(None, None, None, true))
+        snap.list_support_tasks(SupportTaskFilter::OpenOfOrganisation(AGENCY))
+            .await
+            .unwrap(),
+        std::slice::from_ref(&elsewhere)
+    );
+    assert_eq!(
+        snap.list_support_tasks(SupportTaskFilter::OpenCreatedBy(COORDINATOR))
             .await
             .unwrap(),
         std::slice::from_ref(&elsewhere)
@@ -313,11 +317,5 @@ pub async fn story<S: Store + Tamper>(store: &S) {
         );
     }
     let mut conn = store.read().await.unwrap();
-    assert_eq!(
-        conn.list_support_tasks(SupportTaskFilter::default())
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(conn.list_all_support_tasks().await.unwrap().len(), 3);
 }

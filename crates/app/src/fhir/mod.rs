@@ -2,18 +2,23 @@
 //!
 //! Nothing here decides access on its own: documents come from [`App::read_documents`] (the
 //! policy per category, the read audited, disclosures recorded), cases from
-//! [`App::list_visible_cases`] / [`App::case_access`], consents only for the case's worker
+//! the access index, a page of cases at a time ([`App::scope_page`]) / [`App::case_access`],
+//! consents only for the case's worker
 //! (as the consents page), the access log only for the worker themselves, and an opinion
 //! is created through [`App::save_draft`] and [`App::finalise_document`] after
 //! `WriteOpinion` is granted. `ryoritsu_fhir` only turns what is returned into resources.
 
 use ryoritsu_domain::FieldError;
 use ryoritsu_domain::forms::{Attestation, DraftDocument, FormKind, Party};
-use ryoritsu_domain::policy::{Action, CaseAccess, CaseRelation, Denial, decide_case};
+use ryoritsu_domain::policy::{
+    Action, CaseAccess, CaseRelation, Denial, GrantScope, Subject, decide_case,
+};
 use ryoritsu_fhir as fhir;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::access::ScopeFilter;
+use crate::access::ports::{AccessReads as _, CaseCursor, ScopeRange};
 use crate::accounts::Authenticated;
 use crate::accounts::ports::AccountReads;
 use crate::cases::LoadedCase;
@@ -27,6 +32,21 @@ use crate::{App, RequestContext};
 pub struct FhirQuery {
     pub id: Option<Uuid>,
     pub patient: Option<Uuid>,
+    /// Cases per page (`_count`); 0 means the default.
+    pub count: u32,
+    /// Where the page starts (the `next` link of the page before).
+    pub after: Option<CaseCursor>,
+}
+
+/// Cases per page of a FHIR search when `_count` is not given, and the most it may ask.
+pub const DEFAULT_COUNT: u32 = 20;
+pub const MAX_COUNT: u32 = 100;
+
+/// The resources of one page of a search, and where the next page starts.
+#[derive(Debug, Clone, Default)]
+pub struct FhirPage {
+    pub resources: Vec<Value>,
+    pub next: Option<CaseCursor>,
 }
 
 impl FhirQuery {
@@ -127,21 +147,63 @@ impl<S: Store> App<S> {
         })
     }
 
-    /// The cases a search covers: the one holding the resource `_id` names, or every case
-    /// the principal may see (of the patient asked for).
+    /// One page of the cases a search covers: the one holding the resource `_id` names, or
+    /// the cases the principal may see (of the patient asked for), newest first, from the
+    /// access index.
     async fn fhir_cases(
         &self,
         auth: &Authenticated,
         q: FhirQuery,
         holder: Option<Uuid>,
-    ) -> Result<Vec<Uuid>, AppError> {
-        let cases = self.list_visible_cases(auth).await?;
-        Ok(cases
-            .iter()
-            .filter(|(l, _)| q.wants_case(l.case.worker_id))
-            .filter(|(l, _)| holder.is_none_or(|h| h == l.case.id))
-            .map(|(l, _)| l.case.id)
-            .collect())
+    ) -> Result<(Vec<Uuid>, Option<CaseCursor>), AppError> {
+        if let Some(h) = holder {
+            let seen = self
+                .cases_granting(auth, &[h], GrantScope::Case.code())
+                .await?;
+            return Ok((seen.into_iter().collect(), None));
+        }
+        let count = match q.count {
+            0 => DEFAULT_COUNT,
+            n => n.min(MAX_COUNT),
+        };
+        match q.patient {
+            None => {
+                let page = self
+                    .scope_page(auth, ScopeFilter::default(), q.after, count)
+                    .await?;
+                Ok((page.cases.iter().map(|c| c.case).collect(), page.next))
+            }
+            Some(patient) => {
+                // The patient's own cases (a handful), of which those the principal sees.
+                let key = Subject::User { user: patient }.key();
+                let mut c = self.store.read().await?;
+                let mut range = c
+                    .cases_in_scope(&ScopeRange {
+                        key: &key,
+                        status: None,
+                        opened_from: None,
+                        opened_until: None,
+                        after: q.after,
+                        limit: count + 1,
+                    })
+                    .await?;
+                drop(c);
+                let next = if range.len() > count as usize {
+                    range.truncate(count as usize);
+                    range.last().copied()
+                } else {
+                    None
+                };
+                let ids: Vec<Uuid> = range.iter().map(|c| c.case).collect();
+                let seen = self
+                    .cases_granting(auth, &ids, GrantScope::Case.code())
+                    .await?;
+                Ok((
+                    ids.into_iter().filter(|id| seen.contains(id)).collect(),
+                    next,
+                ))
+            }
+        }
     }
 
     /// The case holding a document, if the document exists.
@@ -162,16 +224,17 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
         q: FhirQuery,
         wanted: impl Fn(&DocumentRecord) -> bool + Send + Sync + Copy,
-    ) -> Result<Vec<(ReadCase, Vec<DocumentRecord>)>, AppError> {
+    ) -> Result<(Vec<(ReadCase, Vec<DocumentRecord>)>, Option<CaseCursor>), AppError> {
         let holder = match q.id {
             Some(id) => match self.document_case(id).await? {
                 Some(c) => Some(c),
-                None => return Ok(Vec::new()),
+                None => return Ok((Vec::new(), None)),
             },
             None => None,
         };
         let mut out = Vec::new();
-        for case in self.fhir_cases(auth, q, holder).await? {
+        let (cases, next) = self.fhir_cases(auth, q, holder).await?;
+        for case in cases {
             let read = self
                 .fhir_read_case(ctx, auth, case, move |d| {
                     wanted(d) && q.id.is_none_or(|id| id == d.id)
@@ -180,7 +243,7 @@ impl<S: Store> App<S> {
             let docs = read.documents.clone();
             out.push((read, docs));
         }
-        Ok(out)
+        Ok((out, next))
     }
 
     /// `QuestionnaireResponse?…`: every document the principal may read.
@@ -189,13 +252,15 @@ impl<S: Store> App<S> {
         ctx: &RequestContext,
         auth: &Authenticated,
         q: FhirQuery,
-    ) -> Result<Vec<Value>, AppError> {
-        Ok(self
-            .fhir_documents(ctx, auth, q, |_| true)
-            .await?
-            .iter()
-            .flat_map(|(r, docs)| docs.iter().map(|d| response_of(d, r.loaded.case.worker_id)))
-            .collect())
+    ) -> Result<FhirPage, AppError> {
+        let (found, next) = self.fhir_documents(ctx, auth, q, |_| true).await?;
+        Ok(FhirPage {
+            resources: found
+                .iter()
+                .flat_map(|(r, docs)| docs.iter().map(|d| response_of(d, r.loaded.case.worker_id)))
+                .collect(),
+            next,
+        })
     }
 
     /// `QuestionnaireResponse/{id}`: 404 outside the principal's scope, exactly as for a
@@ -224,12 +289,12 @@ impl<S: Store> App<S> {
         ctx: &RequestContext,
         auth: &Authenticated,
         q: FhirQuery,
-    ) -> Result<Vec<Value>, AppError> {
+    ) -> Result<FhirPage, AppError> {
         let mut out = Vec::new();
-        for (r, docs) in self
+        let (found, next) = self
             .fhir_documents(ctx, auth, q, |d| is_plan(d.form))
-            .await?
-        {
+            .await?;
+        for (r, docs) in found {
             let names = self.case_organisation_names(auth, r.loaded.case.id).await?;
             let employer = names
                 .get(&r.loaded.case.employer_id)
@@ -240,7 +305,10 @@ impl<S: Store> App<S> {
                     .map(|d| care_plan_of(d, &r.loaded, employer)),
             );
         }
-        Ok(out)
+        Ok(FhirPage {
+            resources: out,
+            next,
+        })
     }
 
     /// `Consent?…` / `Consent/{id}`: a worker's consents, for the worker only (as on the
@@ -252,10 +320,12 @@ impl<S: Store> App<S> {
     ) -> Result<Vec<Value>, AppError> {
         let now = self.now();
         let mut out = Vec::new();
-        for (loaded, access) in self.list_visible_cases(auth).await? {
-            if !is_worker(&access) || !q.wants_case(loaded.case.worker_id) {
+        // Only the worker's own consents: their own cases, a handful.
+        for case in self.own_cases(auth).await? {
+            if !q.wants_case(case.worker_id) {
                 continue;
             }
+            let (loaded, _) = self.case_access(auth, case.id).await?;
             let names = self.case_organisation_names(auth, loaded.case.id).await?;
             let mut c = self.store.read().await?;
             for consent in &loaded.context.consents {
@@ -307,12 +377,13 @@ impl<S: Store> App<S> {
     /// `Patient/{id}`: a worker, for those who may see one of the worker's cases.
     pub async fn fhir_patient(&self, auth: &Authenticated, id: Uuid) -> Result<Value, AppError> {
         let q = FhirQuery {
-            id: None,
             patient: Some(id),
+            ..FhirQuery::default()
         };
         let case = self
             .fhir_cases(auth, q, None)
             .await?
+            .0
             .into_iter()
             .next()
             .ok_or(AppError::Denied(Denial::NotFound))?;

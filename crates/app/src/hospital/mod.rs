@@ -151,10 +151,14 @@ async fn physicians<R: ReadRepo + AccountReads>(
     institution: Uuid,
 ) -> Result<Vec<(Uuid, String)>, AppError> {
     let mut out: Vec<(Uuid, String)> = c
-        .list_members(institution)
+        .list_members_in_role(
+            institution,
+            Role::AttendingPhysician,
+            crate::accounts::ports::MAX_STAFF_IN_ROLE,
+        )
         .await?
         .into_iter()
-        .filter(|(m, u)| m.role == Role::AttendingPhysician && u.active)
+        .filter(|(_, u)| u.active)
         .map(|(_, u)| (u.id, u.display_name.to_string()))
         .collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
@@ -170,13 +174,15 @@ async fn evaluated<R: GuidanceReads>(
     patient: Option<Uuid>,
 ) -> Result<Vec<(GuidanceSession, Option<SessionVerdict>)>, AppError> {
     let versions = c
-        .list_guidance_versions(GuidanceFilter {
-            institution: Some(institution),
-            patient,
-            ..GuidanceFilter::default()
+        .list_guidance_versions(match patient {
+            Some(patient) => GuidanceFilter::InstitutionPatient {
+                institution,
+                patient,
+            },
+            None => GuidanceFilter::Institution(institution),
         })
         .await?;
-    let history = c.list_facility_standards(Some(institution)).await?;
+    let history = c.list_facility_standards(institution).await?;
     Ok(guidance::verdicts(
         schedule,
         &guidance::current(&versions),
@@ -231,10 +237,7 @@ impl<S: Store> App<S> {
         let rels = hospital_relations(auth, &loaded);
         let institutions: Vec<Uuid> = if is_worker {
             let mut all: Vec<Uuid> = c
-                .list_guidance_versions(GuidanceFilter {
-                    case: Some(case_id),
-                    ..GuidanceFilter::default()
-                })
+                .list_guidance_versions(GuidanceFilter::Case(case_id))
                 .await?
                 .into_iter()
                 .map(|s| s.institution)
@@ -345,7 +348,7 @@ impl<S: Store> App<S> {
         )
         .is_ok();
         let document = if sees_work_information {
-            let docs = c.list_documents(Some(loaded.case.id)).await?;
+            let docs = c.list_documents(loaded.case.id).await?;
             let has = |f: FormKind| docs.iter().any(|d| d.form == f && d.is_finalised());
             if has(FormKind::WorkInformation) {
                 Some(DocumentKind::JointlyPrepared)
@@ -357,7 +360,7 @@ impl<S: Store> App<S> {
         } else {
             None
         };
-        let history = c.list_facility_standards(Some(institution)).await?;
+        let history = c.list_facility_standards(institution).await?;
         Ok(RecordingAt {
             institution,
             institution_name,
@@ -407,16 +410,13 @@ impl<S: Store> App<S> {
         candidate: &GuidanceSession,
     ) -> Result<Option<SessionVerdict>, AppError> {
         let mut versions = c
-            .list_guidance_versions(GuidanceFilter {
-                institution: Some(candidate.institution),
-                patient: Some(candidate.patient),
-                ..GuidanceFilter::default()
+            .list_guidance_versions(GuidanceFilter::InstitutionPatient {
+                institution: candidate.institution,
+                patient: candidate.patient,
             })
             .await?;
         versions.push(candidate.clone());
-        let history = c
-            .list_facility_standards(Some(candidate.institution))
-            .await?;
+        let history = c.list_facility_standards(candidate.institution).await?;
         Ok(guidance::verdicts(
             &self.config.fee_schedule,
             &guidance::current(&versions),
@@ -539,10 +539,7 @@ impl<S: Store> App<S> {
         let now = self.now();
         let mut c = self.store.read().await?;
         let versions = c
-            .list_guidance_versions(GuidanceFilter {
-                session: Some(id),
-                ..GuidanceFilter::default()
-            })
+            .list_guidance_versions(GuidanceFilter::Session(id))
             .await?;
         let latest = versions
             .into_iter()
@@ -595,10 +592,7 @@ impl<S: Store> App<S> {
             .write(move |tx| {
                 Box::pin(async move {
                     let stored = tx
-                        .list_guidance_versions(GuidanceFilter {
-                            session: Some(next.id),
-                            ..GuidanceFilter::default()
-                        })
+                        .list_guidance_versions(GuidanceFilter::Session(next.id))
                         .await?;
                     let latest = stored.iter().map(|s| s.version).max().unwrap_or(0);
                     if latest != next.version - 1 {
@@ -748,7 +742,7 @@ impl<S: Store> App<S> {
         if kind != Some(OrganisationKind::MedicalInstitution) {
             return Err(AppError::Denied(Denial::NotFound));
         }
-        Ok(c.list_facility_standards(Some(org)).await?)
+        Ok(c.list_facility_standards(org).await?)
     }
 
     /// Records a notification of facility standards in force from `effective_from`: the
@@ -867,12 +861,9 @@ impl<S: Store> App<S> {
         worker: Uuid,
     ) -> Result<Vec<(GuidanceSession, Option<SessionVerdict>)>, AppError> {
         let versions = c
-            .list_guidance_versions(GuidanceFilter {
-                patient: Some(worker),
-                ..GuidanceFilter::default()
-            })
+            .list_guidance_versions(GuidanceFilter::Patient(worker))
             .await?;
-        let history = c.list_facility_standards(None).await?;
+        let history = c.list_all_facility_standards().await?;
         Ok(guidance::verdicts(
             &self.config.fee_schedule,
             &guidance::current(&versions),

@@ -9,26 +9,40 @@ use uuid::Uuid;
 
 use crate::error::StoreResult;
 
-/// Which session versions to list; every given filter must match.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GuidanceFilter {
+/// Which session versions to list: one question each, answered through an index. (Every
+/// version at once is `list_all_guidance_versions`, for backups.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuidanceFilter {
     /// One session (all its versions).
-    pub session: Option<Uuid>,
-    pub case: Option<Uuid>,
-    pub institution: Option<Uuid>,
-    pub patient: Option<Uuid>,
+    Session(Uuid),
+    /// The sessions on one case.
+    Case(Uuid),
+    /// The sessions an institution recorded.
+    Institution(Uuid),
+    /// The sessions an institution recorded about one patient.
+    InstitutionPatient { institution: Uuid, patient: Uuid },
+    /// The sessions about one patient, at every institution.
+    Patient(Uuid),
 }
 
 pub trait GuidanceReads: Send {
-    /// Every version of the matching sessions, by date, then session, then version.
+    /// Every version of the sessions the filter names, by date, then session, then version.
     fn list_guidance_versions(
         &mut self,
         filter: GuidanceFilter,
     ) -> impl Future<Output = StoreResult<Vec<GuidanceSession>>> + Send;
-    /// The notifications of one institution (or of all), oldest first.
+    /// Every version of every session, in the same order, for backups.
+    fn list_all_guidance_versions(
+        &mut self,
+    ) -> impl Future<Output = StoreResult<Vec<GuidanceSession>>> + Send;
+    /// The notifications of one institution, oldest first.
     fn list_facility_standards(
         &mut self,
-        institution: Option<Uuid>,
+        institution: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<FacilityStandardsRecord>>> + Send;
+    /// The notifications of every institution, oldest first.
+    fn list_all_facility_standards(
+        &mut self,
     ) -> impl Future<Output = StoreResult<Vec<FacilityStandardsRecord>>> + Send;
 }
 

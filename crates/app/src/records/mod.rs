@@ -65,12 +65,7 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
     ) -> Result<Vec<AccessLogEntry>, AppError> {
         let mut c = self.store.read().await?;
-        let cases = c
-            .list_cases(CaseFilter {
-                worker: Some(auth.user.id),
-                ..CaseFilter::default()
-            })
-            .await?;
+        let cases = c.list_cases(CaseFilter::Worker(auth.user.id)).await?;
         let orgs: BTreeMap<Uuid, String> = c
             .list_organisations()
             .await?
@@ -124,45 +119,33 @@ impl<S: Store> App<S> {
     ) -> Result<serde_json::Value, AppError> {
         let log = self.my_access_log(auth).await?;
         let mut c = self.store.read().await?;
-        let cases = c
-            .list_cases(CaseFilter {
-                worker: Some(auth.user.id),
-                ..CaseFilter::default()
-            })
-            .await?;
+        let cases = c.list_cases(CaseFilter::Worker(auth.user.id)).await?;
         let mut case_values = Vec::new();
         for case in &cases {
-            let documents = c.list_documents(Some(case.id)).await?;
+            let documents = c.list_documents(case.id).await?;
             let tasks = c
                 .list_tasks(crate::cases::ports::TaskFilter {
-                    case: Some(case.id),
-                    organisation: None,
+                    case: case.id,
                     open_only: false,
                 })
                 .await?;
-            let history = c.list_case_events(Some(case.id)).await?;
-            let parties = c.list_case_parties(Some(case.id)).await?;
+            let history = c.list_case_events(case.id).await?;
+            let parties = c.list_case_parties(case.id).await?;
             // Consultation notes are about the worker too: the 開示 gives them back.
-            let notes = c.list_consultation_notes(Some(case.id)).await?;
+            let notes = c.list_consultation_notes(case.id).await?;
             let support_tasks: Vec<_> = c
-                .list_support_tasks(SupportTaskFilter {
-                    case: Some(case.id),
-                    ..SupportTaskFilter::default()
-                })
+                .list_support_tasks(SupportTaskFilter::Case(case.id))
                 .await?
                 .into_iter()
                 .map(|r| r.task)
                 .collect();
             // The hospitals' records of 両立支援指導 about the worker, every version.
             let guidance_sessions = c
-                .list_guidance_versions(GuidanceFilter {
-                    case: Some(case.id),
-                    ..GuidanceFilter::default()
-                })
+                .list_guidance_versions(GuidanceFilter::Case(case.id))
                 .await?;
             // Scans with their content: the 開示 gives back the originals themselves.
             let mut scans = Vec::new();
-            for a in c.list_attachments(Some(case.id)).await? {
+            for a in c.list_attachments(case.id).await? {
                 use base64::Engine as _;
                 let content = c.attachment_content(a.id).await?.unwrap_or_default();
                 scans.push(serde_json::json!({
@@ -182,14 +165,13 @@ impl<S: Store> App<S> {
                 "guidance_sessions": guidance_sessions,
             }));
         }
-        let consents = c.list_consents(None, Some(auth.user.id)).await?;
-        let disclosures = c.list_disclosures(None, Some(auth.user.id)).await?;
-        let memberships = c.list_memberships_of_user(Some(auth.user.id)).await?;
+        let consents = c.list_consents_of_worker(auth.user.id).await?;
+        let disclosures = c.list_disclosures_of_worker(auth.user.id).await?;
+        let memberships = c.list_memberships_of_user(auth.user.id).await?;
         let corrections: Vec<_> = c
-            .list_correction_requests(crate::cases::correction_ports::CorrectionFilter {
-                worker: Some(auth.user.id),
-                ..Default::default()
-            })
+            .list_correction_requests(crate::cases::correction_ports::CorrectionFilter::Worker(
+                auth.user.id,
+            ))
             .await?
             .into_iter()
             .map(|r| r.request)

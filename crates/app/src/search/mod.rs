@@ -2,16 +2,17 @@
 //!
 //! The index ([`crate::search::ports`]) holds, per case, a row for the worker's name and its
 //! reading and one for the employer and workplace (searchable by anyone who sees the case),
-//! one per document
-//! revision (its form's category) and one per consultation note. Rows are rebuilt from the
-//! records by [`refresh_case_index`] inside the write transaction of every change to a case,
-//! so a search never misses a confirmed change nor finds a removed text.
+//! one per document revision (its form's category) and one per consultation note. The cases
+//! area writes them in the transaction of every change to that text, so a search never
+//! misses a confirmed change nor finds a removed text.
 //!
-//! A search first asks the policy, through the same path as the case list
-//! ([`App::list_visible_cases`]), which cases and categories the principal may read, and
-//! passes exactly those keys to the store: ranking, totals and excerpts never touch anything
-//! else. Excerpts of health information are reads of it and are recorded in the audit log
-//! as the case pages record theirs, before the answer is given.
+//! A search is scoped by the access index (`crate::access`): the store matches a row only
+//! where one of the principal's keys opens its category of its case now (or the principal
+//! wrote it), and only in cases they see. Ranking, totals and excerpts never touch anything
+//! else, and nothing is loaded case by case. Without words or a name, the search lists the
+//! principal's cases by the index's date order. Excerpts of health information are reads of
+//! it and are recorded in the audit log as the case pages record theirs, before the answer
+//! is given.
 
 pub mod ports;
 
@@ -22,17 +23,18 @@ use ryoritsu_domain::case::CaseStatus;
 use ryoritsu_domain::forms::FormKind;
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::Role;
-use ryoritsu_domain::policy::Denial;
+use ryoritsu_domain::policy::{Denial, subject_keys};
 use ryoritsu_domain::{FieldError, ValidationErrors, wareki};
 use ryoritsu_search::{Fragment, Query};
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
+use crate::access::ScopeFilter;
 use crate::accounts::Authenticated;
 use crate::accounts::ports::AccountReads;
 use crate::error::AppError;
 use crate::ports::{Store, WriteRepo as _};
-use crate::search::ports::{CASE_ROW, SearchQuery, SearchReads, own_key, scope_key};
+use crate::search::ports::{MAX_COUNTED, SearchQuery, SearchReads};
 use crate::{App, RequestContext};
 
 /// Results per page, on the page and in the API.
@@ -243,35 +245,21 @@ impl<S: Store> App<S> {
             return Err(AppError::Denied(Denial::Forbidden));
         }
         let parsed = parse(input)?;
-        // The policy's answer, case by case: the same path as the case list.
-        let visible = self.list_visible_cases(auth).await?;
-        let mut keys = Vec::new();
-        let mut employers: BTreeMap<Uuid, Uuid> = BTreeMap::new();
-        for (loaded, access) in &visible {
-            let id = loaded.case.id;
-            employers.insert(id, loaded.case.employer_id);
-            keys.push(scope_key(id, CASE_ROW));
-            keys.push(own_key(id, auth.user.id));
-            keys.extend(
-                access
-                    .visible()
-                    .iter()
-                    .filter(|c| c.is_case_information())
-                    .map(|c| scope_key(id, c.code())),
-            );
-        }
+        let keys = subject_keys(&auth.principal);
         let mut results = SearchResults {
             total: 0,
             page: parsed.page,
             per_page: PER_PAGE,
             results: Vec::new(),
         };
-        if visible.is_empty() {
+        if keys.is_empty() {
             return Ok(results);
         }
+        let offset = (parsed.page - 1) * PER_PAGE;
         let query = SearchQuery {
             keys,
             author: auth.user.id,
+            now: self.now(),
             fts5: parsed.q.as_ref().map(Query::fts5),
             tsquery: parsed.q.as_ref().map(Query::tsquery),
             name_fts5: parsed.name.as_ref().map(Query::fts5),
@@ -280,30 +268,39 @@ impl<S: Store> App<S> {
             from: parsed.from,
             until: parsed.until,
             limit: PER_PAGE,
-            offset: (parsed.page - 1) * PER_PAGE,
+            offset,
         };
-        let mut c = self.store.read().await?;
-        let (total, hits) = c.search_cases(&query).await?;
-        results.total = total;
-        let page_cases: Vec<Uuid> = hits.iter().map(|h| h.case_id).collect();
-        // The excerpts need only the keys of the page's cases (a short list to look up).
-        let prefixes: Vec<String> = page_cases.iter().map(|c| format!("{c}:")).collect();
-        let page_query = SearchQuery {
-            keys: query
-                .keys
+        let (total, hits) = if parsed.q.is_none() && parsed.name.is_none() {
+            // Only filters: the principal's cases in the index's date order.
+            let filter = ScopeFilter {
+                status: parsed.status,
+                opened_from: parsed.from,
+                opened_until: parsed.until,
+            };
+            let found = self
+                .scope_prefix(auth, filter, MAX_COUNTED as usize)
+                .await?;
+            let page: Vec<Uuid> = found
                 .iter()
-                .filter(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
-                .cloned()
-                .collect(),
-            ..query.clone()
+                .skip(offset as usize)
+                .take(PER_PAGE as usize)
+                .map(|c| c.case)
+                .collect();
+            let hits = self.store.read().await?.search_hits(&page).await?;
+            (found.len() as i64, hits)
+        } else {
+            self.store.read().await?.search_cases(&query).await?
         };
-        let mut matched = c.search_matched_rows(&page_query, &page_cases).await?;
+        results.total = total;
+        let mut c = self.store.read().await?;
+        let page_cases: Vec<Uuid> = hits.iter().map(|h| h.case_id).collect();
+        let mut matched = c.search_matched_rows(&query, &page_cases).await?;
         if parsed.name.is_some() {
             // The name's own matches, shown from the case row.
             let by_name = SearchQuery {
                 fts5: query.name_fts5.clone(),
                 tsquery: query.name_tsquery.clone(),
-                ..page_query.clone()
+                ..query.clone()
             };
             matched.extend(
                 c.search_matched_rows(&by_name, &page_cases)
@@ -313,16 +310,11 @@ impl<S: Store> App<S> {
             );
         }
         let mut read: BTreeSet<(Uuid, InformationCategory)> = BTreeSet::new();
+        let mut employers: BTreeMap<Uuid, Uuid> = BTreeMap::new();
         for hit in hits {
-            let Some(case) = visible
-                .iter()
-                .map(|(l, _)| &l.case)
-                .find(|x| x.id == hit.case_id)
-            else {
-                continue;
-            };
+            employers.insert(hit.case_id, hit.employer_id);
             let worker_name = c
-                .get_user(case.worker_id)
+                .get_user(hit.worker_id)
                 .await?
                 .map(|u| u.display_name.to_string())
                 .unwrap_or_default();
@@ -364,8 +356,8 @@ impl<S: Store> App<S> {
             results.results.push(SearchResult {
                 case_id: hit.case_id,
                 worker_name,
-                status: case.status(),
-                opened_at: case.created_at,
+                status: hit.status,
+                opened_at: hit.opened_at,
                 score: hit.score,
                 snippets,
             });

@@ -1,9 +1,12 @@
 //! The storage ports for the full-text search index (each backend's own full-text engine)
 //! and for the reading (フリガナ) of users' names.
 //!
-//! The index is derived data: rows are built by [`crate::search`] from the records, with the
-//! words already cut and normalised by `ryoritsu_search`, and replaced per case inside the
-//! write transaction that changed the case.
+//! The index is derived data: rows are built from the records (`cases::search_index`), with
+//! the words already cut and normalised by `ryoritsu_search`, and written inside the write
+//! transaction that changed the text: one row at a time (a document saved, a note added),
+//! or a case at a time when it is built whole. A search is scoped by the access index
+//! (`case_grants`): a row is matched only where one of the principal's keys may read its
+//! category of its case, or the principal wrote it.
 
 use std::future::Future;
 
@@ -20,13 +23,12 @@ pub struct SearchRow {
     /// `name` (one per case), `workplace`, `document:<form>:<id>` or `note:<id>`.
     pub source: String,
     /// The information category code, or `case` for the rows anyone who sees the case may
-    /// search (the worker's name and the workplace).
+    /// search (the worker's name and the workplace): the scope of the access index it is
+    /// matched against.
     pub category: String,
-    /// `<case id>:<category>`: matched against the keys a search may touch.
-    pub scope_key: String,
-    /// `<case id>:author:<user id>` for what a person wrote (they may read it whatever
-    /// its category).
-    pub own_key: Option<String>,
+    /// Who wrote it (a document's author, a note's): they may search it whatever its
+    /// category, as long as they see the case.
+    pub author: Option<Uuid>,
     /// How much a match in this row counts towards the case's rank.
     pub weight: i32,
     /// The original text, for excerpts.
@@ -50,11 +52,13 @@ impl SearchRow {
 /// A search as the store runs it. Every condition given must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
-    /// The scope and own keys the principal may touch; nothing else is matched or counted.
+    /// The principal's keys in the access index (`policy::subject_keys`): nothing outside
+    /// what they open is matched, counted or quoted.
     pub keys: Vec<String>,
-    /// The principal's user id: a row they wrote is checked by its own key, others by their
-    /// scope key (one key list to look up, not two).
+    /// The principal's user id: a row they wrote is theirs to search.
     pub author: Uuid,
+    /// The moment the consents are checked at.
+    pub now: OffsetDateTime,
     /// FTS5 MATCH expression and PostgreSQL tsquery literal of the keywords, if any.
     pub fts5: Option<String>,
     pub tsquery: Option<String>,
@@ -69,12 +73,16 @@ pub struct SearchQuery {
     pub offset: u32,
 }
 
-/// One case found, with its rank.
+/// One case found, with its rank and what a result shows of the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchHit {
     pub case_id: Uuid,
     /// Sum of the weights of the rows that matched the keywords (0 without keywords).
     pub score: i64,
+    pub worker_id: Uuid,
+    pub employer_id: Uuid,
+    pub status: CaseStatus,
+    pub opened_at: OffsetDateTime,
 }
 
 /// A row that matched, for excerpts.
@@ -88,7 +96,7 @@ pub struct MatchedRow {
 
 pub trait SearchReads: Send {
     /// The cases matching `q` within its keys, by score (highest first), then newest case
-    /// first, then case id; and how many match in all.
+    /// first, then case id; and how many match in all, counted up to [`MAX_COUNTED`].
     fn search_cases(
         &mut self,
         q: &SearchQuery,
@@ -99,12 +107,21 @@ pub trait SearchReads: Send {
         q: &SearchQuery,
         cases: &[Uuid],
     ) -> impl Future<Output = StoreResult<Vec<MatchedRow>>> + Send;
+    /// What a result shows of each of `cases` (score 0), in the order given; a case that
+    /// does not exist is left out.
+    fn search_hits(
+        &mut self,
+        cases: &[Uuid],
+    ) -> impl Future<Output = StoreResult<Vec<SearchHit>>> + Send;
     /// How many rows the index holds.
     fn count_search_rows(&mut self) -> impl Future<Output = StoreResult<i64>> + Send;
 }
 
 pub trait SearchWrites: SearchReads {
-    /// Replaces every row of `case` with `rows`.
+    /// Puts one row in place of the row of the same case and source, if any (a row without
+    /// words removes it).
+    fn put_search_row(&mut self, row: &SearchRow) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Replaces every row of `case` with `rows` (a case built whole).
     fn replace_search_rows(
         &mut self,
         case: Uuid,
@@ -115,15 +132,9 @@ pub trait SearchWrites: SearchReads {
 }
 
 /// The category of the rows anyone who sees the case may search (the name and the
-/// workplace).
+/// workplace): the access index's scope of the case itself.
 pub const CASE_ROW: &str = "case";
 
-/// The key a row is found by when the principal may read its category of the case.
-pub fn scope_key(case: Uuid, category: &str) -> String {
-    format!("{case}:{category}")
-}
-
-/// The key a row is found by for its author, whatever the author may read now.
-pub fn own_key(case: Uuid, user: Uuid) -> String {
-    format!("{case}:author:{user}")
-}
+/// Totals are counted up to this many cases: nobody pages further (100 pages of 20), and a
+/// count of every match of a common word would cost as much as the matches.
+pub const MAX_COUNTED: i64 = 2_001;

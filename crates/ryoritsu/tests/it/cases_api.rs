@@ -92,7 +92,7 @@ async fn the_continuation_path_runs_with_consent_deciding_who_reads_what() {
         404,
         "other organisations see nothing"
     );
-    let listed = hr.get("/api/v1/cases").await.json();
+    let listed = hr.get("/api/v1/cases").await.json()["items"].clone();
     assert!(
         listed
             .as_array()
@@ -524,7 +524,7 @@ async fn the_worker_sees_who_read_what_and_can_take_everything_away_as_json() {
     // The demo world has 田中さん's case with the opinion shared with the 産業医 by consent.
     let s = TestServer::demo().await;
     let mut sangyoi = signed_in(&s, "sangyoi").await;
-    let cases = sangyoi.get("/api/v1/cases").await.json();
+    let cases = sangyoi.get("/api/v1/cases").await.json()["items"].clone();
     let case = cases
         .as_array()
         .unwrap()
@@ -883,7 +883,7 @@ async fn the_support_card_path_runs_from_the_workers_section_to_a_plan() {
 /// 産業医 (medical) and the MSW (consultation notes); the diagnosis is 胃がん.
 async fn demo_case(s: &TestServer) -> String {
     let mut worker = signed_in(s, "worker").await;
-    let cases = worker.get("/api/v1/cases").await.json();
+    let cases = worker.get("/api/v1/cases").await.json()["items"].clone();
     cases
         .as_array()
         .unwrap()
@@ -1130,7 +1130,7 @@ async fn access_follows_each_cases_own_parties_consents_over_time_and_closure() 
     // Another case at the same employer (佐藤さん's leave): the consents of 田中さん's case do
     // not reach it, and that case's hospital and coordinator have no part in it.
     let mut worker2 = signed_in(&s, "worker2").await;
-    let leave = worker2.get("/api/v1/cases").await.json()[0]["id"]
+    let leave = worker2.get("/api/v1/cases").await.json()["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -684,7 +684,7 @@ async fn the_worker_reads_who_saw_their_information_on_a_page() {
     sangyoi
         .api_sign_in("sangyoi", crate::harness::DEMO_PASSWORD)
         .await;
-    let cases = sangyoi.get("/api/v1/cases").await.json();
+    let cases = sangyoi.get("/api/v1/cases").await.json()["items"].clone();
     for c in cases.as_array().unwrap() {
         let id = c["id"].as_str().unwrap();
         sangyoi.get(&format!("/api/v1/cases/{id}/documents")).await;

@@ -25,7 +25,7 @@ async fn person(s: &TestServer, login: &str) -> Client {
 
 /// 田中さん's demo case and its 確定 documents: (case, 勤務情報提供書, 主治医意見書).
 async fn demo_case(worker: &mut Client) -> (String, String, String) {
-    let cases = worker.get("/api/v1/cases").await.json();
+    let cases = worker.get("/api/v1/cases").await.json()["items"].clone();
     let case = cases
         .as_array()
         .unwrap()

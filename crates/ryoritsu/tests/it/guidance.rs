@@ -25,7 +25,7 @@ async fn person(s: &TestServer, login: &str) -> Client {
 }
 
 async fn case_of(worker: &mut Client, path: &str) -> String {
-    let cases = worker.get("/api/v1/cases").await.json();
+    let cases = worker.get("/api/v1/cases").await.json()["items"].clone();
     cases
         .as_array()
         .unwrap()

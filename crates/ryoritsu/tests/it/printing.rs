@@ -118,7 +118,7 @@ async fn signed_in(s: &TestServer, login: &str) -> Client {
 
 /// 田中さん's 就業継続 case and its documents, as the worker lists them: (case, form → id).
 async fn demo_case(worker: &mut Client) -> (String, Vec<(String, String)>) {
-    let cases = worker.get("/api/v1/cases").await.json();
+    let cases = worker.get("/api/v1/cases").await.json()["items"].clone();
     let case = cases
         .as_array()
         .unwrap()

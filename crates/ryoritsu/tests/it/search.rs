@@ -57,7 +57,7 @@ fn marked(v: &Value) -> Vec<String> {
 }
 
 async fn case_of(worker: &mut Client) -> String {
-    worker.get("/api/v1/cases").await.json()[0]["id"]
+    worker.get("/api/v1/cases").await.json()["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned()

@@ -40,7 +40,7 @@ async fn me(c: &mut Client) -> (String, String) {
 
 /// 田中さん's demo case (the 就業継続 one).
 async fn demo_case(worker: &mut Client) -> String {
-    let cases = worker.get("/api/v1/cases").await.json();
+    let cases = worker.get("/api/v1/cases").await.json()["items"].clone();
     cases
         .as_array()
         .unwrap()

@@ -35,14 +35,26 @@ fn attachment(r: &PgRow) -> StoreResult<AttachmentRecord> {
 
 pub async fn list_attachments(
     c: &mut PgConnection,
-    case: Option<Uuid>,
+    case: Uuid,
 ) -> StoreResult<Vec<AttachmentRecord>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         columns!(),
-        " FROM attachments WHERE ($1 IS NULL OR case_id = $1) ORDER BY uploaded_at, id"
+        " FROM attachments WHERE case_id = $1 ORDER BY uploaded_at, id"
     ))
     .bind(case)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(attachment).collect()
+}
+
+pub async fn list_all_attachments(c: &mut PgConnection) -> StoreResult<Vec<AttachmentRecord>> {
+    let rows = sqlx::query(concat!(
+        "/* full scan: backup */ SELECT ",
+        columns!(),
+        " FROM attachments ORDER BY uploaded_at, id"
+    ))
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -103,11 +115,19 @@ macro_rules! impl_attachment_reads {
         impl ryoritsu_app::cases::attachment_ports::AttachmentReads for $t {
             async fn list_attachments(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<
                 Vec<ryoritsu_app::cases::attachment_ports::AttachmentRecord>,
             > {
                 $crate::cases::attachments::list_attachments($crate::rows::AsConn::conn(self), case)
+                    .await
+            }
+            async fn list_all_attachments(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<ryoritsu_app::cases::attachment_ports::AttachmentRecord>,
+            > {
+                $crate::cases::attachments::list_all_attachments($crate::rows::AsConn::conn(self))
                     .await
             }
             async fn get_attachment(

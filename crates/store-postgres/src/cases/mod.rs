@@ -106,7 +106,7 @@ fn case_event(r: &PgRow) -> StoreResult<CaseEventRecord> {
     })
 }
 
-fn task(r: &PgRow) -> StoreResult<TaskRecord> {
+pub(crate) fn task(r: &PgRow) -> StoreResult<TaskRecord> {
     Ok(TaskRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -188,18 +188,34 @@ pub async fn get_case(c: &mut PgConnection, id: Uuid) -> StoreResult<Option<Case
         .transpose()
 }
 
-pub async fn list_cases(c: &mut PgConnection, f: CaseFilter) -> StoreResult<Vec<CaseRecord>> {
+pub async fn list_cases(c: &mut PgConnection, filter: CaseFilter) -> StoreResult<Vec<CaseRecord>> {
+    let query = match filter {
+        CaseFilter::Worker(worker) => sqlx::query(
+            "SELECT * FROM cases WHERE worker_id = $1 \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(worker),
+        CaseFilter::Employer(employer) => sqlx::query(
+            "SELECT * FROM cases WHERE employer_id = $1 \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(employer),
+        CaseFilter::PartyOrganisation(organisation) => sqlx::query(
+            "SELECT * FROM cases WHERE id IN \
+             (SELECT case_id FROM case_parties WHERE organisation_id = $1) \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(organisation),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    all(rows, case)
+}
+
+pub async fn list_all_cases(c: &mut PgConnection) -> StoreResult<Vec<CaseRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM cases \
-         WHERE ($1 IS NULL OR worker_id = $1) \
-         AND ($2 IS NULL OR employer_id = $2) \
-         AND ($3 IS NULL OR EXISTS (SELECT 1 FROM case_parties p \
-                                    WHERE p.case_id = cases.id AND p.organisation_id = $3)) \
+        "/* full scan: maintenance */ SELECT * FROM cases \
          ORDER BY created_at DESC, id",
     )
-    .bind(f.worker)
-    .bind(f.employer)
-    .bind(f.party_organisation)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -208,14 +224,24 @@ pub async fn list_cases(c: &mut PgConnection, f: CaseFilter) -> StoreResult<Vec<
 
 pub async fn list_case_parties(
     c: &mut PgConnection,
-    case_id: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<CasePartyRecord>> {
-    // NULLS FIRST: SQLite's order for a NULL user, whatever the direction's default here.
     let rows = sqlx::query(
-        "SELECT * FROM case_parties WHERE ($1 IS NULL OR case_id = $1) \
+        "SELECT * FROM case_parties WHERE case_id = $1 \
          ORDER BY added_at, case_id, kind, organisation_id, user_id NULLS FIRST",
     )
     .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, party)
+}
+
+pub async fn list_all_case_parties(c: &mut PgConnection) -> StoreResult<Vec<CasePartyRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM case_parties \
+         ORDER BY added_at, case_id, kind, organisation_id, user_id NULLS FIRST",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -235,10 +261,11 @@ pub async fn get_document(c: &mut PgConnection, id: Uuid) -> StoreResult<Option<
 
 pub async fn list_documents(
     c: &mut PgConnection,
-    case_id: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<DocumentRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM documents WHERE ($1 IS NULL OR case_id = $1) ORDER BY created_at, id",
+        "SELECT * FROM documents WHERE case_id = $1 \
+         ORDER BY created_at, id",
     )
     .bind(case_id)
     .fetch_all(c)
@@ -247,47 +274,103 @@ pub async fn list_documents(
     all(rows, document)
 }
 
+pub async fn list_all_documents(c: &mut PgConnection) -> StoreResult<Vec<DocumentRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM documents \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, document)
+}
+
 pub async fn list_case_events(
     c: &mut PgConnection,
-    case_id: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<CaseEventRecord>> {
-    let rows =
-        sqlx::query("SELECT * FROM case_events WHERE ($1 IS NULL OR case_id = $1) ORDER BY at, id")
-            .bind(case_id)
-            .fetch_all(c)
-            .await
-            .map_err(map_err)?;
+    let rows = sqlx::query(
+        "SELECT * FROM case_events WHERE case_id = $1 \
+         ORDER BY at, id",
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
     all(rows, case_event)
 }
 
-pub async fn list_tasks(c: &mut PgConnection, f: TaskFilter) -> StoreResult<Vec<TaskRecord>> {
+pub async fn list_all_case_events(c: &mut PgConnection) -> StoreResult<Vec<CaseEventRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM tasks \
-         WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR assignee_organisation = $2) \
-         AND (NOT $3 OR closed_at IS NULL) \
+        "/* full scan: backup */ SELECT * FROM case_events \
+         ORDER BY at, id",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, case_event)
+}
+
+pub async fn list_tasks(c: &mut PgConnection, filter: TaskFilter) -> StoreResult<Vec<TaskRecord>> {
+    let query = match filter.open_only {
+        true => sqlx::query(
+            "SELECT * FROM tasks WHERE case_id = $1 AND closed_at IS NULL \
+             ORDER BY opened_at, id",
+        )
+        .bind(filter.case),
+        false => sqlx::query(
+            "SELECT * FROM tasks WHERE case_id = $1 \
+             ORDER BY opened_at, id",
+        )
+        .bind(filter.case),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    all(rows, task)
+}
+
+pub async fn list_all_tasks(c: &mut PgConnection) -> StoreResult<Vec<TaskRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM tasks \
          ORDER BY opened_at, id",
     )
-    .bind(f.case)
-    .bind(f.organisation)
-    .bind(f.open_only)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
     all(rows, task)
 }
 
-pub async fn list_consents(
-    c: &mut PgConnection,
-    case_id: Option<Uuid>,
-    worker: Option<Uuid>,
-) -> StoreResult<Vec<Consent>> {
+pub async fn list_consents(c: &mut PgConnection, case_id: Uuid) -> StoreResult<Vec<Consent>> {
     let rows = sqlx::query(
-        "SELECT * FROM consents WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR worker_id = $2) ORDER BY granted_at, id",
+        "SELECT * FROM consents WHERE case_id = $1 \
+         ORDER BY granted_at, id",
     )
     .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, consent)
+}
+
+pub async fn list_consents_of_worker(
+    c: &mut PgConnection,
+    worker: Uuid,
+) -> StoreResult<Vec<Consent>> {
+    let rows = sqlx::query(
+        "SELECT * FROM consents WHERE worker_id = $1 \
+         ORDER BY granted_at, id",
+    )
     .bind(worker)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, consent)
+}
+
+pub async fn list_all_consents(c: &mut PgConnection) -> StoreResult<Vec<Consent>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM consents \
+         ORDER BY granted_at, id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -296,15 +379,39 @@ pub async fn list_consents(
 
 pub async fn list_disclosures(
     c: &mut PgConnection,
-    case_id: Option<Uuid>,
-    worker: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<DisclosureRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM disclosures WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR worker_id = $2) ORDER BY at, id",
+        "SELECT * FROM disclosures WHERE case_id = $1 \
+         ORDER BY at, id",
     )
     .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, disclosure)
+}
+
+pub async fn list_disclosures_of_worker(
+    c: &mut PgConnection,
+    worker: Uuid,
+) -> StoreResult<Vec<DisclosureRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM disclosures WHERE worker_id = $1 \
+         ORDER BY at, id",
+    )
     .bind(worker)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, disclosure)
+}
+
+pub async fn list_all_disclosures(c: &mut PgConnection) -> StoreResult<Vec<DisclosureRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM disclosures \
+         ORDER BY at, id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -610,16 +717,28 @@ pub async fn find_share_code(
 
 pub async fn list_share_codes(
     c: &mut PgConnection,
-    case: Option<Uuid>,
+    case: Uuid,
 ) -> StoreResult<Vec<ShareCodeRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM share_codes WHERE ($1::uuid IS NULL OR case_id = $1) ORDER BY created_at, code_hash",
+        "SELECT * FROM share_codes WHERE case_id = $1 \
+         ORDER BY created_at, code_hash",
     )
     .bind(case)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
-    rows.iter().map(share_code).collect()
+    all(rows, share_code)
+}
+
+pub async fn list_all_share_codes(c: &mut PgConnection) -> StoreResult<Vec<ShareCodeRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM share_codes \
+         ORDER BY created_at, code_hash",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, share_code)
 }
 
 pub async fn insert_share_code(c: &mut PgConnection, s: &ShareCodeRecord) -> StoreResult<()> {
@@ -678,17 +797,30 @@ fn consultation_note(r: &PgRow) -> StoreResult<ConsultationNoteRecord> {
 
 pub async fn list_consultation_notes(
     c: &mut PgConnection,
-    case: Option<Uuid>,
+    case: Uuid,
 ) -> StoreResult<Vec<ConsultationNoteRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM consultation_notes WHERE ($1::uuid IS NULL OR case_id = $1) \
+        "SELECT * FROM consultation_notes WHERE case_id = $1 \
          ORDER BY created_at, id",
     )
     .bind(case)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
-    rows.iter().map(consultation_note).collect()
+    all(rows, consultation_note)
+}
+
+pub async fn list_all_consultation_notes(
+    c: &mut PgConnection,
+) -> StoreResult<Vec<ConsultationNoteRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM consultation_notes \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, consultation_note)
 }
 
 pub async fn insert_consultation_note(
@@ -727,11 +859,21 @@ macro_rules! impl_case_reads {
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseRecord>> {
                 $crate::cases::list_cases($crate::rows::AsConn::conn(self), filter).await
             }
+            async fn list_all_cases(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseRecord>> {
+                $crate::cases::list_all_cases($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_case_parties(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CasePartyRecord>> {
                 $crate::cases::list_case_parties($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_all_case_parties(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CasePartyRecord>> {
+                $crate::cases::list_all_case_parties($crate::rows::AsConn::conn(self)).await
             }
             async fn get_document(
                 &mut self,
@@ -741,15 +883,25 @@ macro_rules! impl_case_reads {
             }
             async fn list_documents(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::DocumentRecord>> {
                 $crate::cases::list_documents($crate::rows::AsConn::conn(self), case).await
             }
+            async fn list_all_documents(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::DocumentRecord>> {
+                $crate::cases::list_all_documents($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_case_events(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseEventRecord>> {
                 $crate::cases::list_case_events($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_all_case_events(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseEventRecord>> {
+                $crate::cases::list_all_case_events($crate::rows::AsConn::conn(self)).await
             }
             async fn list_tasks(
                 &mut self,
@@ -757,20 +909,46 @@ macro_rules! impl_case_reads {
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::TaskRecord>> {
                 $crate::cases::list_tasks($crate::rows::AsConn::conn(self), filter).await
             }
+            async fn list_all_tasks(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::TaskRecord>> {
+                $crate::cases::list_all_tasks($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_consents(
                 &mut self,
-                case: Option<uuid::Uuid>,
-                worker: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::Consent>> {
-                $crate::cases::list_consents($crate::rows::AsConn::conn(self), case, worker).await
+                $crate::cases::list_consents($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_consents_of_worker(
+                &mut self,
+                worker: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::Consent>> {
+                $crate::cases::list_consents_of_worker($crate::rows::AsConn::conn(self), worker)
+                    .await
+            }
+            async fn list_all_consents(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::Consent>> {
+                $crate::cases::list_all_consents($crate::rows::AsConn::conn(self)).await
             }
             async fn list_disclosures(
                 &mut self,
-                case: Option<uuid::Uuid>,
-                worker: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::DisclosureRecord>> {
-                $crate::cases::list_disclosures($crate::rows::AsConn::conn(self), case, worker)
+                $crate::cases::list_disclosures($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_disclosures_of_worker(
+                &mut self,
+                worker: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::DisclosureRecord>> {
+                $crate::cases::list_disclosures_of_worker($crate::rows::AsConn::conn(self), worker)
                     .await
+            }
+            async fn list_all_disclosures(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::DisclosureRecord>> {
+                $crate::cases::list_all_disclosures($crate::rows::AsConn::conn(self)).await
             }
             async fn get_handling_rules(
                 &mut self,
@@ -794,16 +972,27 @@ macro_rules! impl_case_reads {
             }
             async fn list_consultation_notes(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ConsultationNoteRecord>>
             {
                 $crate::cases::list_consultation_notes($crate::rows::AsConn::conn(self), case).await
             }
+            async fn list_all_consultation_notes(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ConsultationNoteRecord>>
+            {
+                $crate::cases::list_all_consultation_notes($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_share_codes(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ShareCodeRecord>> {
                 $crate::cases::list_share_codes($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_all_share_codes(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ShareCodeRecord>> {
+                $crate::cases::list_all_share_codes($crate::rows::AsConn::conn(self)).await
             }
         }
     };

@@ -45,10 +45,11 @@ fn task(r: &PgRow) -> StoreResult<TaskRecord> {
 }
 
 pub async fn list_notices(c: &mut PgConnection) -> StoreResult<Vec<NoticeRecord>> {
-    let rows = sqlx::query("SELECT * FROM notice_outbox ORDER BY created_at, id")
-        .fetch_all(c)
-        .await
-        .map_err(map_err)?;
+    let rows =
+        sqlx::query("/* full scan: backup */ SELECT * FROM notice_outbox ORDER BY created_at, id")
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
     rows.iter().map(notice).collect()
 }
 
@@ -74,10 +75,14 @@ pub async fn unreminded_overdue_tasks(
     c: &mut PgConnection,
     today: Date,
 ) -> StoreResult<Vec<TaskRecord>> {
+    // The open tasks by due date through tasks_open_due (migration 0013), and for each one
+    // a lookup in notice_outbox_reminder. `OFFSET 0` keeps the check a lookup per overdue
+    // task: PostgreSQL turns a plain NOT EXISTS into an anti-join, and its generic plan
+    // would hash every reminder ever written.
     let rows = sqlx::query(
         "SELECT * FROM tasks t WHERE t.closed_at IS NULL AND t.due < $1 \
          AND NOT EXISTS (SELECT 1 FROM notice_outbox n \
-             WHERE n.task_id = t.id AND n.kind = 'overdue') \
+             WHERE n.task_id = t.id AND n.kind = 'overdue' LIMIT 1 OFFSET 0) \
          ORDER BY t.due, t.id",
     )
     .bind(today)

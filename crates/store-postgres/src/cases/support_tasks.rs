@@ -47,18 +47,34 @@ pub async fn get_support_task(
 
 pub async fn list_support_tasks(
     c: &mut PgConnection,
-    f: SupportTaskFilter,
+    filter: SupportTaskFilter,
 ) -> StoreResult<Vec<SupportTaskRecord>> {
+    let query = match filter {
+        SupportTaskFilter::Case(case) => sqlx::query(
+            "SELECT * FROM support_tasks WHERE case_id = $1 \
+             ORDER BY due, created_at, id",
+        )
+        .bind(case),
+        SupportTaskFilter::OpenOfOrganisation(organisation) => sqlx::query(
+            "SELECT * FROM support_tasks \
+             WHERE organisation_id = $1 AND done_at IS NULL ORDER BY due, created_at, id",
+        )
+        .bind(organisation),
+        SupportTaskFilter::OpenCreatedBy(user) => sqlx::query(
+            "SELECT * FROM support_tasks \
+             WHERE created_by = $1 AND done_at IS NULL ORDER BY due, created_at, id",
+        )
+        .bind(user),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    rows.iter().map(record).collect()
+}
+
+pub async fn list_all_support_tasks(c: &mut PgConnection) -> StoreResult<Vec<SupportTaskRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM support_tasks WHERE ($1::uuid IS NULL OR case_id = $1) \
-         AND ($2::uuid IS NULL OR organisation_id = $2) \
-         AND ($3::uuid IS NULL OR created_by = $3) \
-         AND (NOT $4::boolean OR done_at IS NULL) ORDER BY due, created_at, id",
+        "/* full scan: backup */ SELECT * FROM support_tasks \
+         ORDER BY due, created_at, id",
     )
-    .bind(f.case)
-    .bind(f.organisation)
-    .bind(f.created_by)
-    .bind(f.open_only)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -134,6 +150,16 @@ macro_rules! impl_support_task_reads {
                     $crate::rows::AsConn::conn(self),
                     filter,
                 )
+                .await
+            }
+            async fn list_all_support_tasks(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<ryoritsu_app::cases::support_task_ports::SupportTaskRecord>,
+            > {
+                $crate::cases::support_tasks::list_all_support_tasks($crate::rows::AsConn::conn(
+                    self,
+                ))
                 .await
             }
         }

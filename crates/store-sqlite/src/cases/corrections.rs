@@ -88,17 +88,36 @@ pub async fn get_correction_request(
 
 pub async fn list_correction_requests(
     c: &mut SqliteConnection,
-    f: CorrectionFilter,
+    filter: CorrectionFilter,
+) -> StoreResult<Vec<CorrectionRecord>> {
+    let query = match filter {
+        CorrectionFilter::Case(case) => sqlx::query(
+            "SELECT * FROM correction_requests WHERE case_id = $1 \
+             ORDER BY filed_at, id",
+        )
+        .bind(case),
+        CorrectionFilter::Worker(worker) => sqlx::query(
+            "SELECT * FROM correction_requests WHERE worker_id = $1 \
+             ORDER BY filed_at, id",
+        )
+        .bind(worker),
+        CorrectionFilter::OpenFor(organisation) => sqlx::query(
+            "SELECT * FROM correction_requests \
+             WHERE responder_organisation = $1 AND status = 'received' ORDER BY filed_at, id",
+        )
+        .bind(organisation),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    rows.iter().map(record).collect()
+}
+
+pub async fn list_all_correction_requests(
+    c: &mut SqliteConnection,
 ) -> StoreResult<Vec<CorrectionRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM correction_requests WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR worker_id = $2) AND ($3 IS NULL OR responder_organisation = $3) \
-         AND ($4 = 0 OR status = 'received') ORDER BY filed_at, id",
+        "/* full scan: backup */ SELECT * FROM correction_requests \
+         ORDER BY filed_at, id",
     )
-    .bind(f.case)
-    .bind(f.worker)
-    .bind(f.responder_organisation)
-    .bind(f.open_only)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -199,6 +218,16 @@ macro_rules! impl_correction_reads {
                 $crate::cases::corrections::list_correction_requests(
                     $crate::rows::AsConn::conn(self),
                     filter,
+                )
+                .await
+            }
+            async fn list_all_correction_requests(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<ryoritsu_app::cases::correction_ports::CorrectionRecord>,
+            > {
+                $crate::cases::corrections::list_all_correction_requests(
+                    $crate::rows::AsConn::conn(self),
                 )
                 .await
             }

@@ -131,7 +131,7 @@ fn event(r: &SqliteRow) -> StoreResult<CaseEventRecord> {
     })
 }
 
-fn task(r: &SqliteRow) -> StoreResult<TaskRecord> {
+pub(crate) fn task(r: &SqliteRow) -> StoreResult<TaskRecord> {
     Ok(TaskRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -212,17 +212,33 @@ pub async fn list_cases(
     c: &mut SqliteConnection,
     filter: CaseFilter,
 ) -> StoreResult<Vec<CaseRecord>> {
+    let query = match filter {
+        CaseFilter::Worker(worker) => sqlx::query(
+            "SELECT * FROM cases WHERE worker_id = $1 \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(worker),
+        CaseFilter::Employer(employer) => sqlx::query(
+            "SELECT * FROM cases WHERE employer_id = $1 \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(employer),
+        CaseFilter::PartyOrganisation(organisation) => sqlx::query(
+            "SELECT * FROM cases WHERE id IN \
+             (SELECT case_id FROM case_parties WHERE organisation_id = $1) \
+             ORDER BY created_at DESC, id",
+        )
+        .bind(organisation),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    all(rows, case)
+}
+
+pub async fn list_all_cases(c: &mut SqliteConnection) -> StoreResult<Vec<CaseRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM cases c \
-         WHERE ($1 IS NULL OR c.worker_id = $1) \
-         AND ($2 IS NULL OR c.employer_id = $2) \
-         AND ($3 IS NULL OR EXISTS ( \
-             SELECT 1 FROM case_parties p WHERE p.case_id = c.id AND p.organisation_id = $3)) \
-         ORDER BY c.created_at DESC, c.id",
+        "/* full scan: maintenance */ SELECT * FROM cases \
+         ORDER BY created_at DESC, id",
     )
-    .bind(filter.worker)
-    .bind(filter.employer)
-    .bind(filter.party_organisation)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -231,13 +247,24 @@ pub async fn list_cases(
 
 pub async fn list_case_parties(
     c: &mut SqliteConnection,
-    case_id: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<CasePartyRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM case_parties WHERE ($1 IS NULL OR case_id = $1) \
+        "SELECT * FROM case_parties WHERE case_id = $1 \
          ORDER BY added_at, case_id, kind, organisation_id, user_id",
     )
     .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, party)
+}
+
+pub async fn list_all_case_parties(c: &mut SqliteConnection) -> StoreResult<Vec<CasePartyRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM case_parties \
+         ORDER BY added_at, case_id, kind, organisation_id, user_id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -260,10 +287,11 @@ pub async fn get_document(
 
 pub async fn list_documents(
     c: &mut SqliteConnection,
-    case_id: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<DocumentRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM documents WHERE ($1 IS NULL OR case_id = $1) ORDER BY created_at, id",
+        "SELECT * FROM documents WHERE case_id = $1 \
+         ORDER BY created_at, id",
     )
     .bind(case_id)
     .fetch_all(c)
@@ -272,16 +300,40 @@ pub async fn list_documents(
     all(rows, document)
 }
 
+pub async fn list_all_documents(c: &mut SqliteConnection) -> StoreResult<Vec<DocumentRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM documents \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, document)
+}
+
 pub async fn list_case_events(
     c: &mut SqliteConnection,
-    case_id: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<CaseEventRecord>> {
-    let rows =
-        sqlx::query("SELECT * FROM case_events WHERE ($1 IS NULL OR case_id = $1) ORDER BY at, id")
-            .bind(case_id)
-            .fetch_all(c)
-            .await
-            .map_err(map_err)?;
+    let rows = sqlx::query(
+        "SELECT * FROM case_events WHERE case_id = $1 \
+         ORDER BY at, id",
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, event)
+}
+
+pub async fn list_all_case_events(c: &mut SqliteConnection) -> StoreResult<Vec<CaseEventRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM case_events \
+         ORDER BY at, id",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
     all(rows, event)
 }
 
@@ -289,33 +341,65 @@ pub async fn list_tasks(
     c: &mut SqliteConnection,
     filter: TaskFilter,
 ) -> StoreResult<Vec<TaskRecord>> {
+    let query = match filter.open_only {
+        true => sqlx::query(
+            "SELECT * FROM tasks WHERE case_id = $1 AND closed_at IS NULL \
+             ORDER BY opened_at, id",
+        )
+        .bind(filter.case),
+        false => sqlx::query(
+            "SELECT * FROM tasks WHERE case_id = $1 \
+             ORDER BY opened_at, id",
+        )
+        .bind(filter.case),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    all(rows, task)
+}
+
+pub async fn list_all_tasks(c: &mut SqliteConnection) -> StoreResult<Vec<TaskRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM tasks \
-         WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR assignee_organisation = $2) \
-         AND (NOT $3 OR closed_at IS NULL) \
+        "/* full scan: backup */ SELECT * FROM tasks \
          ORDER BY opened_at, id",
     )
-    .bind(filter.case)
-    .bind(filter.organisation)
-    .bind(filter.open_only)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
     all(rows, task)
 }
 
-pub async fn list_consents(
-    c: &mut SqliteConnection,
-    case_id: Option<Uuid>,
-    worker: Option<Uuid>,
-) -> StoreResult<Vec<Consent>> {
+pub async fn list_consents(c: &mut SqliteConnection, case_id: Uuid) -> StoreResult<Vec<Consent>> {
     let rows = sqlx::query(
-        "SELECT * FROM consents WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR worker_id = $2) ORDER BY granted_at, id",
+        "SELECT * FROM consents WHERE case_id = $1 \
+         ORDER BY granted_at, id",
     )
     .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, consent)
+}
+
+pub async fn list_consents_of_worker(
+    c: &mut SqliteConnection,
+    worker: Uuid,
+) -> StoreResult<Vec<Consent>> {
+    let rows = sqlx::query(
+        "SELECT * FROM consents WHERE worker_id = $1 \
+         ORDER BY granted_at, id",
+    )
     .bind(worker)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, consent)
+}
+
+pub async fn list_all_consents(c: &mut SqliteConnection) -> StoreResult<Vec<Consent>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM consents \
+         ORDER BY granted_at, id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -324,15 +408,39 @@ pub async fn list_consents(
 
 pub async fn list_disclosures(
     c: &mut SqliteConnection,
-    case_id: Option<Uuid>,
-    worker: Option<Uuid>,
+    case_id: Uuid,
 ) -> StoreResult<Vec<DisclosureRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM disclosures WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR worker_id = $2) ORDER BY at, id",
+        "SELECT * FROM disclosures WHERE case_id = $1 \
+         ORDER BY at, id",
     )
     .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, disclosure)
+}
+
+pub async fn list_disclosures_of_worker(
+    c: &mut SqliteConnection,
+    worker: Uuid,
+) -> StoreResult<Vec<DisclosureRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM disclosures WHERE worker_id = $1 \
+         ORDER BY at, id",
+    )
     .bind(worker)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, disclosure)
+}
+
+pub async fn list_all_disclosures(c: &mut SqliteConnection) -> StoreResult<Vec<DisclosureRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM disclosures \
+         ORDER BY at, id",
+    )
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -644,16 +752,28 @@ pub async fn find_share_code(
 
 pub async fn list_share_codes(
     c: &mut SqliteConnection,
-    case: Option<Uuid>,
+    case: Uuid,
 ) -> StoreResult<Vec<ShareCodeRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM share_codes WHERE ($1 IS NULL OR case_id = $1) ORDER BY created_at, code_hash",
+        "SELECT * FROM share_codes WHERE case_id = $1 \
+         ORDER BY created_at, code_hash",
     )
     .bind(case)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
-    rows.iter().map(share_code).collect()
+    all(rows, share_code)
+}
+
+pub async fn list_all_share_codes(c: &mut SqliteConnection) -> StoreResult<Vec<ShareCodeRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM share_codes \
+         ORDER BY created_at, code_hash",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, share_code)
 }
 
 pub async fn insert_share_code(c: &mut SqliteConnection, s: &ShareCodeRecord) -> StoreResult<()> {
@@ -712,17 +832,30 @@ fn consultation_note(r: &SqliteRow) -> StoreResult<ConsultationNoteRecord> {
 
 pub async fn list_consultation_notes(
     c: &mut SqliteConnection,
-    case: Option<Uuid>,
+    case: Uuid,
 ) -> StoreResult<Vec<ConsultationNoteRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM consultation_notes WHERE ($1 IS NULL OR case_id = $1) \
+        "SELECT * FROM consultation_notes WHERE case_id = $1 \
          ORDER BY created_at, id",
     )
     .bind(case)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
-    rows.iter().map(consultation_note).collect()
+    all(rows, consultation_note)
+}
+
+pub async fn list_all_consultation_notes(
+    c: &mut SqliteConnection,
+) -> StoreResult<Vec<ConsultationNoteRecord>> {
+    let rows = sqlx::query(
+        "/* full scan: backup */ SELECT * FROM consultation_notes \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, consultation_note)
 }
 
 pub async fn insert_consultation_note(
@@ -761,11 +894,21 @@ macro_rules! impl_case_reads {
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseRecord>> {
                 $crate::cases::list_cases($crate::rows::AsConn::conn(self), filter).await
             }
+            async fn list_all_cases(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseRecord>> {
+                $crate::cases::list_all_cases($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_case_parties(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CasePartyRecord>> {
                 $crate::cases::list_case_parties($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_all_case_parties(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CasePartyRecord>> {
+                $crate::cases::list_all_case_parties($crate::rows::AsConn::conn(self)).await
             }
             async fn get_document(
                 &mut self,
@@ -775,15 +918,25 @@ macro_rules! impl_case_reads {
             }
             async fn list_documents(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::DocumentRecord>> {
                 $crate::cases::list_documents($crate::rows::AsConn::conn(self), case).await
             }
+            async fn list_all_documents(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::DocumentRecord>> {
+                $crate::cases::list_all_documents($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_case_events(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseEventRecord>> {
                 $crate::cases::list_case_events($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_all_case_events(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::CaseEventRecord>> {
+                $crate::cases::list_all_case_events($crate::rows::AsConn::conn(self)).await
             }
             async fn list_tasks(
                 &mut self,
@@ -791,20 +944,46 @@ macro_rules! impl_case_reads {
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::TaskRecord>> {
                 $crate::cases::list_tasks($crate::rows::AsConn::conn(self), filter).await
             }
+            async fn list_all_tasks(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::TaskRecord>> {
+                $crate::cases::list_all_tasks($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_consents(
                 &mut self,
-                case: Option<uuid::Uuid>,
-                worker: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::Consent>> {
-                $crate::cases::list_consents($crate::rows::AsConn::conn(self), case, worker).await
+                $crate::cases::list_consents($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_consents_of_worker(
+                &mut self,
+                worker: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::Consent>> {
+                $crate::cases::list_consents_of_worker($crate::rows::AsConn::conn(self), worker)
+                    .await
+            }
+            async fn list_all_consents(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::Consent>> {
+                $crate::cases::list_all_consents($crate::rows::AsConn::conn(self)).await
             }
             async fn list_disclosures(
                 &mut self,
-                case: Option<uuid::Uuid>,
-                worker: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::DisclosureRecord>> {
-                $crate::cases::list_disclosures($crate::rows::AsConn::conn(self), case, worker)
+                $crate::cases::list_disclosures($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_disclosures_of_worker(
+                &mut self,
+                worker: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::DisclosureRecord>> {
+                $crate::cases::list_disclosures_of_worker($crate::rows::AsConn::conn(self), worker)
                     .await
+            }
+            async fn list_all_disclosures(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::consent::DisclosureRecord>> {
+                $crate::cases::list_all_disclosures($crate::rows::AsConn::conn(self)).await
             }
             async fn get_handling_rules(
                 &mut self,
@@ -828,16 +1007,27 @@ macro_rules! impl_case_reads {
             }
             async fn list_consultation_notes(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ConsultationNoteRecord>>
             {
                 $crate::cases::list_consultation_notes($crate::rows::AsConn::conn(self), case).await
             }
+            async fn list_all_consultation_notes(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ConsultationNoteRecord>>
+            {
+                $crate::cases::list_all_consultation_notes($crate::rows::AsConn::conn(self)).await
+            }
             async fn list_share_codes(
                 &mut self,
-                case: Option<uuid::Uuid>,
+                case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ShareCodeRecord>> {
                 $crate::cases::list_share_codes($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn list_all_share_codes(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::ShareCodeRecord>> {
+                $crate::cases::list_all_share_codes($crate::rows::AsConn::conn(self)).await
             }
         }
     };

@@ -58,17 +58,36 @@ pub async fn get_support_task(
 
 pub async fn list_support_tasks(
     c: &mut SqliteConnection,
-    f: SupportTaskFilter,
+    filter: SupportTaskFilter,
+) -> StoreResult<Vec<SupportTaskRecord>> {
+    let query = match filter {
+        SupportTaskFilter::Case(case) => sqlx::query(
+            "SELECT * FROM support_tasks WHERE case_id = $1 \
+             ORDER BY due, created_at, id",
+        )
+        .bind(case),
+        SupportTaskFilter::OpenOfOrganisation(organisation) => sqlx::query(
+            "SELECT * FROM support_tasks \
+             WHERE organisation_id = $1 AND done_at IS NULL ORDER BY due, created_at, id",
+        )
+        .bind(organisation),
+        SupportTaskFilter::OpenCreatedBy(user) => sqlx::query(
+            "SELECT * FROM support_tasks \
+             WHERE created_by = $1 AND done_at IS NULL ORDER BY due, created_at, id",
+        )
+        .bind(user),
+    };
+    let rows = query.fetch_all(c).await.map_err(map_err)?;
+    rows.iter().map(record).collect()
+}
+
+pub async fn list_all_support_tasks(
+    c: &mut SqliteConnection,
 ) -> StoreResult<Vec<SupportTaskRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM support_tasks WHERE ($1 IS NULL OR case_id = $1) \
-         AND ($2 IS NULL OR organisation_id = $2) AND ($3 IS NULL OR created_by = $3) \
-         AND ($4 = 0 OR done_at IS NULL) ORDER BY due, created_at, id",
+        "/* full scan: backup */ SELECT * FROM support_tasks \
+         ORDER BY due, created_at, id",
     )
-    .bind(f.case)
-    .bind(f.organisation)
-    .bind(f.created_by)
-    .bind(f.open_only)
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -147,6 +166,16 @@ macro_rules! impl_support_task_reads {
                     $crate::rows::AsConn::conn(self),
                     filter,
                 )
+                .await
+            }
+            async fn list_all_support_tasks(
+                &mut self,
+            ) -> ryoritsu_app::StoreResult<
+                Vec<ryoritsu_app::cases::support_task_ports::SupportTaskRecord>,
+            > {
+                $crate::cases::support_tasks::list_all_support_tasks($crate::rows::AsConn::conn(
+                    self,
+                ))
                 .await
             }
         }

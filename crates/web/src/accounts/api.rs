@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ryoritsu_app::accounts::NextStep;
-use ryoritsu_app::accounts::orgs::NewWorkplace;
-use ryoritsu_app::accounts::ports::{OrganisationRecord, WorkplaceRecord};
+use ryoritsu_app::accounts::orgs::{MAX_MEMBERS_PAGE, NewWorkplace};
+use ryoritsu_app::accounts::ports::{MemberCursor, OrganisationRecord, WorkplaceRecord};
 use ryoritsu_app::ports::Store;
 use ryoritsu_domain::account::DisplayName;
 use ryoritsu_domain::org::{CoordinatorProfession, Role, RoleDetail, SafetyHealthRole};
@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::home::role_guide;
 use crate::http::api::{body_json, json, parse_body, post_once};
-use crate::http::extract::{ApiJson, PathParam};
+use crate::http::extract::{ApiJson, PathParam, QueryParams};
 use crate::http::failure::{ErrorBody, Failure};
 use crate::http::session::{Ctx, MaybeUser, User, clear_cookie, session_cookie_name, set_cookie};
 use crate::{Access, AppState, RouteTable};
@@ -648,27 +648,78 @@ pub async fn add_workplace<S: Store>(
     .await
 }
 
+/// Where a page of members starts and how long it is.
+#[derive(Deserialize, Default)]
+pub struct MembersQuery {
+    /// The `next` of the page before.
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One page of members, and where the next one starts.
+#[derive(Serialize, ToSchema)]
+pub struct MemberPageOut {
+    pub items: Vec<MemberOut>,
+    /// Give this as `after` for the next page; absent after the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// Members per page when the caller names no `limit`.
+const MEMBERS_DEFAULT_LIMIT: u32 = 100;
+
+/// The organisation's members in the order they joined, a page at a time (`limit` 1–200,
+/// default 100; `after` = the `next` of the page before).
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/members", tag = "organisations",
-    params(("id" = Uuid, Path)), responses((status = 200, body = Vec<MemberOut>), (status = 404, body = ErrorBody)))]
+    params(
+        ("id" = Uuid, Path),
+        ("after" = Option<String>, Query, description = "前のページの `next`"),
+        ("limit" = Option<u32>, Query, description = "1ページの件数（1〜200、既定100）"),
+    ),
+    responses((status = 200, body = MemberPageOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_members<S: Store>(
     State(st): State<AppState<S>>,
     User(auth): User,
     PathParam(id): PathParam<Uuid>,
+    QueryParams(q): QueryParams<MembersQuery>,
 ) -> Response {
-    match st.app.list_members(&auth, id).await {
-        Ok(list) => json(
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(t) => match MemberCursor::from_token(t) {
+            Some(c) => Some(c),
+            None => {
+                return Failure::bad_request(
+                    "bad_cursor",
+                    "ページの指定が正しくありません。一覧の最初から開き直してください。",
+                )
+                .into_response();
+            }
+        },
+    };
+    let limit = q
+        .limit
+        .unwrap_or(MEMBERS_DEFAULT_LIMIT)
+        .clamp(1, MAX_MEMBERS_PAGE);
+    match st.app.list_members(&auth, id, after, limit).await {
+        Ok(page) => json(
             StatusCode::OK,
-            &list
-                .iter()
-                .map(|(m, u)| MemberOut {
-                    membership_id: m.id,
-                    user_id: u.id,
-                    login: u.login.to_string(),
-                    display_name: u.display_name.to_string(),
-                    role: m.role.code().into(),
-                    active: u.active,
-                })
-                .collect::<Vec<_>>(),
+            &MemberPageOut {
+                items: page
+                    .items
+                    .iter()
+                    .map(|(m, u)| MemberOut {
+                        membership_id: m.id,
+                        user_id: u.id,
+                        login: u.login.to_string(),
+                        display_name: u.display_name.to_string(),
+                        role: m.role.code().into(),
+                        active: u.active,
+                    })
+                    .collect(),
+                next: page.next.map(|c| c.token()),
+            },
         ),
         Err(e) => Failure::from(e).into_response(),
     }

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use ryoritsu_app::AppError;
+use ryoritsu_app::accounts::ports::MemberCursor;
 use ryoritsu_app::accounts::{Authenticated, NewUser, NextStep};
 use ryoritsu_app::ports::Store;
 use ryoritsu_domain::FieldError;
@@ -433,6 +434,9 @@ async fn account_render<S: Store>(
 #[derive(Deserialize, Default)]
 struct NoticeQuery {
     done: Option<String>,
+    /// Where the page of members starts (the organisation page).
+    #[serde(default)]
+    after: Option<String>,
 }
 
 async fn account<S: Store>(
@@ -705,6 +709,9 @@ pub struct WorkplaceRow {
     pub has_physician: bool,
 }
 
+/// Members on one page of the organisation page.
+const MEMBERS_PER_PAGE: u32 = 100;
+
 pub struct MemberRow {
     pub membership_id: Uuid,
     pub user_id: Uuid,
@@ -736,6 +743,10 @@ struct OrganisationPage {
     can_manage: bool,
     workplaces: Vec<WorkplaceRow>,
     members: Vec<MemberRow>,
+    /// The next page of members, when there is one.
+    next_members: Option<String>,
+    /// Whether this page of members is not the first.
+    later_members: bool,
     invitations: Vec<InvitationRow>,
     roles: Vec<(&'static str, &'static str)>,
     safety_roles: Vec<(&'static str, &'static str)>,
@@ -753,19 +764,42 @@ async fn organisation_render<S: Store>(
     errors: Errors,
     status: StatusCode,
 ) -> Response {
+    organisation_render_from(st, csrf, auth, id, None, notice, errors, status).await
+}
+
+/// The organisation page with its page of members starting after `after`.
+#[allow(clippy::too_many_arguments)]
+async fn organisation_render_from<S: Store>(
+    st: &AppState<S>,
+    csrf: &str,
+    auth: &Authenticated,
+    id: Uuid,
+    after: Option<MemberCursor>,
+    notice: Option<String>,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
     let org = match st.app.get_organisation(auth, id).await {
         Ok(o) => o,
         Err(e) => return Failure::from(e).into_response(),
     };
     let can_manage = decide(&auth.principal, Action::ManageMembers(id)).is_ok();
     let workplaces = st.app.list_workplaces(auth, id).await.unwrap_or_default();
-    let (members, invitations) = if can_manage {
+    let (members, next_members, invitations) = if can_manage {
+        let page = st
+            .app
+            .list_members(auth, id, after, MEMBERS_PER_PAGE)
+            .await
+            .map(|p| (p.items, p.next))
+            .unwrap_or_default();
         (
-            st.app.list_members(auth, id).await.unwrap_or_default(),
+            page.0,
+            page.1
+                .map(|n| format!("/organisations/{id}?after={}", n.token())),
             st.app.list_invitations(auth, id).await.unwrap_or_default(),
         )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), None, Vec::new())
     };
     let now = st.app.now();
     let page = OrganisationPage {
@@ -801,6 +835,8 @@ async fn organisation_render<S: Store>(
                 active: u.active,
             })
             .collect(),
+        next_members,
+        later_members: after.is_some(),
         invitations: invitations
             .iter()
             .map(|i| {
@@ -857,11 +893,25 @@ async fn organisation<S: Store>(
         ),
         _ => None,
     };
-    organisation_render(
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(t) => match MemberCursor::from_token(t) {
+            Some(c) => Some(c),
+            None => {
+                return Failure::bad_request(
+                    "bad_cursor",
+                    "ページの指定が正しくありません。一覧の最初から開き直してください。",
+                )
+                .into_response();
+            }
+        },
+    };
+    organisation_render_from(
         &st,
         &csrf,
         &auth,
         id,
+        after,
         notice,
         Errors::default(),
         StatusCode::OK,
@@ -1047,9 +1097,9 @@ async fn deactivate<S: Store>(
     PathParam((id, user)): PathParam<(Uuid, Uuid)>,
 ) -> Response {
     // The page acts within one organisation: the person must be a member of it.
-    match st.app.list_members(&auth, id).await {
-        Ok(members) if members.iter().any(|(_, u)| u.id == user) => {}
-        Ok(_) => return Failure::not_found().into_response(),
+    match st.app.is_member(&auth, id, user).await {
+        Ok(true) => {}
+        Ok(false) => return Failure::not_found().into_response(),
         Err(e) => return Failure::from(e).into_response(),
     }
     match st.app.deactivate_user(&ctx, &auth, user).await {

@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use ryoritsu_app::access::ports::CaseCursor;
+use ryoritsu_app::access::{MAX_PAGE, ScopeFilter};
 use ryoritsu_app::cases::ports::{DocumentBody, DocumentRecord, PartyKind};
 use ryoritsu_app::cases::{CaseDetails, LoadedCase};
 use ryoritsu_app::ports::Store;
-use ryoritsu_domain::case::{CasePath, Step};
+use ryoritsu_domain::case::{CasePath, CaseStatus, Step};
 use ryoritsu_domain::consent::{ConsentDraft, Recipient};
 use ryoritsu_domain::forms::{Answers, Attestation, FormKind, FormVersion, Party};
 use ryoritsu_domain::info::InformationCategory;
@@ -23,7 +25,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::api::{if_match, json, with_etag};
-use crate::http::extract::{ApiJson, PathParam};
+use crate::http::extract::{ApiJson, PathParam, QueryParams};
 use crate::http::failure::{ErrorBody, Failure};
 use crate::http::session::{Ctx, User};
 use crate::{Access, AppState, RouteTable};
@@ -251,15 +253,89 @@ pub async fn file_request<S: Store>(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", responses((status = 200, body = Vec<CaseOut>)))]
-pub async fn list_cases<S: Store>(State(st): State<AppState<S>>, User(auth): User) -> Response {
-    match st.app.list_visible_cases(&auth).await {
-        Ok(list) => json(
+/// How a case list is asked for: its filter, where the page starts, how long it is.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// A status code (`CaseStatus`), or nothing for every status.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The `next` of the page before.
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Cases per page when the caller names no `limit`.
+pub const DEFAULT_LIMIT: u32 = 50;
+
+impl ListQuery {
+    /// The filter, the cursor and the page size, or a 400 naming what is wrong.
+    pub fn parse(&self) -> Result<(ScopeFilter, Option<CaseCursor>, u32), Failure> {
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(code) => Some(CaseStatus::from_code(code).ok_or_else(|| {
+                Failure::bad_request("bad_status", "状況の指定が正しくありません。")
+            })?),
+        };
+        let after = match self.after.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(t) => Some(CaseCursor::from_token(t).ok_or_else(|| {
+                Failure::bad_request(
+                    "bad_cursor",
+                    "ページの指定が正しくありません。一覧の最初から開き直してください。",
+                )
+            })?),
+        };
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_PAGE);
+        Ok((
+            ScopeFilter {
+                status,
+                ..ScopeFilter::default()
+            },
+            after,
+            limit,
+        ))
+    }
+}
+
+/// One page of cases, and where the next one starts.
+#[derive(Serialize, ToSchema)]
+pub struct CasePageOut {
+    pub items: Vec<CaseOut>,
+    /// Give this as `after` for the next page; absent after the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The cases the caller takes part in, newest first, a page at a time (`limit` 1–200,
+/// default 50; `after` = the `next` of the page before; `status` to filter).
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+    params(
+        ("status" = Option<String>, Query, description = "状況のコード（例: `requested`）"),
+        ("after" = Option<String>, Query, description = "前のページの `next`"),
+        ("limit" = Option<u32>, Query, description = "1ページの件数（1〜200、既定50）")),
+    responses((status = 200, body = CasePageOut), (status = 400, body = ErrorBody)))]
+pub async fn list_cases<S: Store>(
+    State(st): State<AppState<S>>,
+    User(auth): User,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Response {
+    let (filter, after, limit) = match q.parse() {
+        Ok(p) => p,
+        Err(f) => return f.api().into_response(),
+    };
+    match st.app.visible_cases(&auth, filter, after, limit).await {
+        Ok(page) => json(
             StatusCode::OK,
-            &list
-                .iter()
-                .map(|(l, a)| case_out(l, a, None))
-                .collect::<Vec<_>>(),
+            &CasePageOut {
+                items: page
+                    .items
+                    .iter()
+                    .map(|(l, a)| case_out(l, a, None))
+                    .collect(),
+                next: page.next.map(|c| c.token()),
+            },
         ),
         Err(e) => Failure::from(e).into_response(),
     }

@@ -849,21 +849,15 @@ pub async fn my_corrections<S: Store>(
         })
         .collect();
     let links = app
-        .list_visible_cases(auth)
+        .own_cases(auth)
         .await?
         .iter()
-        .filter(|(l, _)| l.case.worker_id == auth.user.id)
-        .map(|(l, _)| CorrectionLink {
-            href: format!("/cases/{}/correction-requests/new", l.case.id),
+        .map(|c| CorrectionLink {
+            href: format!("/cases/{}/correction-requests/new", c.id),
             label: format!(
                 "{}の事例（{}受付）について、内容の訂正を求める",
-                l.case.state.path.label(),
-                jp_date(
-                    l.case
-                        .state
-                        .requested_on
-                        .unwrap_or_else(|| l.case.created_at.date())
-                ),
+                c.state.path.label(),
+                jp_date(c.state.requested_on.unwrap_or_else(|| c.created_at.date())),
             ),
         })
         .collect();

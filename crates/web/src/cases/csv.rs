@@ -7,14 +7,16 @@
 //! page.
 
 use axum::extract::State;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
+use ryoritsu_app::access::ports::CaseCursor;
 use ryoritsu_app::accounts::Authenticated;
 use ryoritsu_app::ports::Store;
 use ryoritsu_domain::wareki;
 use time::{Date, OffsetDateTime, UtcOffset};
 
-use crate::http::csv::{CsvEncoding, CsvQuery, disposition, download, encode};
+use super::api::ListQuery;
+use crate::http::csv::{CsvEncoding, disposition, download, encode};
 use crate::http::extract::QueryParams;
 use crate::http::failure::{ErrorBody, Failure};
 use crate::http::session::{Ctx, User};
@@ -48,19 +50,31 @@ fn iso(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-/// One row per case the principal may see, newest first.
+/// Cases per file at most: a file is one page of the list (a larger set is narrowed by
+/// status, or fetched page by page through the API's `after`).
+pub const MAX_ROWS: u32 = 1_000;
+
+/// One row per case of the page the principal asked for, newest first, and the cursor of
+/// the next page.
 async fn case_rows<S: Store>(
     st: &AppState<S>,
     auth: &Authenticated,
+    q: &CsvListQuery,
     today: Date,
-) -> Result<Vec<Vec<String>>, Failure> {
-    let list = st
+) -> Result<(Vec<Vec<String>>, Option<CaseCursor>), Failure> {
+    let (filter, after, limit) = ListQuery {
+        status: q.status.clone(),
+        after: q.after.clone(),
+        limit: Some(q.limit.unwrap_or(MAX_ROWS).min(MAX_ROWS)),
+    }
+    .parse()?;
+    let page = st
         .app
-        .list_visible_cases(auth)
+        .visible_cases(auth, filter, after, limit)
         .await
         .map_err(Failure::from)?;
-    let mut rows = Vec::with_capacity(list.len());
-    for (loaded, _) in &list {
+    let mut rows = Vec::with_capacity(page.items.len());
+    for (loaded, _) in &page.items {
         let c = &loaded.case;
         let s = &c.state;
         // Who takes part, and the tasks, are what the case page shows everyone who may
@@ -105,21 +119,36 @@ async fn case_rows<S: Store>(
             wareki::format(jst_date(c.updated_at)),
         ]);
     }
-    Ok(rows)
+    Ok((rows, page.next))
+}
+
+/// What a CSV download asks for: the encoding, and the page of the list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CsvListQuery {
+    /// `utf8` (default) or `cp932`.
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 async fn case_list_csv<S: Store>(
     st: &AppState<S>,
     ctx: &ryoritsu_app::RequestContext,
     auth: &Authenticated,
-    q: &CsvQuery,
+    q: &CsvListQuery,
+    path: &str,
 ) -> Response {
     let encoding = match CsvEncoding::from_param(q.encoding.as_deref()) {
         Ok(e) => e,
         Err(f) => return f.into_response(),
     };
     let today = jst_date(st.app.now());
-    let rows = match case_rows(st, auth, today).await {
+    let (rows, next) = match case_rows(st, auth, q, today).await {
         Ok(r) => r,
         Err(f) => return f.into_response(),
     };
@@ -133,11 +162,23 @@ async fn case_list_csv<S: Store>(
             {
                 return Failure::from(e).into_response();
             }
-            download(
+            let mut resp = download(
                 bytes,
                 encoding,
                 &disposition("両立支援事例一覧", "ryoritsu_cases", today),
-            )
+            );
+            // The next page, as a link relation (RFC 8288).
+            if let Some(n) = next {
+                let mut link = format!("{path}?encoding={}", encoding.param());
+                if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
+                    link.push_str(&format!("&status={s}"));
+                }
+                link.push_str(&format!("&after={}", n.token()));
+                if let Ok(v) = HeaderValue::from_str(&format!("<{link}>; rel=\"next\"")) {
+                    resp.headers_mut().insert(header::LINK, v);
+                }
+            }
+            resp
         }
         Err(e) => e.into_failure().into_response(),
     }
@@ -147,7 +188,10 @@ async fn case_list_csv<S: Store>(
 /// and 西暦), for Excel. Only case-level information: no category content. `encoding=cp932`
 /// gives Shift_JIS (Windows-31J); a name it cannot hold is refused with 422.
 #[utoipa::path(get, path = "/api/v1/cases.csv", tag = "cases",
-    params(("encoding" = Option<String>, Query, description = "`utf8`（標準、BOM付き）または `cp932`（Shift_JIS）")),
+    params(("encoding" = Option<String>, Query, description = "`utf8`（標準、BOM付き）または `cp932`（Shift_JIS）"),
+        ("status" = Option<String>, Query, description = "状況のコード"),
+        ("after" = Option<String>, Query, description = "前のファイルの `Link: rel=\"next\"` が示す続き"),
+        ("limit" = Option<u32>, Query, description = "1ファイルの件数（1〜1000、既定1000）")),
     responses(
         (status = 200, description = "the case list (text/csv; UTF-8 with BOM, or Shift_JIS)", content_type = "text/csv", body = String),
         (status = 400, body = ErrorBody),
@@ -156,18 +200,18 @@ pub async fn api_cases_csv<S: Store>(
     State(st): State<AppState<S>>,
     Ctx(ctx): Ctx,
     User(auth): User,
-    QueryParams(q): QueryParams<CsvQuery>,
+    QueryParams(q): QueryParams<CsvListQuery>,
 ) -> Response {
-    case_list_csv(&st, &ctx, &auth, &q).await
+    case_list_csv(&st, &ctx, &auth, &q, "/api/v1/cases.csv").await
 }
 
 async fn page_cases_csv<S: Store>(
     State(st): State<AppState<S>>,
     Ctx(ctx): Ctx,
     User(auth): User,
-    QueryParams(q): QueryParams<CsvQuery>,
+    QueryParams(q): QueryParams<CsvListQuery>,
 ) -> Response {
-    case_list_csv(&st, &ctx, &auth, &q).await
+    case_list_csv(&st, &ctx, &auth, &q, "/cases.csv").await
 }
 
 pub(super) fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {

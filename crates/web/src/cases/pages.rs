@@ -34,6 +34,7 @@ use serde::Deserialize;
 use time::Date;
 use uuid::Uuid;
 
+use super::api::ListQuery;
 use super::forms::{parse_fields_for, render_fields};
 use crate::http::extract::{PageForm, PathParam, QueryParams};
 use crate::http::failure::Failure;
@@ -43,6 +44,12 @@ use crate::http::session::{Csrf, Ctx, User};
 use crate::{Access, AppState, RouteTable};
 
 const HERE: &str = "/cases";
+
+/// Cases per page of the list.
+const PAGE_SIZE: u32 = 50;
+
+/// Case tasks on the home page at most (the soonest due; the rest are on the case list).
+const HOME_TASKS: u32 = 50;
 const CONFLICT_MESSAGE: &str = "ほかの人が先にこの事例を更新しました。最新の内容を表示していますので、確認してからもう一度操作してください。";
 const DOCUMENT_CONFLICT_MESSAGE: &str = "ほかの人が先にこの書類を更新しました。最新の内容を表示していますので、確認してからもう一度入力してください。";
 
@@ -220,6 +227,8 @@ pub struct Choice {
 
 pub struct CaseRow {
     pub id: Uuid,
+    /// Whose case it is (staff see it; the worker's own list leaves it out).
+    pub worker: Option<String>,
     pub status: &'static str,
     pub badge: &'static str,
     pub path: &'static str,
@@ -233,6 +242,14 @@ pub struct CaseRow {
 struct CasesPage {
     layout: Layout,
     cases: Vec<CaseRow>,
+    /// The status filter's choices (the first is "all").
+    statuses: Vec<Choice>,
+    /// The filter as a query string (`status=…`), kept on the links of the page.
+    filter_query: String,
+    /// The link to the next page, if there is one.
+    next_page: Option<String>,
+    /// This page is not the first.
+    later_page: bool,
     can_file: bool,
     employers: Vec<Choice>,
     workplaces: Vec<Choice>,
@@ -256,21 +273,40 @@ fn path_hint(p: CasePath) -> &'static str {
     }
 }
 
+/// The list of cases: a page at a time, newest first, optionally of one status.
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
 async fn cases_render<S: Store>(
     st: &AppState<S>,
     csrf: &str,
     auth: &Authenticated,
+    list: &ListParams,
     posted: Option<&Pairs>,
     errors: Messages,
     status: StatusCode,
 ) -> Response {
-    let list = match st.app.list_visible_cases(auth).await {
-        Ok(l) => l,
+    let query = ListQuery {
+        status: list.status.clone(),
+        after: list.after.clone(),
+        limit: Some(PAGE_SIZE),
+    };
+    let (filter, after, limit) = match query.parse() {
+        Ok(p) => p,
+        Err(f) => return f.into_response(),
+    };
+    let page = match st.app.visible_cases(auth, filter, after, limit).await {
+        Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
     let today = today(&st.app);
     let mut cases = Vec::new();
-    for (loaded, _) in &list {
+    for (loaded, access) in &page.items {
         let c = &loaded.case;
         let next = match st.app.case_details(auth, c.id).await {
             Ok(d) => d
@@ -280,8 +316,19 @@ async fn cases_render<S: Store>(
                 .min_by_key(|t| t.due),
             Err(_) => None,
         };
+        // Staff see whose case it is (the worker's name is on every case they see).
+        let worker = if access.relations().contains(&CaseRelation::Worker) {
+            None
+        } else {
+            st.app
+                .case_people_names(auth, c.id)
+                .await
+                .ok()
+                .and_then(|names| names.get(&c.worker_id).cloned())
+        };
         cases.push(CaseRow {
             id: c.id,
+            worker,
             status: c.state.status.label(),
             badge: status_badge(c.state.status),
             path: c.state.path.label(),
@@ -297,6 +344,29 @@ async fn cases_render<S: Store>(
             }),
         });
     }
+    let chosen_status = filter.status.map(|s| s.code());
+    let mut statuses = vec![Choice {
+        value: String::new(),
+        label: "すべて".into(),
+        hint: "",
+        selected: chosen_status.is_none(),
+    }];
+    statuses.extend(CaseStatus::ALL.iter().map(|s| Choice {
+        value: s.code().to_owned(),
+        label: s.label().to_owned(),
+        hint: "",
+        selected: chosen_status == Some(s.code()),
+    }));
+    let filter_query = chosen_status
+        .map(|s| format!("status={s}"))
+        .unwrap_or_default();
+    let next_page = page.next.map(|n| {
+        let mut q = filter_query.clone();
+        if !q.is_empty() {
+            q.push('&');
+        }
+        format!("{HERE}?{q}after={}", n.token())
+    });
     let orgs = st.app.list_organisations(auth).await.unwrap_or_default();
     let worker_of: Vec<Uuid> = auth
         .memberships
@@ -350,6 +420,10 @@ async fn cases_render<S: Store>(
     let page = CasesPage {
         layout: Layout::new(st, "両立支援の事例", csrf, Some(auth), HERE),
         cases,
+        statuses,
+        filter_query,
+        next_page,
+        later_page: after.is_some(),
         can_file: !worker_of.is_empty(),
         employers,
         workplaces,
@@ -364,8 +438,18 @@ async fn cases_index<S: Store>(
     State(st): State<AppState<S>>,
     Csrf(csrf): Csrf,
     User(auth): User,
+    QueryParams(list): QueryParams<ListParams>,
 ) -> Response {
-    cases_render(&st, &csrf, &auth, None, Messages::default(), StatusCode::OK).await
+    cases_render(
+        &st,
+        &csrf,
+        &auth,
+        &list,
+        None,
+        Messages::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn file_request<S: Store>(
@@ -412,6 +496,7 @@ async fn file_request<S: Store>(
             &st,
             &csrf,
             &auth,
+            &ListParams::default(),
             Some(&pairs),
             Messages(errs),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -429,6 +514,7 @@ async fn file_request<S: Store>(
                 &st,
                 &csrf,
                 &auth,
+                &ListParams::default(),
                 Some(&pairs),
                 Messages(v.errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -2662,7 +2748,7 @@ pub async fn home_tasks<S: Store>(
 ) -> Result<Vec<HomeTask>, AppError> {
     let today = today(app);
     Ok(app
-        .open_tasks(auth)
+        .open_tasks(auth, HOME_TASKS)
         .await?
         .into_iter()
         .map(|(t, c)| HomeTask {

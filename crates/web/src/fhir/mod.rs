@@ -10,7 +10,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use ryoritsu_app::AppError;
-use ryoritsu_app::fhir::FhirQuery;
+use ryoritsu_app::access::ports::CaseCursor;
+use ryoritsu_app::fhir::{FhirPage, FhirQuery};
 use ryoritsu_app::ports::Store;
 use ryoritsu_fhir as fhir;
 use serde_json::Value;
@@ -80,6 +81,34 @@ fn parse_search(raw: Option<&str>, allowed: &[&str]) -> Result<Search, Failure> 
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         // Formatting parameters: JSON is the only format served.
         if k == "_format" || k == "_pretty" {
+            continue;
+        }
+        // Paging: every search is served a page of cases at a time.
+        if k == "_count" {
+            match v.parse::<u32>() {
+                Ok(n) if (1..=ryoritsu_app::fhir::MAX_COUNT).contains(&n) => s.query.count = n,
+                _ => {
+                    return Err(Failure::bad_request(
+                        "bad_count",
+                        format!(
+                            "_count には 1 から {} までの数を指定してください。",
+                            ryoritsu_app::fhir::MAX_COUNT
+                        ),
+                    ));
+                }
+            }
+            continue;
+        }
+        if k == "_cursor" {
+            match CaseCursor::from_token(&v) {
+                Some(c) => s.query.after = Some(c),
+                None => {
+                    return Err(Failure::bad_request(
+                        "bad_cursor",
+                        "ページの指定が正しくありません。検索を最初からやり直してください。",
+                    ));
+                }
+            }
             continue;
         }
         if !allowed.contains(&k.as_ref()) {
@@ -217,13 +246,34 @@ async fn find<S: Store>(
     auth: &ryoritsu_app::accounts::Authenticated,
     kind: Kind,
     q: FhirQuery,
-) -> Result<Vec<Value>, AppError> {
+) -> Result<FhirPage, AppError> {
     match kind {
         Kind::Response => st.app.fhir_search_responses(ctx, auth, q).await,
         Kind::CarePlan => st.app.fhir_care_plans(ctx, auth, q).await,
-        Kind::Consent => st.app.fhir_consents(auth, q).await,
-        Kind::AuditEvent => st.app.fhir_audit_events(auth, q).await,
+        // The worker's own consents and access log: one page.
+        Kind::Consent => Ok(FhirPage {
+            resources: st.app.fhir_consents(auth, q).await?,
+            next: None,
+        }),
+        Kind::AuditEvent => Ok(FhirPage {
+            resources: st.app.fhir_audit_events(auth, q).await?,
+            next: None,
+        }),
     }
+}
+
+/// The search as asked, without its `_cursor`, continued after `next`.
+fn next_link(base: &str, kind: &str, raw: Option<&str>, next: CaseCursor) -> String {
+    let kept: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k != "_cursor")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &kept {
+        q.append_pair(k, v);
+    }
+    q.append_pair("_cursor", &next.token());
+    format!("{base}/{kind}?{}", q.finish())
 }
 
 async fn search<S: Store>(
@@ -238,18 +288,30 @@ async fn search<S: Store>(
         Ok(s) => s,
         Err(f) => return outcome(f),
     };
-    let list = if s.impossible {
-        Vec::new()
+    let paged = s.query.after.is_some();
+    let page = if s.impossible {
+        FhirPage::default()
     } else {
         match find(&st, &ctx, auth, kind, s.query).await {
-            Ok(l) => l,
+            Ok(p) => p,
             Err(e) => return app_failure(e),
         }
     };
     let base = base_url(&st, headers);
+    let next = page
+        .next
+        .map(|n| next_link(&base, kind.name(), raw.as_deref(), n));
+    // The total is known only when the whole result is this one page.
+    let total = (!paged && next.is_none()).then_some(page.resources.len());
     fhir_json(
         StatusCode::OK,
-        &fhir::searchset(&base, &self_link(&base, kind.name(), raw.as_deref()), list),
+        &fhir::searchset_page(
+            &base,
+            &self_link(&base, kind.name(), raw.as_deref()),
+            next.as_deref(),
+            total,
+            page.resources,
+        ),
     )
 }
 
@@ -266,7 +328,7 @@ async fn read<S: Store>(
     };
     let q = FhirQuery {
         id: Some(id),
-        patient: None,
+        ..FhirQuery::default()
     };
     match kind {
         // The document read answers 404 for what the policy hides, as for what is not there.
@@ -275,7 +337,7 @@ async fn read<S: Store>(
             Err(e) => app_failure(e),
         },
         _ => match find(&st, &ctx, auth, kind, q).await {
-            Ok(list) => one(list),
+            Ok(page) => one(page.resources),
             Err(e) => app_failure(e),
         },
     }

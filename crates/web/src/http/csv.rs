@@ -11,7 +11,6 @@ use std::fmt::Write as _;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Deserialize;
 use time::Date;
 
 use crate::http::failure::Failure;
@@ -38,6 +37,14 @@ impl CsvEncoding {
                 "invalid_encoding",
                 "文字コードは utf8（標準）または cp932（Shift_JIS）を指定してください。",
             )),
+        }
+    }
+
+    /// The `encoding` query parameter that asks for this encoding.
+    pub fn param(self) -> &'static str {
+        match self {
+            CsvEncoding::Utf8Bom => "utf8",
+            CsvEncoding::Cp932 => "cp932",
         }
     }
 
@@ -284,13 +291,6 @@ pub(crate) fn download(bytes: Vec<u8>, encoding: CsvEncoding, disposition: &str)
     // Names of people in support: never kept by a shared cache or the browser's.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CsvQuery {
-    /// `utf8` (default) or `cp932`.
-    #[serde(default)]
-    pub encoding: Option<String>,
 }
 
 #[cfg(test)]

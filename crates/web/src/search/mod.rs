@@ -138,12 +138,33 @@ pub struct SearchResultOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchOut {
-    /// How many cases match, among those the caller may see.
+    /// How many cases match, among those the caller may see, counted up to 2,001 (then read
+    /// it as "more than 2,000").
     pub total: i64,
     pub page: u32,
     pub per_page: u32,
     /// Best match first, then the newest case.
     pub results: Vec<SearchResultOut>,
+}
+
+/// 「12件」, or 「2,000件以上」 where the count stopped.
+fn total_label(total: i64) -> String {
+    let counted = ryoritsu_app::search::ports::MAX_COUNTED;
+    let (n, more) = if total >= counted {
+        (counted - 1, "以上")
+    } else {
+        (total, "")
+    };
+    // Digits grouped by three, as Japanese business documents write numbers.
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{grouped}件{more}")
 }
 
 fn snippet_out(s: &Snippet) -> SnippetOut {
@@ -237,7 +258,8 @@ struct SearchPage {
     statuses: Vec<Choice>,
     errors: Vec<FieldError>,
     searched: bool,
-    total: i64,
+    /// 「12件」, or 「2,000件以上」 beyond what is counted.
+    total: String,
     results: Vec<ResultRow>,
     pages: Vec<PageLink>,
     prev: Option<String>,
@@ -308,7 +330,7 @@ async fn page<S: Store>(
             .collect(),
         errors: Vec::new(),
         searched: false,
-        total: 0,
+        total: String::new(),
         results: Vec::new(),
         pages: Vec::new(),
         prev: None,
@@ -323,7 +345,7 @@ async fn page<S: Store>(
     match app.search(&ctx, &auth, &p.input()).await {
         Ok(r) => {
             page.searched = true;
-            page.total = r.total;
+            page.total = total_label(r.total);
             page.results = r.results.iter().map(row).collect();
             let last = r.pages();
             page.pages = (1..=last)
@@ -364,4 +386,15 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
         "staff roles; results through case_access (ViewCase, ViewCaseCategory)",
         page::<S>,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn totals_read_as_people_write_them() {
+        assert_eq!(super::total_label(0), "0件");
+        assert_eq!(super::total_label(12), "12件");
+        assert_eq!(super::total_label(1_234), "1,234件");
+        assert_eq!(super::total_label(2_001), "2,000件以上");
+    }
 }
