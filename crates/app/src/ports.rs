@@ -72,6 +72,14 @@ pub trait ReadRepo: Send {
         &mut self,
         case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<AuditRecord>>> + Send;
+    /// Records about one case with `seq < before`, newest first, at most `limit`: the
+    /// worker's access log a page at a time.
+    fn audit_records_for_case_before(
+        &mut self,
+        case: Uuid,
+        before: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<AuditRecord>>> + Send;
     /// Records with `seq > after`, in ascending order of `seq`, at most `limit`.
     fn audit_records(
         &mut self,

@@ -23,3 +23,7 @@ CREATE INDEX memberships_by_organisation ON memberships (organisation_id, create
 DROP INDEX memberships_organisation;
 -- The staff of one role (the HR officers to notify, the 主治医 to choose from).
 CREATE INDEX memberships_by_role ON memberships (organisation_id, role, created_at);
+
+-- An organisation's newest invitations.
+CREATE INDEX invitations_by_organisation ON invitations (organisation_id, created_at, id);
+DROP INDEX invitations_organisation;

@@ -379,11 +379,14 @@ pub async fn find_invitation(
 pub async fn list_invitations(
     c: &mut SqliteConnection,
     org: Uuid,
+    limit: u32,
 ) -> StoreResult<Vec<InvitationRecord>> {
     let rows = sqlx::query(
-        "SELECT * FROM invitations WHERE organisation_id = $1 ORDER BY created_at DESC, id",
+        "SELECT * FROM invitations WHERE organisation_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2",
     )
     .bind(org)
+    .bind(i64::from(limit))
     .fetch_all(c)
     .await
     .map_err(map_err)?;
@@ -960,8 +963,10 @@ macro_rules! impl_account_reads {
             async fn list_invitations(
                 &mut self,
                 org: uuid::Uuid,
+                limit: u32,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::accounts::ports::InvitationRecord>> {
-                $crate::accounts::list_invitations($crate::rows::AsConn::conn(self), org).await
+                $crate::accounts::list_invitations($crate::rows::AsConn::conn(self), org, limit)
+                    .await
             }
             async fn list_all_invitations(
                 &mut self,

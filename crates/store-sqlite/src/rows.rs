@@ -169,6 +169,24 @@ pub async fn audit_records_for_case(
     all(rows, audit)
 }
 
+pub async fn audit_records_for_case_before(
+    c: &mut SqliteConnection,
+    case: Uuid,
+    before: i64,
+    limit: u32,
+) -> StoreResult<Vec<AuditRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM audit_event WHERE case_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(case)
+    .bind(before)
+    .bind(i64::from(limit))
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    all(rows, audit)
+}
+
 pub async fn audit_records(
     c: &mut SqliteConnection,
     after: i64,
@@ -311,6 +329,20 @@ macro_rules! impl_read_repo {
                 case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::audit::AuditRecord>> {
                 $crate::rows::audit_records_for_case($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn audit_records_for_case_before(
+                &mut self,
+                case: uuid::Uuid,
+                before: i64,
+                limit: u32,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::audit::AuditRecord>> {
+                $crate::rows::audit_records_for_case_before(
+                    $crate::rows::AsConn::conn(self),
+                    case,
+                    before,
+                    limit,
+                )
+                .await
             }
             async fn audit_records(
                 &mut self,

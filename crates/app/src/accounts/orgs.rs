@@ -20,6 +20,9 @@ use crate::ports::{Store, WriteRepo};
 use crate::secrets::{random_token, token_digest};
 use crate::{App, Planned, RequestContext};
 
+/// How many of an organisation's invitations its page lists (the newest).
+pub const RECENT_INVITATIONS: u32 = 50;
+
 /// The most members one page lists.
 pub const MAX_MEMBERS_PAGE: u32 = 200;
 
@@ -339,6 +342,7 @@ impl<S: Store> App<S> {
         Ok(memberships.iter().any(|m| m.organisation_id == org))
     }
 
+    /// The newest [`RECENT_INVITATIONS`] invitations of `org`, newest first.
     pub async fn list_invitations(
         &self,
         auth: &Authenticated,
@@ -347,7 +351,12 @@ impl<S: Store> App<S> {
         auth.permit(Action::ManageMembers(org))?;
         // The operator may look anywhere, but a list of a missing organisation is a 404.
         self.get_organisation(auth, org).await?;
-        Ok(self.store.read().await?.list_invitations(org).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .list_invitations(org, RECENT_INVITATIONS)
+            .await?)
     }
 
     /// Issues a one-time invitation link for a role in `org`.

@@ -238,10 +238,11 @@ pub trait AccountReads: Send {
         &mut self,
         token_hash: &str,
     ) -> impl Future<Output = StoreResult<Option<InvitationRecord>>> + Send;
-    /// The invitations of one organisation, newest first.
+    /// The newest `limit` invitations of one organisation, newest first.
     fn list_invitations(
         &mut self,
         organisation: Uuid,
+        limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<InvitationRecord>>> + Send;
     /// Every invitation, for backups.
     fn list_all_invitations(

@@ -451,6 +451,9 @@ pub async fn sweep<S: Store>(store: &S) -> Result<(), String> {
     c.list_settings().await.map_err(e)?;
     c.audit_head().await.map_err(e)?;
     c.audit_records_for_case(id).await.map_err(e)?;
+    c.audit_records_for_case_before(id, i64::MAX, 10)
+        .await
+        .map_err(e)?;
     c.audit_records(0, 10).await.map_err(e)?;
     // Accounts.
     c.get_organisation(id).await.map_err(e)?;
@@ -476,7 +479,7 @@ pub async fn sweep<S: Store>(store: &S) -> Result<(), String> {
         .map_err(e)?;
     c.get_membership(id).await.map_err(e)?;
     c.find_invitation("token").await.map_err(e)?;
-    c.list_invitations(id).await.map_err(e)?;
+    c.list_invitations(id, 50).await.map_err(e)?;
     c.list_all_invitations().await.map_err(e)?;
     c.get_session("session").await.map_err(e)?;
     c.list_sessions(id).await.map_err(e)?;

@@ -35,7 +35,39 @@ pub struct FhirQuery {
     /// Cases per page (`_count`); 0 means the default.
     pub count: u32,
     /// Where the page starts (the `next` link of the page before).
-    pub after: Option<CaseCursor>,
+    pub after: Option<FhirCursor>,
+}
+
+/// Where a page of a FHIR search starts: a case of the access index (searches over cases)
+/// or a record of the audit chain (the access log's AuditEvents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FhirCursor {
+    Case(CaseCursor),
+    Log(i64),
+}
+
+impl FhirCursor {
+    /// As it travels in the `next` link (`_cursor`): a case cursor (`<micros>.<id>`) or the
+    /// chain's sequence number.
+    pub fn token(&self) -> String {
+        match self {
+            FhirCursor::Case(c) => c.token(),
+            FhirCursor::Log(seq) => seq.to_string(),
+        }
+    }
+
+    /// A cursor read back from a link; `None` for anything that is not one.
+    pub fn from_token(token: &str) -> Option<FhirCursor> {
+        if token.contains('.') {
+            CaseCursor::from_token(token).map(FhirCursor::Case)
+        } else {
+            token
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(FhirCursor::Log)
+        }
+    }
 }
 
 /// Cases per page of a FHIR search when `_count` is not given, and the most it may ask.
@@ -46,10 +78,18 @@ pub const MAX_COUNT: u32 = 100;
 #[derive(Debug, Clone, Default)]
 pub struct FhirPage {
     pub resources: Vec<Value>,
-    pub next: Option<CaseCursor>,
+    pub next: Option<FhirCursor>,
 }
 
 impl FhirQuery {
+    /// The case cursor a search over cases continues after.
+    fn case_after(&self) -> Option<CaseCursor> {
+        match self.after {
+            Some(FhirCursor::Case(c)) => Some(c),
+            _ => None,
+        }
+    }
+
     fn wants_case(&self, worker: Uuid) -> bool {
         self.patient.is_none_or(|p| p == worker)
     }
@@ -169,7 +209,7 @@ impl<S: Store> App<S> {
         match q.patient {
             None => {
                 let page = self
-                    .scope_page(auth, ScopeFilter::default(), q.after, count)
+                    .scope_page(auth, ScopeFilter::default(), q.case_after(), count)
                     .await?;
                 Ok((page.cases.iter().map(|c| c.case).collect(), page.next))
             }
@@ -183,7 +223,7 @@ impl<S: Store> App<S> {
                         status: None,
                         opened_from: None,
                         opened_until: None,
-                        after: q.after,
+                        after: q.case_after(),
                         limit: count + 1,
                     })
                     .await?;
@@ -259,7 +299,7 @@ impl<S: Store> App<S> {
                 .iter()
                 .flat_map(|(r, docs)| docs.iter().map(|d| response_of(d, r.loaded.case.worker_id)))
                 .collect(),
-            next,
+            next: next.map(FhirCursor::Case),
         })
     }
 
@@ -307,7 +347,7 @@ impl<S: Store> App<S> {
         }
         Ok(FhirPage {
             resources: out,
-            next,
+            next: next.map(FhirCursor::Case),
         })
     }
 
@@ -351,27 +391,39 @@ impl<S: Store> App<S> {
         &self,
         auth: &Authenticated,
         q: FhirQuery,
-    ) -> Result<Vec<Value>, AppError> {
+    ) -> Result<FhirPage, AppError> {
         if !q.wants_case(auth.user.id) || q.id.is_some() {
-            return Ok(Vec::new());
+            return Ok(FhirPage::default());
         }
-        let log = self.my_access_log(auth).await?;
-        Ok(log
-            .iter()
-            .map(|e| {
-                fhir::audit_event(&fhir::AuditView {
-                    at: e.at,
-                    case: e.case_id,
-                    worker: auth.user.id,
-                    actor_name: e.actor_name.as_deref(),
-                    actor_role: e.actor_role,
-                    organisation: e.organisation.as_deref(),
-                    action: e.action,
-                    category: e.category,
-                    outcome: e.outcome,
+        let count = match q.count {
+            0 => DEFAULT_COUNT,
+            n => n.min(MAX_COUNT),
+        };
+        let before = match q.after {
+            Some(FhirCursor::Log(seq)) => Some(seq),
+            _ => None,
+        };
+        let page = self.access_log_page(auth, before, count).await?;
+        Ok(FhirPage {
+            resources: page
+                .items
+                .iter()
+                .map(|e| {
+                    fhir::audit_event(&fhir::AuditView {
+                        at: e.at,
+                        case: e.case_id,
+                        worker: auth.user.id,
+                        actor_name: e.actor_name.as_deref(),
+                        actor_role: e.actor_role,
+                        organisation: e.organisation.as_deref(),
+                        action: e.action,
+                        category: e.category,
+                        outcome: e.outcome,
+                    })
                 })
-            })
-            .collect())
+                .collect(),
+            next: page.next.map(FhirCursor::Log),
+        })
     }
 
     /// `Patient/{id}`: a worker, for those who may see one of the worker's cases.

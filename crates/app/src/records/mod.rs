@@ -36,6 +36,17 @@ pub struct AccessLogEntry {
     pub outcome: Outcome,
 }
 
+/// The most entries one page of the access log holds.
+pub const MAX_ACCESS_LOG_PAGE: u32 = 500;
+
+/// One page of the access log, and where the next (older) one starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogPage {
+    pub items: Vec<AccessLogEntry>,
+    /// Give this as `before` for the next page; `None` after the last.
+    pub next: Option<i64>,
+}
+
 /// What is read, decided or handed on about a worker: the actions their access log lists.
 fn worth_showing(a: AuditAction) -> bool {
     matches!(
@@ -59,53 +70,108 @@ fn worth_showing(a: AuditAction) -> bool {
 }
 
 impl<S: Store> App<S> {
-    /// Who saw or did what with the worker's case information, newest first.
+    /// Who saw or did what with the worker's case information, newest first: the whole
+    /// log, for the 開示 export and the FHIR AuditEvent search.
     pub async fn my_access_log(
         &self,
         auth: &Authenticated,
     ) -> Result<Vec<AccessLogEntry>, AppError> {
-        let mut c = self.store.read().await?;
-        let cases = c.list_cases(CaseFilter::Worker(auth.user.id)).await?;
-        let orgs: BTreeMap<Uuid, String> = c
-            .list_organisations()
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name.to_string()))
-            .collect();
-        let mut names: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
         let mut out = Vec::new();
-        for case in cases {
-            for r in c.audit_records_for_case(case.id).await? {
-                let e = r.event;
-                if !worth_showing(e.action) {
-                    continue;
-                }
-                let actor_name = match e.actor {
-                    Some(a) if a == auth.user.id => Some(auth.user.display_name.to_string()),
-                    Some(a) => match names.get(&a) {
-                        Some(n) => n.clone(),
-                        None => {
-                            let n = c.get_user(a).await?.map(|u| u.display_name.to_string());
-                            names.insert(a, n.clone());
-                            n
-                        }
-                    },
-                    None => None,
-                };
-                out.push(AccessLogEntry {
-                    at: e.at,
-                    case_id: case.id,
-                    actor_name,
-                    actor_role: e.actor_role,
-                    organisation: e.organisation.and_then(|o| orgs.get(&o).cloned()),
-                    action: e.action,
-                    category: e.category,
-                    outcome: e.outcome,
-                });
+        let mut before = None;
+        loop {
+            let page = self
+                .access_log_page(auth, before, MAX_ACCESS_LOG_PAGE)
+                .await?;
+            out.extend(page.items);
+            match page.next {
+                Some(n) => before = Some(n),
+                None => return Ok(out),
             }
         }
-        out.sort_by_key(|l| std::cmp::Reverse(l.at));
-        Ok(out)
+    }
+
+    /// One page of the worker's access log, newest first: at most `limit` entries (capped at
+    /// [`MAX_ACCESS_LOG_PAGE`]) older than `before` (the `next` of the page before). Each of
+    /// the worker's cases is read backwards through its audit index only as far as the page
+    /// needs.
+    pub async fn access_log_page(
+        &self,
+        auth: &Authenticated,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<AccessLogPage, AppError> {
+        const CHUNK: u32 = 200;
+        let limit = limit.clamp(1, MAX_ACCESS_LOG_PAGE) as usize;
+        let mut c = self.store.read().await?;
+        let cases = c.list_cases(CaseFilter::Worker(auth.user.id)).await?;
+        let mut found: Vec<(Uuid, ryoritsu_domain::audit::AuditRecord)> = Vec::new();
+        for case in &cases {
+            let mut cursor = before.unwrap_or(i64::MAX);
+            let mut shown = 0;
+            loop {
+                let chunk = c
+                    .audit_records_for_case_before(case.id, cursor, CHUNK)
+                    .await?;
+                let read = chunk.len();
+                for r in chunk {
+                    cursor = r.seq;
+                    if worth_showing(r.event.action) {
+                        found.push((case.id, r));
+                        shown += 1;
+                    }
+                }
+                if shown > limit || read < CHUNK as usize {
+                    break;
+                }
+            }
+        }
+        found.sort_by_key(|(_, r)| std::cmp::Reverse(r.seq));
+        let next = if found.len() > limit {
+            found.truncate(limit);
+            found.last().map(|(_, r)| r.seq)
+        } else {
+            None
+        };
+        let mut users: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
+        let mut orgs: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
+        let mut items = Vec::with_capacity(found.len());
+        for (case_id, r) in found {
+            let e = r.event;
+            let actor_name = match e.actor {
+                Some(a) if a == auth.user.id => Some(auth.user.display_name.to_string()),
+                Some(a) => match users.get(&a) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = c.get_user(a).await?.map(|u| u.display_name.to_string());
+                        users.insert(a, n.clone());
+                        n
+                    }
+                },
+                None => None,
+            };
+            let organisation = match e.organisation {
+                Some(o) => match orgs.get(&o) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = c.get_organisation(o).await?.map(|x| x.name.to_string());
+                        orgs.insert(o, n.clone());
+                        n
+                    }
+                },
+                None => None,
+            };
+            items.push(AccessLogEntry {
+                at: e.at,
+                case_id,
+                actor_name,
+                actor_role: e.actor_role,
+                organisation,
+                action: e.action,
+                category: e.category,
+                outcome: e.outcome,
+            });
+        }
+        Ok(AccessLogPage { items, next })
     }
 
     /// 開示: everything held about the worker, as one JSON document — account (without

@@ -543,7 +543,7 @@ async fn the_worker_sees_who_read_what_and_can_take_everything_away_as_json() {
         "the 産業医 reads the opinion under the worker's consent"
     );
     let mut worker = signed_in(&s, "worker").await;
-    let log = worker.get("/api/v1/me/access-log").await.json();
+    let log = worker.get("/api/v1/me/access-log?limit=500").await.json()["items"].clone();
     let entries = log.as_array().unwrap();
     assert!(
         entries.iter().any(|e| e["action"] == "read"
@@ -567,6 +567,27 @@ async fn the_worker_sees_who_read_what_and_can_take_everything_away_as_json() {
     assert_eq!(v["format"], "ryoritsu-disclosure");
     assert!(!v["cases"].as_array().unwrap().is_empty());
     assert!(!export.body.contains("password_hash") && !export.body.contains("totp_secret"));
+    // Page by page, the log is the same list, newest first, with no gaps or repeats.
+    let mut paged = Vec::new();
+    let mut url = "/api/v1/me/access-log?limit=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = worker.get(&url).await.json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        paged.extend(items.iter().cloned());
+        pages += 1;
+        match page.get("next").and_then(|n| n.as_str()) {
+            Some(n) => url = format!("/api/v1/me/access-log?limit=3&before={n}"),
+            None => break,
+        }
+        assert!(pages < 500, "paging never ends");
+    }
+    assert!(pages > 1, "the demo log spans several pages of three");
+    assert_eq!(&paged, entries, "the pages together are the whole log");
+    let bad = worker.get("/api/v1/me/access-log?before=abc").await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["code"], "bad_cursor");
     // Someone else's log does not include this worker's case.
     let mut worker2 = signed_in(&s, "worker2").await;
     let other = worker2.get("/api/v1/me/access-log").await.body;

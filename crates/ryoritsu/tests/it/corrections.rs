@@ -212,7 +212,7 @@ async fn the_worker_files_and_hr_answers_that_it_does_not_correct_with_its_reaso
     assert_eq!(mine[0]["answer"]["decision"], "not_corrected");
     assert_eq!(mine[0]["answer"]["decision_label"], "訂正しない");
     assert_eq!(mine[0]["answer"]["reason"], not_corrected["reason"]);
-    let log = worker.get("/api/v1/me/access-log").await.json();
+    let log = worker.get("/api/v1/me/access-log?limit=500").await.json()["items"].clone();
     let actions: Vec<&str> = log
         .as_array()
         .unwrap()

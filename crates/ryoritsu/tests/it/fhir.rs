@@ -563,7 +563,14 @@ async fn fhir_refuses_exactly_what_the_json_api_refuses() {
     assert!(entries(&hr.get("/fhir/R4/Consent").await.json()).is_empty());
     // The access log is the worker's own.
     let own = worker.get("/fhir/R4/AuditEvent").await.json();
-    assert!(own["total"].as_u64().unwrap() > 0);
+    assert!(!entries(&own).is_empty());
+    // Page by page (three at a time), the AuditEvents are the JSON API's access log.
+    let log = worker.get("/api/v1/me/access-log?limit=500").await.json()["items"].clone();
+    let paged = every_page(&mut worker, "/fhir/R4/AuditEvent?_count=3").await;
+    assert!(paged.len() > 3, "several pages: {}", paged.len());
+    assert_eq!(paged.len(), log.as_array().unwrap().len());
+    let bad = worker.get("/fhir/R4/AuditEvent?_cursor=abc").await;
+    assert_eq!(bad.status, 400);
     let worker_id = consents[0]["patient"]["reference"]
         .as_str()
         .unwrap()
@@ -591,7 +598,8 @@ async fn reading_an_opinion_over_fhir_is_in_the_workers_access_log() {
             })
             .count()
     };
-    let before = reads(&worker.get("/api/v1/me/access-log").await.json());
+    let before =
+        reads(&worker.get("/api/v1/me/access-log?limit=500").await.json()["items"].clone());
     let mut sangyoi = signed_in(&s, "sangyoi").await;
     let r = sangyoi
         .get(&format!("/fhir/R4/QuestionnaireResponse/{opinion}"))
@@ -600,13 +608,13 @@ async fn reading_an_opinion_over_fhir_is_in_the_workers_access_log() {
     // The resource carries the record's version, as the JSON API's ETag does.
     let version = r.json()["meta"]["versionId"].as_str().unwrap().to_owned();
     assert_eq!(r.header("etag"), Some(format!("W/\"{version}\"").as_str()));
-    let after = reads(&worker.get("/api/v1/me/access-log").await.json());
+    let after = reads(&worker.get("/api/v1/me/access-log?limit=500").await.json()["items"].clone());
     assert_eq!(after, before + 1, "the 産業医's read is recorded");
 
     // A search for plans reads plans only: the log gets no medical read for it.
     let r = sangyoi.get("/fhir/R4/CarePlan").await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let later = reads(&worker.get("/api/v1/me/access-log").await.json());
+    let later = reads(&worker.get("/api/v1/me/access-log?limit=500").await.json()["items"].clone());
     assert_eq!(later, after, "a plan search is not a read of the opinion");
 
     let api = sangyoi
@@ -617,5 +625,68 @@ async fn reading_an_opinion_over_fhir_is_in_the_workers_access_log() {
         api.header("etag").unwrap().contains(&version),
         "{:?}",
         api.header("etag")
+    );
+}
+
+/// Every entry of a search, following its `next` links; a page with more after it has no
+/// `total`.
+async fn every_page(c: &mut Client, first: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut url = first.to_owned();
+    for _ in 0..500 {
+        let page = c.get(&url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let bundle = page.json();
+        out.extend(entries(&bundle));
+        let next = bundle["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .map(|l| l["url"].as_str().unwrap().to_owned());
+        match next {
+            Some(n) => {
+                assert!(bundle.get("total").is_none(), "a partial page has no total");
+                let at = n.find("/fhir/R4/").unwrap();
+                url = n[at..].to_owned();
+            }
+            None => return out,
+        }
+    }
+    panic!("paging never ends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searches_come_a_page_of_cases_at_a_time() {
+    let s = TestServer::demo().await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let whole = entries(
+        &hr.get("/fhir/R4/QuestionnaireResponse?_count=100")
+            .await
+            .json(),
+    );
+    let paged = every_page(&mut hr, "/fhir/R4/QuestionnaireResponse?_count=1").await;
+    let ids = |v: &[Value]| {
+        v.iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(!whole.is_empty());
+    assert_eq!(
+        ids(&paged),
+        ids(&whole),
+        "one case a page, nothing lost or repeated"
+    );
+    assert_eq!(
+        hr.get("/fhir/R4/QuestionnaireResponse?_count=0")
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        hr.get("/fhir/R4/QuestionnaireResponse?_cursor=1.x")
+            .await
+            .status,
+        400
     );
 }

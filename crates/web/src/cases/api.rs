@@ -782,13 +782,72 @@ pub async fn redeem_share_code<S: Store>(
     }
 }
 
+/// Where a page of the access log starts and how long it is.
+#[derive(Deserialize, Default)]
+pub struct AccessLogQuery {
+    /// The `next` of the page before.
+    #[serde(default)]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl AccessLogQuery {
+    /// The cursor and the page length, or the error for a cursor that is not one.
+    pub fn parse(&self, default_limit: u32) -> Result<(Option<i64>, u32), Failure> {
+        let before = match self.before.as_deref() {
+            None | Some("") => None,
+            Some(t) => Some(t.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Failure::bad_request(
+                    "bad_cursor",
+                    "ページの指定が正しくありません。一覧の最初から開き直してください。",
+                )
+            })?),
+        };
+        let limit = self
+            .limit
+            .unwrap_or(default_limit)
+            .clamp(1, ryoritsu_app::records::MAX_ACCESS_LOG_PAGE);
+        Ok((before, limit))
+    }
+}
+
+/// One page of the access log, and where the next (older) one starts.
+#[derive(Serialize, ToSchema)]
+pub struct AccessLogPageOut {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<ryoritsu_app::records::AccessLogEntry>,
+    /// Give this as `before` for the next page; absent after the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
 /// Who saw or handled the caller's case information, and when (newest first), including
-/// every provision to another organisation.
+/// every provision to another organisation; a page at a time (`limit` 1–500, default 100;
+/// `before` = the `next` of the page before).
 #[utoipa::path(get, path = "/api/v1/me/access-log", tag = "account",
-    responses((status = 200, body = Object)))]
-pub async fn my_access_log<S: Store>(State(st): State<AppState<S>>, User(auth): User) -> Response {
-    match st.app.my_access_log(&auth).await {
-        Ok(log) => json(StatusCode::OK, &log),
+    params(
+        ("before" = Option<String>, Query, description = "前のページの `next`"),
+        ("limit" = Option<u32>, Query, description = "1ページの件数（1〜500、既定100）"),
+    ),
+    responses((status = 200, body = AccessLogPageOut), (status = 400, body = ErrorBody)))]
+pub async fn my_access_log<S: Store>(
+    State(st): State<AppState<S>>,
+    User(auth): User,
+    QueryParams(q): QueryParams<AccessLogQuery>,
+) -> Response {
+    let (before, limit) = match q.parse(100) {
+        Ok(x) => x,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.access_log_page(&auth, before, limit).await {
+        Ok(page) => json(
+            StatusCode::OK,
+            &AccessLogPageOut {
+                items: page.items,
+                next: page.next.map(|n| n.to_string()),
+            },
+        ),
         Err(e) => Failure::from(e).into_response(),
     }
 }

@@ -9,6 +9,7 @@ use ryoritsu_app::ports::Store;
 use ryoritsu_app::records::AccessLogEntry;
 use ryoritsu_domain::audit::AuditAction;
 
+use crate::http::extract::QueryParams;
 use crate::http::failure::Failure;
 use crate::http::page::{Layout, jp_datetime, render};
 use crate::http::session::{Csrf, User};
@@ -40,19 +41,34 @@ fn describe(e: &AccessLogEntry) -> String {
 struct RecordsPage {
     layout: Layout,
     rows: Vec<LogRow>,
+    /// The page of older entries, when there are more.
+    older: Option<String>,
+    /// Whether this page is not the newest.
+    later: bool,
     corrections: Vec<super::corrections::MyCorrectionRow>,
     correction_links: Vec<super::corrections::CorrectionLink>,
 }
+
+/// Access log entries on one page of わたしの情報.
+const LOG_PER_PAGE: u32 = 100;
 
 async fn records<S: Store>(
     State(st): State<AppState<S>>,
     Csrf(csrf): Csrf,
     User(auth): User,
+    QueryParams(q): QueryParams<super::api::AccessLogQuery>,
 ) -> Response {
-    let log = match st.app.my_access_log(&auth).await {
-        Ok(l) => l,
+    let (before, limit) = match q.parse(LOG_PER_PAGE) {
+        Ok(x) => x,
+        Err(f) => return f.into_response(),
+    };
+    let page = match st.app.access_log_page(&auth, before, limit).await {
+        Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
+    let older = page.next.map(|n| format!("/me/records?before={n}"));
+    let later = before.is_some();
+    let log = page.items;
     let (corrections, correction_links) =
         match super::corrections::my_corrections(&st.app, &auth).await {
             Ok(c) => c,
@@ -81,6 +97,8 @@ async fn records<S: Store>(
     render(&RecordsPage {
         layout: Layout::new(&st, "わたしの情報", &csrf, Some(&auth), "/me/records"),
         rows,
+        older,
+        later,
         corrections,
         correction_links,
     })

@@ -10,8 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use ryoritsu_app::AppError;
-use ryoritsu_app::access::ports::CaseCursor;
-use ryoritsu_app::fhir::{FhirPage, FhirQuery};
+use ryoritsu_app::fhir::{FhirCursor, FhirPage, FhirQuery};
 use ryoritsu_app::ports::Store;
 use ryoritsu_fhir as fhir;
 use serde_json::Value;
@@ -100,7 +99,7 @@ fn parse_search(raw: Option<&str>, allowed: &[&str]) -> Result<Search, Failure> 
             continue;
         }
         if k == "_cursor" {
-            match CaseCursor::from_token(&v) {
+            match FhirCursor::from_token(&v) {
                 Some(c) => s.query.after = Some(c),
                 None => {
                     return Err(Failure::bad_request(
@@ -250,20 +249,17 @@ async fn find<S: Store>(
     match kind {
         Kind::Response => st.app.fhir_search_responses(ctx, auth, q).await,
         Kind::CarePlan => st.app.fhir_care_plans(ctx, auth, q).await,
-        // The worker's own consents and access log: one page.
+        // The worker's own consents: one page.
         Kind::Consent => Ok(FhirPage {
             resources: st.app.fhir_consents(auth, q).await?,
             next: None,
         }),
-        Kind::AuditEvent => Ok(FhirPage {
-            resources: st.app.fhir_audit_events(auth, q).await?,
-            next: None,
-        }),
+        Kind::AuditEvent => st.app.fhir_audit_events(auth, q).await,
     }
 }
 
 /// The search as asked, without its `_cursor`, continued after `next`.
-fn next_link(base: &str, kind: &str, raw: Option<&str>, next: CaseCursor) -> String {
+fn next_link(base: &str, kind: &str, raw: Option<&str>, next: FhirCursor) -> String {
     let kept: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .filter(|(k, _)| k != "_cursor")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
