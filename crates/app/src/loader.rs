@@ -540,9 +540,7 @@ where
     }
     access::refresh_case(tx, crate::cases::granted(&g.case), &g.context).await?;
     search_index::refresh_case_index(tx, g.case.id).await?;
-    for ev in &g.audit {
-        tx.append_audit(ev).await?;
-    }
+    tx.append_audits(&g.audit).await?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use crate::cases::correction_ports::{CorrectionReads, CorrectionWrites};
 use crate::cases::notice_ports::{NoticeReads, NoticeWrites};
 use crate::cases::ports::{CaseReads, CaseWrites};
 use crate::cases::support_task_ports::{SupportTaskReads, SupportTaskWrites};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::hospital::ports::{GuidanceReads, GuidanceWrites};
 use crate::search::ports::{SearchReads, SearchWrites};
 
@@ -107,11 +107,26 @@ pub trait WriteRepo: ReadRepo {
         value: &str,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
+    /// Chains `events` after the current head, in order, and stores them in this
+    /// transaction: one read of the head, one INSERT per few hundred records, one move of
+    /// the head.
+    fn append_audits(
+        &mut self,
+        events: &[AuditEvent],
+    ) -> impl Future<Output = StoreResult<Vec<AuditRecord>>> + Send;
+
     /// Chains `event` after the current head and stores it, in this transaction.
     fn append_audit(
         &mut self,
         event: &AuditEvent,
-    ) -> impl Future<Output = StoreResult<AuditRecord>> + Send;
+    ) -> impl Future<Output = StoreResult<AuditRecord>> + Send {
+        async move {
+            let mut records = self.append_audits(std::slice::from_ref(event)).await?;
+            records
+                .pop()
+                .ok_or_else(|| StoreError::Other("no audit record was chained".into()))
+        }
+    }
     /// Stores a record exactly as given (restore only), moving the head to it.
     fn restore_audit_record(
         &mut self,

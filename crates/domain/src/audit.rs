@@ -176,6 +176,22 @@ impl AuditRecord {
     }
 }
 
+/// Chains `events` after `head`, in order: the records a run of appends stores.
+pub fn chain_after(head: &ChainHead, events: &[AuditEvent]) -> Vec<AuditRecord> {
+    let mut head = *head;
+    events
+        .iter()
+        .map(|e| {
+            let r = AuditRecord::next(&head, e.clone());
+            head = ChainHead {
+                seq: r.seq,
+                hash: r.hash,
+            };
+            r
+        })
+        .collect()
+}
+
 /// The latest record's sequence number and hash; `seq = 0` for an empty log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainHead {
@@ -355,6 +371,25 @@ mod tests {
             v.feed(r)?;
         }
         v.finish(None)
+    }
+
+    #[test]
+    fn a_run_chains_as_appends_one_at_a_time() {
+        let one_by_one = chain(6);
+        let events: Vec<AuditEvent> = one_by_one.iter().map(|r| r.event.clone()).collect();
+        let head = ChainHead {
+            seq: one_by_one[1].seq,
+            hash: one_by_one[1].hash,
+        };
+        assert_eq!(chain_after(&ChainHead::EMPTY, &events), one_by_one);
+        assert_eq!(chain_after(&head, &events[2..]), one_by_one[2..].to_vec());
+        assert!(chain_after(&head, &[]).is_empty());
+        assert_eq!(
+            verify(&chain_after(&ChainHead::EMPTY, &events))
+                .unwrap()
+                .seq,
+            6
+        );
     }
 
     #[test]

@@ -234,41 +234,56 @@ pub async fn put_setting(c: &mut PgConnection, name: &str, value: &str) -> Store
     Ok(())
 }
 
-async fn insert_audit(c: &mut PgConnection, r: &AuditRecord) -> StoreResult<()> {
-    let e = &r.event;
-    sqlx::query(
-        "INSERT INTO audit_event (seq, at, actor, actor_role, organisation, action, target, category, \
-         case_id, outcome, purpose, operation_id, client_ip, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(r.seq)
-    .bind(e.at)
-    .bind(e.actor)
-    .bind(e.actor_role.map(Role::code))
-    .bind(e.organisation)
-    .bind(e.action.code())
-    .bind(&e.target)
-    .bind(e.category.map(InformationCategory::code))
-    .bind(e.case_id)
-    .bind(e.outcome.code())
-    .bind(&e.purpose)
-    .bind(&e.operation_id)
-    .bind(&e.client_ip)
-    .bind(r.prev_hash.as_slice())
-    .bind(r.hash.as_slice())
-    .execute(&mut *c)
-    .await
-    .map_err(map_err)?;
+/// Audit records per INSERT statement (15 values each, well under either backend's limit
+/// of bound values per statement).
+const AUDIT_ROWS_PER_INSERT: usize = 400;
+
+/// Stores `records` (a run of the chain, in order) and moves the head to the last of them.
+async fn insert_audits(c: &mut PgConnection, records: &[AuditRecord]) -> StoreResult<()> {
+    let Some(last) = records.last() else {
+        return Ok(());
+    };
+    for chunk in records.chunks(AUDIT_ROWS_PER_INSERT) {
+        let mut q: sqlx::QueryBuilder<sqlx::Postgres> = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_event (seq, at, actor, actor_role, organisation, action, target, \
+             category, case_id, outcome, purpose, operation_id, client_ip, prev_hash, hash) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            let e = &r.event;
+            b.push_bind(r.seq)
+                .push_bind(e.at)
+                .push_bind(e.actor)
+                .push_bind(e.actor_role.map(Role::code))
+                .push_bind(e.organisation)
+                .push_bind(e.action.code())
+                .push_bind(e.target.clone())
+                .push_bind(e.category.map(InformationCategory::code))
+                .push_bind(e.case_id)
+                .push_bind(e.outcome.code())
+                .push_bind(e.purpose.clone())
+                .push_bind(e.operation_id.clone())
+                .push_bind(e.client_ip.clone())
+                .push_bind(r.prev_hash.to_vec())
+                .push_bind(r.hash.to_vec());
+        });
+        q.build().execute(&mut *c).await.map_err(map_err)?;
+    }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(r.seq)
-        .bind(r.hash.as_slice())
+        .bind(last.seq)
+        .bind(last.hash.as_slice())
         .execute(c)
         .await
         .map_err(map_err)?;
     Ok(())
 }
 
-pub async fn append_audit(c: &mut PgConnection, event: &AuditEvent) -> StoreResult<AuditRecord> {
+pub async fn append_audits(
+    c: &mut PgConnection,
+    events: &[AuditEvent],
+) -> StoreResult<Vec<AuditRecord>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     // READ COMMITTED lets another server instance commit between our read and our insert:
     // the row lock on the head makes appends take turns (it is held until commit, and a
     // waiter then reads the newer head), so two instances cannot fork the chain.
@@ -280,13 +295,13 @@ pub async fn append_audit(c: &mut PgConnection, event: &AuditEvent) -> StoreResu
         seq: get(&r, "seq")?,
         hash: hash32(&r, "hash")?,
     };
-    let record = AuditRecord::next(&head, event.clone());
-    insert_audit(c, &record).await?;
-    Ok(record)
+    let records = ryoritsu_domain::audit::chain_after(&head, events);
+    insert_audits(c, &records).await?;
+    Ok(records)
 }
 
 pub async fn restore_audit_record(c: &mut PgConnection, r: &AuditRecord) -> StoreResult<()> {
-    insert_audit(c, r).await
+    insert_audits(c, std::slice::from_ref(r)).await
 }
 
 macro_rules! impl_read_repo {
@@ -374,11 +389,11 @@ macro_rules! impl_write_repo {
             ) -> ryoritsu_app::StoreResult<()> {
                 $crate::rows::put_setting($crate::rows::AsConn::conn(self), name, value).await
             }
-            async fn append_audit(
+            async fn append_audits(
                 &mut self,
-                event: &ryoritsu_domain::audit::AuditEvent,
-            ) -> ryoritsu_app::StoreResult<ryoritsu_domain::audit::AuditRecord> {
-                $crate::rows::append_audit($crate::rows::AsConn::conn(self), event).await
+                events: &[ryoritsu_domain::audit::AuditEvent],
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::audit::AuditRecord>> {
+                $crate::rows::append_audits($crate::rows::AsConn::conn(self), events).await
             }
             async fn restore_audit_record(
                 &mut self,

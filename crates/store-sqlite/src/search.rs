@@ -7,7 +7,10 @@
 //! itself must be one they see. Ranking, totals and excerpts never see anything else.
 
 use ryoritsu_app::error::StoreResult;
-use ryoritsu_app::search::ports::{MAX_COUNTED, MatchedRow, SearchHit, SearchQuery, SearchRow};
+use ryoritsu_app::search::ports::{
+    MAX_COUNTED, MatchedRow, Phrase, ROWS_PER_CASE, SCOPE_FIRST_BELOW, SearchHit, SearchQuery,
+    SearchRow, SearchStart,
+};
 use ryoritsu_domain::case::CaseStatus;
 use ryoritsu_domain::time_format::unix_micros;
 use sqlx::SqliteConnection;
@@ -56,32 +59,149 @@ fn row_visible_args(q: &SearchQuery, args: &mut Vec<Arg>) {
     args.push(Arg::Int(unix_micros(q.now)));
 }
 
+/// `w`'s words (the FTS5 table's own column, fetched by rowid) hold every group of
+/// `phrases`: the same test as the MATCH expression, on one row (FTS5's `unicode61` splits
+/// the stored words only at the spaces, so a phrase is the padded text occurring in the
+/// padded words). Seeking each row's rowid in a word's list instead costs a lookup in every
+/// segment of the index per row: ten times as much.
+fn words_hold(phrases: &[Vec<Phrase>], args: &mut Vec<Arg>) -> String {
+    if phrases.is_empty() {
+        return "0".into();
+    }
+    phrases
+        .iter()
+        .map(|group| {
+            let any: Vec<&str> = group
+                .iter()
+                .map(|p| {
+                    args.push(Arg::Text(p.padded()));
+                    "instr(' ' || w.words || ' ', ?) > 0"
+                })
+                .collect();
+            format!("({})", any.join(" OR "))
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The principal's cases within the query's filters, from the access index: `cand`.
+/// Arguments: status, from, until (those given).
+fn scope_cte(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
+    let mut sql = String::from(
+        "cand AS (SELECT DISTINCT g.case_id FROM case_grants g \
+         WHERE g.subject IN (SELECT k FROM keys) AND g.scope = 'case'",
+    );
+    if let Some(s) = q.status {
+        sql.push_str(" AND g.status = ?");
+        args.push(Arg::Text(s.code().to_owned()));
+    }
+    if let Some(f) = q.from {
+        sql.push_str(" AND g.opened_at >= ?");
+        args.push(Arg::Int(unix_micros(f)));
+    }
+    if let Some(u) = q.until {
+        sql.push_str(" AND g.opened_at < ?");
+        args.push(Arg::Int(unix_micros(u)));
+    }
+    sql.push(')');
+    sql
+}
+
+/// How many of the principal's cases fall within the filters, counted up to `cap`: an
+/// index range per key.
+async fn count_scope(c: &mut SqliteConnection, q: &SearchQuery, cap: i64) -> StoreResult<i64> {
+    let mut args = vec![Arg::Text(keys_json(q))];
+    let cand = scope_cte(q, &mut args);
+    let sql = format!(
+        "WITH keys AS (SELECT value AS k FROM json_each(?)), {cand} \
+         SELECT count(*) AS n FROM (SELECT 1 FROM cand LIMIT ?)"
+    );
+    args.push(Arg::Int(cap));
+    get(
+        &bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(map_err)?,
+        "n",
+    )
+}
+
+/// Whether the search starts from the principal's cases (see [`SearchStart`]): both counts
+/// stop at their bound, so weighing costs at most a few thousand index entries.
+async fn starts_from_scope(c: &mut SqliteConnection, q: &SearchQuery) -> StoreResult<bool> {
+    match q.start {
+        SearchStart::Words => Ok(false),
+        SearchStart::Scope => Ok(true),
+        SearchStart::Cheaper => {
+            let cases = count_scope(c, q, SCOPE_FIRST_BELOW).await?;
+            if cases >= SCOPE_FIRST_BELOW {
+                return Ok(false);
+            }
+            let Some(m) = q.fts5.as_ref().or(q.name_fts5.as_ref()) else {
+                return Ok(false);
+            };
+            let bound = cases.saturating_mul(ROWS_PER_CASE).max(1);
+            let rows: i64 = get(
+                &sqlx::query(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM search_words \
+                     WHERE search_words MATCH $1 LIMIT $2)",
+                )
+                .bind(m)
+                .bind(bound)
+                .fetch_one(&mut *c)
+                .await
+                .map_err(map_err)?,
+                "n",
+            )?;
+            Ok(rows >= bound)
+        }
+    }
+}
+
 /// The statement's body (from `WITH` to the last filter) and its arguments: the matching
 /// cases with their score and what a result shows. Only fixed SQL text is put together
 /// here; every value, the match expressions included, is bound (hence `AssertSqlSafe`).
 /// `None` when the query has neither keywords nor a name (the app lists by the index).
-fn case_query(q: &SearchQuery) -> Option<(String, Vec<Arg>)> {
+///
+/// `scoped`: start from the principal's cases within the filters (`cand`) and test the
+/// words of each of their rows (`words_hold`); otherwise start from every row the word
+/// index finds for the words. `CROSS JOIN` keeps that order.
+fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
     if q.fts5.is_none() && q.name_fts5.is_none() {
         return None;
     }
     let mut args = vec![Arg::Text(keys_json(q))];
     let mut sql = String::from("WITH keys AS (SELECT value AS k FROM json_each(?))");
+    if scoped {
+        sql.push_str(", ");
+        sql.push_str(&scope_cte(q, &mut args));
+    }
+    const SCOPED_ROWS: &str = "cand CROSS JOIN search_rows s CROSS JOIN search_words w \
+         WHERE s.case_id = cand.case_id AND w.rowid = s.id AND";
+    const WORD_ROWS: &str = "search_words w JOIN search_rows s ON s.id = w.rowid WHERE";
     if let Some(m) = &q.fts5 {
+        let (rows, matched) = if scoped {
+            (SCOPED_ROWS, words_hold(&q.phrases, &mut args))
+        } else {
+            args.push(Arg::Text(m.clone()));
+            (WORD_ROWS, "search_words MATCH ?".to_owned())
+        };
         sql.push_str(&format!(
-            ", kw AS (SELECT s.case_id, SUM(s.weight) AS score FROM search_words w \
-             JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH ? \
-             AND {ROW_VISIBLE} GROUP BY s.case_id)"
+            ", kw AS (SELECT s.case_id, SUM(s.weight) AS score FROM {rows} \
+             {matched} AND {ROW_VISIBLE} GROUP BY s.case_id)"
         ));
-        args.push(Arg::Text(m.clone()));
         row_visible_args(q, &mut args);
     }
     if let Some(m) = &q.name_fts5 {
-        sql.push_str(
-            ", nm AS (SELECT DISTINCT s.case_id FROM search_words w \
-             JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH ? \
-             AND s.source = 'name')",
-        );
-        args.push(Arg::Text(m.clone()));
+        let (rows, matched) = if scoped {
+            (SCOPED_ROWS, words_hold(&q.name_phrases, &mut args))
+        } else {
+            args.push(Arg::Text(m.clone()));
+            (WORD_ROWS, "search_words MATCH ?".to_owned())
+        };
+        sql.push_str(&format!(
+            ", nm AS (SELECT DISTINCT s.case_id FROM {rows} {matched} AND s.source = 'name')"
+        ));
     }
     let (from, score) = match (q.fts5.is_some(), q.name_fts5.is_some()) {
         (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
@@ -126,7 +246,11 @@ pub async fn search_cases(
     c: &mut SqliteConnection,
     q: &SearchQuery,
 ) -> StoreResult<(i64, Vec<SearchHit>)> {
-    let Some((body, mut args)) = case_query(q) else {
+    if q.fts5.is_none() && q.name_fts5.is_none() {
+        return Ok((0, Vec::new()));
+    }
+    let scoped = starts_from_scope(c, q).await?;
+    let Some((body, mut args)) = case_query(q, scoped) else {
         return Ok((0, Vec::new()));
     };
     // The page and the total in one pass; a page past the end has no row to carry the
@@ -146,7 +270,7 @@ pub async fn search_cases(
         Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
         None if q.offset == 0 => 0,
         None => {
-            let Some((body, mut args)) = case_query(q) else {
+            let Some((body, mut args)) = case_query(q, scoped) else {
                 return Ok((0, hits));
             };
             let count_sql = format!("SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) LIMIT ?)");
@@ -186,24 +310,22 @@ pub async fn search_matched_rows(
     q: &SearchQuery,
     cases: &[Uuid],
 ) -> StoreResult<Vec<MatchedRow>> {
-    let Some(m) = &q.fts5 else {
+    if q.fts5.is_none() {
         return Ok(Vec::new());
-    };
+    }
     let keys = keys_json(q);
     let mut out = Vec::new();
     for case in cases {
+        let mut args = vec![Arg::Text(keys.clone()), Arg::Id(*case)];
+        let matched = words_hold(&q.phrases, &mut args);
         let sql = format!(
             "WITH keys AS (SELECT value AS k FROM json_each(?)) \
-             SELECT s.case_id, s.source, s.category, s.body FROM search_words w \
-             JOIN search_rows s ON s.id = w.rowid WHERE search_words MATCH ? \
-             AND s.case_id = ? AND {ROW_VISIBLE} \
+             SELECT s.case_id, s.source, s.category, s.body \
+             FROM search_rows s CROSS JOIN search_words w \
+             WHERE s.case_id = ? AND w.rowid = s.id AND {matched} \
+             AND {ROW_VISIBLE} \
              ORDER BY s.weight DESC, s.source, s.id"
         );
-        let mut args = vec![
-            Arg::Text(keys.clone()),
-            Arg::Text(m.clone()),
-            Arg::Id(*case),
-        ];
         row_visible_args(q, &mut args);
         let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
             .fetch_all(&mut *c)

@@ -400,9 +400,7 @@ impl<S: Store> App<S> {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
-                    for e in &events {
-                        tx.append_audit(e).await?;
-                    }
+                    tx.append_audits(&events).await?;
                     Ok(())
                 })
             })

@@ -1709,13 +1709,13 @@ impl<S: Store> App<S> {
             self.writer
                 .write(move |tx| {
                     Box::pin(async move {
+                        let mut all = Vec::with_capacity(disclosures.len() + events.len());
                         for (d, e) in &disclosures {
                             tx.insert_disclosure(d).await?;
-                            tx.append_audit(e).await?;
+                            all.push(e.clone());
                         }
-                        for e in &events {
-                            tx.append_audit(e).await?;
-                        }
+                        all.extend(events.iter().cloned());
+                        tx.append_audits(&all).await?;
                         Ok(())
                     })
                 })

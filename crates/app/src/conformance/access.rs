@@ -26,6 +26,7 @@ use crate::access::{apply_rules_change, refresh_case};
 use crate::accounts::ports::{AccountWrites, OrganisationRecord, UserRecord};
 use crate::cases::ports::{CaseRecord, CaseWrites};
 use crate::ports::{Store, TxControl};
+use crate::search::ports::{SearchQuery, SearchReads, SearchRow, SearchStart, SearchWrites};
 
 const T0: OffsetDateTime = datetime!(2026-04-01 09:00:00.123456 UTC);
 
@@ -365,6 +366,8 @@ pub async fn story<S: Store>(store: &S) {
         }
     }
 
+    search_both_ways(store, &hr, &op, &doctors).await;
+
     // A status change follows; the status range finds it.
     let mut tx = store.begin().await.unwrap();
     tx.set_grants_status(case_id(4), CaseStatus::Closed)
@@ -391,4 +394,136 @@ pub async fn story<S: Store>(store: &S) {
     tx.clear_grants().await.unwrap();
     tx.commit().await.unwrap();
     assert!(all_pages(store, &worker, None).await.is_empty());
+}
+
+/// A row of case `n`'s index.
+fn search_row(
+    n: u128,
+    source: &str,
+    category: &str,
+    author: Option<Uuid>,
+    text: &str,
+) -> SearchRow {
+    SearchRow {
+        case_id: case_id(n),
+        source: source.into(),
+        category: category.into(),
+        author,
+        weight: 3,
+        body: text.into(),
+        words: ryoritsu_search::index_words(text),
+    }
+}
+
+/// Search scoped by the index, started from the words and from the principal's cases:
+/// both starts find the same cases with the same scores, and only what the keys open.
+async fn search_both_ways<S: Store>(store: &S, hr: &str, op: &str, doctors: &str) {
+    let mut tx = store.begin().await.unwrap();
+    for n in 0..CASES {
+        let mut rows = vec![
+            search_row(n, "name", "case", None, "両立 太郎"),
+            search_row(
+                n,
+                "document:work_information:1",
+                InformationCategory::WorkInformation.code(),
+                None,
+                "週二回の通院のため短時間勤務を希望",
+            ),
+        ];
+        if n == 0 {
+            rows.push(search_row(
+                n,
+                "document:physician_opinion:2",
+                InformationCategory::Medical.code(),
+                Some(DOCTOR),
+                "通院による化学療法を継続",
+            ));
+        }
+        tx.replace_search_rows(case_id(n), &rows).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let query = |keys: &str, words: Option<&str>, name: Option<&str>| {
+        let q = words.map(|w| ryoritsu_search::Query::parse(w).unwrap());
+        let nm = name.map(|w| ryoritsu_search::Query::parse(w).unwrap());
+        SearchQuery {
+            keys: vec![keys.to_owned()],
+            author: MANAGER,
+            now: at(100),
+            fts5: q.as_ref().map(ryoritsu_search::Query::fts5),
+            tsquery: q.as_ref().map(ryoritsu_search::Query::tsquery),
+            phrases: q.as_ref().map(crate::search::phrases).unwrap_or_default(),
+            name_fts5: nm.as_ref().map(ryoritsu_search::Query::fts5),
+            name_tsquery: nm.as_ref().map(ryoritsu_search::Query::tsquery),
+            name_phrases: nm.as_ref().map(crate::search::phrases).unwrap_or_default(),
+            status: None,
+            from: None,
+            until: None,
+            limit: 20,
+            offset: 0,
+            start: SearchStart::Words,
+        }
+    };
+    let found = |q: SearchQuery| async move {
+        let mut c = store.read().await.unwrap();
+        let cheaper = c
+            .search_cases(&SearchQuery {
+                start: SearchStart::Cheaper,
+                ..q.clone()
+            })
+            .await
+            .unwrap();
+        let from_words = c.search_cases(&q).await.unwrap();
+        assert_eq!(cheaper, from_words, "the chosen start agrees on {q:?}");
+        let from_scope = c
+            .search_cases(&SearchQuery {
+                start: SearchStart::Scope,
+                ..q.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(from_words, from_scope, "both starts agree on {q:?}");
+        let (total, hits) = from_words;
+        assert_eq!(total, hits.len() as i64);
+        let mut ids: Vec<u128> = hits.iter().map(|h| h.case_id.as_u128() - 0xCA00).collect();
+        ids.sort_unstable();
+        ids
+    };
+
+    // HR finds the work information of its six cases, never the opinion's words.
+    assert_eq!(
+        found(query(hr, Some("通院"), None)).await,
+        vec![0, 1, 2, 3, 4, 5]
+    );
+    assert!(found(query(hr, Some("化学療法"), None)).await.is_empty());
+    // The 産業医 has the worker's consent for case 0's medical information.
+    assert_eq!(found(query(op, Some("化学療法"), None)).await, vec![0]);
+    // The hospital's doctors see case 0 only, and its opinion while the consent runs.
+    assert_eq!(found(query(doctors, Some("通院"), None)).await, vec![0]);
+    // By name, and by name and word, within the status and a date range.
+    assert_eq!(found(query(hr, None, Some("両立"))).await.len(), 6);
+    let in_range = SearchQuery {
+        status: Some(case(0).state.status),
+        from: Some(at(60)),
+        until: Some(at(120)),
+        ..query(hr, Some("短時間勤務"), Some("両立"))
+    };
+    assert_eq!(found(in_range).await, vec![2, 3]);
+    // Paged: the second page of two holds the next two, in the same order both ways.
+    let page = SearchQuery {
+        limit: 2,
+        offset: 2,
+        ..query(hr, Some("通院"), None)
+    };
+    let mut c = store.read().await.unwrap();
+    let a = c.search_cases(&page).await.unwrap();
+    let b = c
+        .search_cases(&SearchQuery {
+            start: SearchStart::Scope,
+            ..page
+        })
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!((a.0, a.1.len()), (6, 2));
 }

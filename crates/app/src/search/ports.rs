@@ -62,15 +62,55 @@ pub struct SearchQuery {
     /// FTS5 MATCH expression and PostgreSQL tsquery literal of the keywords, if any.
     pub fts5: Option<String>,
     pub tsquery: Option<String>,
+    /// The keywords as phrases (every group must match, any phrase of a group): what
+    /// `fts5` says, for a store that tests a row's words itself rather than through the
+    /// word index (SQLite, when the search starts from the principal's cases).
+    pub phrases: Vec<Vec<Phrase>>,
     /// The same for the name, matched only in the case rows.
     pub name_fts5: Option<String>,
     pub name_tsquery: Option<String>,
+    pub name_phrases: Vec<Vec<Phrase>>,
     pub status: Option<CaseStatus>,
     /// Cases opened at or after `from` and before `until`.
     pub from: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
     pub limit: u32,
     pub offset: u32,
+    /// Where the search starts (only speed depends on it, never the answer).
+    pub start: SearchStart,
+}
+
+/// Where a search starts: from the principal's cases within the filters (the access index,
+/// then each case's few rows tested for the words), or from the rows the word index finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchStart {
+    /// From the cases when fewer than [`SCOPE_FIRST_BELOW`] fall within the scope and the
+    /// filters, and fewer than the rows holding the words (counted, each up to a bound,
+    /// by index ranges); otherwise from the words.
+    Cheaper,
+    Words,
+    Scope,
+}
+
+/// Words that must stand together, in order, in a row's words; the last one only needs to
+/// start with its text where `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase {
+    pub words: Vec<String>,
+    pub prefix: bool,
+}
+
+impl Phrase {
+    /// The phrase as it stands inside the space-joined words of a row padded with a space
+    /// at each end (`" 短 時間 "`, `" 胃"` for a prefix): a row holds the phrase exactly when
+    /// that text occurs in it, since words never hold a space.
+    pub fn padded(&self) -> String {
+        format!(
+            " {}{}",
+            self.words.join(" "),
+            if self.prefix { "" } else { " " }
+        )
+    }
 }
 
 /// One case found, with its rank and what a result shows of the case.
@@ -138,3 +178,13 @@ pub const CASE_ROW: &str = "case";
 /// Totals are counted up to this many cases: nobody pages further (100 pages of 20), and a
 /// count of every match of a common word would cost as much as the matches.
 pub const MAX_COUNTED: i64 = 2_001;
+
+/// Up to this many cases within the principal's scope and the filters, a search may start
+/// from the cases (a worker's own, a hospital's patients, HR's last month in one status):
+/// each costs a lookup of its few rows, where a common word's list can hold a row of nearly
+/// every case in the database.
+pub const SCOPE_FIRST_BELOW: i64 = 5_000;
+
+/// Rows per case assumed when weighing the two starts (a case has a name and a workplace
+/// row and a row per document and note).
+pub const ROWS_PER_CASE: i64 = 5;
