@@ -229,7 +229,8 @@ fn create_bench_accounts(ry: &Ryoritsu, n: usize) -> Result<String, String> {
     let first = create(&workload::bench_worker(1), 1, &employer)?;
     if !first.ok {
         return Ok(format!(
-            "bench accounts already there (ryoritsu user create: {})",
+            "bench accounts kept from an earlier load ({} cannot be created again: {})",
+            workload::bench_worker(1),
             first.stderr.lines().last().unwrap_or("").trim()
         ));
     }
