@@ -284,6 +284,27 @@ pub struct QueryPart {
     pub prefix: bool,
 }
 
+/// Words that must stand together, in order, in a text's words; the last one only needs to
+/// start with its text where `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase {
+    pub words: Vec<String>,
+    pub prefix: bool,
+}
+
+impl Phrase {
+    /// The phrase as it stands inside a text's words joined by spaces and padded with a
+    /// space at each end (`" 短 時間 "`, `" 胃"` for a prefix): the words hold the phrase
+    /// exactly when that text occurs there, since words never hold a space.
+    pub fn padded(&self) -> String {
+        format!(
+            " {}{}",
+            self.words.join(" "),
+            if self.prefix { "" } else { " " }
+        )
+    }
+}
+
 /// A parsed query: every part must match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
@@ -323,6 +344,28 @@ impl Query {
             return Err(QueryError::TooManyWords);
         }
         Ok(Query { parts })
+    }
+
+    /// The query as phrase groups (every group must match, any phrase of a group): each
+    /// part's words in a row, or the part typed as one word. What [`Query::fts5`] and
+    /// [`Query::tsquery`] say, for testing one text's words directly.
+    pub fn phrases(&self) -> Vec<Vec<Phrase>> {
+        self.parts
+            .iter()
+            .map(|p| {
+                let mut group = vec![Phrase {
+                    words: p.words.clone(),
+                    prefix: p.prefix,
+                }];
+                if let Some(w) = &p.whole {
+                    group.push(Phrase {
+                        words: vec![w.clone()],
+                        prefix: false,
+                    });
+                }
+                group
+            })
+            .collect()
     }
 
     /// The query as an FTS5 MATCH expression.
@@ -541,6 +584,35 @@ mod tests {
             });
             assert!(ok, "{q:?} vs {index:?}");
         }
+    }
+
+    #[test]
+    fn phrases_are_found_in_the_padded_words_as_the_index_finds_them() {
+        let padded = |text: &str| format!(" {} ", index_words(text).join(" "));
+        let holds = |q: &Query, text: &str| {
+            let words = padded(text);
+            q.phrases()
+                .iter()
+                .all(|g| g.iter().any(|p| words.contains(&p.padded())))
+        };
+        let q = Query::parse("短時間勤務 通院").unwrap();
+        assert!(holds(&q, "週二回の通院のため短時間勤務を希望"));
+        assert!(!holds(&q, "短時間勤務を希望"));
+        // One character is a prefix: 「胃」 finds the words that start with it.
+        let one = Query::parse("胃").unwrap();
+        assert_eq!(
+            one.phrases(),
+            vec![vec![Phrase {
+                words: vec!["胃".into()],
+                prefix: true
+            }]]
+        );
+        assert_eq!(one.phrases()[0][0].padded(), " 胃");
+        assert!(holds(&one, &index_words("胃腸炎").join(" ")));
+        // A part typed as one word may also match whole.
+        let whole = Query::parse("タナカ").unwrap();
+        let group = &whole.phrases()[0];
+        assert_eq!(group.len(), 1 + usize::from(whole.parts[0].whole.is_some()));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn row_visible(q: &SearchQuery, keys: &str, args: &mut Vec<Arg>) -> String {
 /// The principal's cases within the query's filters, from the access index: `cand`.
 fn scope_cte(q: &SearchQuery, keys: &str, args: &mut Vec<Arg>) -> String {
     let mut sql = format!(
-        "cand AS (SELECT DISTINCT g.case_id FROM case_grants g \
+        "cand AS MATERIALIZED (SELECT DISTINCT g.case_id FROM case_grants g \
          WHERE g.subject = ANY({keys}::text[]) AND g.scope = 'case'"
     );
     if let Some(s) = q.status {
@@ -108,46 +108,42 @@ async fn count_scope(c: &mut PgConnection, q: &SearchQuery, cap: i64) -> StoreRe
 /// The statement's body and its arguments: the matching cases with their score and what a
 /// result shows. Only fixed SQL text is put together here; every value, the match
 /// expressions included, is bound (hence the `AssertSqlSafe` below). `None` when the query
-/// has neither keywords nor a name (the app lists by the index).
+/// has keywords or a name (without either the app lists by the index).
 ///
 /// `scoped`: start from the principal's cases within the filters (`cand`, materialised) and
 /// test the words on each of their rows; otherwise start from the rows the GIN index finds
 /// for the words.
-fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
-    if q.tsquery.is_none() && q.name_tsquery.is_none() {
-        return None;
-    }
+fn case_query(q: &SearchQuery, scoped: bool) -> (String, Vec<Arg>) {
     let mut args = Vec::new();
     let keys = arg(&mut args, Arg::Keys(q.keys.clone()));
     let mut ctes = Vec::new();
     let rows_from = if scoped {
-        let cand = scope_cte(q, &keys, &mut args);
-        ctes.push(cand.replacen("cand AS (", "cand AS MATERIALIZED (", 1));
+        ctes.push(scope_cte(q, &keys, &mut args));
         "cand JOIN search_rows s ON s.case_id = cand.case_id WHERE"
     } else {
         "search_rows s WHERE"
     };
-    if let Some(m) = &q.tsquery {
-        let p = arg(&mut args, Arg::Text(m.clone()));
+    if let Some(words) = &q.words {
+        let p = arg(&mut args, Arg::Text(words.tsquery()));
         let visible = row_visible(q, &keys, &mut args);
         ctes.push(format!(
             "kw AS (SELECT s.case_id, SUM(s.weight)::bigint AS score FROM {rows_from} \
              s.words @@ {p}::tsquery AND {visible} GROUP BY s.case_id)"
         ));
     }
-    if let Some(m) = &q.name_tsquery {
-        let p = arg(&mut args, Arg::Text(m.clone()));
+    if let Some(name) = &q.name {
+        let p = arg(&mut args, Arg::Text(name.tsquery()));
         ctes.push(format!(
             "nm AS (SELECT DISTINCT s.case_id FROM {rows_from} \
              s.words @@ {p}::tsquery AND s.source = 'name')"
         ));
     }
-    let (from, score) = match (q.tsquery.is_some(), q.name_tsquery.is_some()) {
+    let (from, score) = match (q.words.is_some(), q.name.is_some()) {
         (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
         (true, false) => ("kw", "kw.score"),
         _ => ("nm", "0::bigint"),
     };
-    let driver = if q.tsquery.is_some() { "kw" } else { "nm" };
+    let driver = if q.words.is_some() { "kw" } else { "nm" };
     let mut sql = format!(
         "WITH {} SELECT c.id AS id, c.worker_id AS worker_id, c.employer_id AS employer_id, \
          c.status AS status, c.created_at AS created_at, {score} AS score \
@@ -168,7 +164,7 @@ fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
         let p = arg(&mut args, Arg::At(u));
         sql.push_str(&format!(" AND c.created_at < {p}"));
     }
-    Some((sql, args))
+    (sql, args)
 }
 
 fn hit(r: &PgRow) -> StoreResult<SearchHit> {
@@ -191,7 +187,7 @@ pub async fn search_cases(
     // prepared statements: a generic plan cannot see how selective the words and the scope
     // are (measured: a status filter went from 0.4 s to 5 s once PostgreSQL switched to the
     // generic plan).
-    if q.tsquery.is_none() && q.name_tsquery.is_none() {
+    if q.words.is_none() && q.name.is_none() {
         return Ok((0, Vec::new()));
     }
     // PostgreSQL tests a row's tsvector as cheaply as the GIN index finds it: the number
@@ -201,9 +197,7 @@ pub async fn search_cases(
         SearchStart::Scope => true,
         SearchStart::Cheaper => count_scope(c, q, SCOPE_FIRST_BELOW).await? < SCOPE_FIRST_BELOW,
     };
-    let Some((body, mut args)) = case_query(q, scoped) else {
-        return Ok((0, Vec::new()));
-    };
+    let (body, mut args) = case_query(q, scoped);
     let limit = arg(&mut args, Arg::Int(i64::from(q.limit)));
     let offset = arg(&mut args, Arg::Int(i64::from(q.offset)));
     let page_sql = format!(
@@ -222,9 +216,7 @@ pub async fn search_cases(
         Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
         None if q.offset == 0 => 0,
         None => {
-            let Some((body, mut args)) = case_query(q, scoped) else {
-                return Ok((0, hits));
-            };
+            let (body, mut args) = case_query(q, scoped);
             let cap = arg(&mut args, Arg::Int(MAX_COUNTED));
             let count_sql = format!(
                 "SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) AS found LIMIT {cap}) AS capped"
@@ -265,9 +257,10 @@ pub async fn search_matched_rows(
     q: &SearchQuery,
     cases: &[Uuid],
 ) -> StoreResult<Vec<MatchedRow>> {
-    let Some(m) = &q.tsquery else {
+    let Some(words) = &q.words else {
         return Ok(Vec::new());
     };
+    let m = words.tsquery();
     let mut out = Vec::new();
     for case in cases {
         let mut args = Vec::new();

@@ -137,7 +137,7 @@ async fn starts_from_scope(c: &mut SqliteConnection, q: &SearchQuery) -> StoreRe
             if cases >= SCOPE_FIRST_BELOW {
                 return Ok(false);
             }
-            let Some(m) = q.fts5.as_ref().or(q.name_fts5.as_ref()) else {
+            let Some(words) = q.words.as_ref().or(q.name.as_ref()) else {
                 return Ok(false);
             };
             let bound = cases.saturating_mul(ROWS_PER_CASE).max(1);
@@ -146,7 +146,7 @@ async fn starts_from_scope(c: &mut SqliteConnection, q: &SearchQuery) -> StoreRe
                     "SELECT count(*) AS n FROM (SELECT 1 FROM search_words \
                      WHERE search_words MATCH $1 LIMIT $2)",
                 )
-                .bind(m)
+                .bind(words.fts5())
                 .bind(bound)
                 .fetch_one(&mut *c)
                 .await
@@ -161,15 +161,12 @@ async fn starts_from_scope(c: &mut SqliteConnection, q: &SearchQuery) -> StoreRe
 /// The statement's body (from `WITH` to the last filter) and its arguments: the matching
 /// cases with their score and what a result shows. Only fixed SQL text is put together
 /// here; every value, the match expressions included, is bound (hence `AssertSqlSafe`).
-/// `None` when the query has neither keywords nor a name (the app lists by the index).
+/// The query has keywords or a name (without either the app lists by the index).
 ///
 /// `scoped`: start from the principal's cases within the filters (`cand`) and test the
 /// words of each of their rows (`words_hold`); otherwise start from every row the word
 /// index finds for the words. `CROSS JOIN` keeps that order.
-fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
-    if q.fts5.is_none() && q.name_fts5.is_none() {
-        return None;
-    }
+fn case_query(q: &SearchQuery, scoped: bool) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Text(keys_json(q))];
     let mut sql = String::from("WITH keys AS (SELECT value AS k FROM json_each(?))");
     if scoped {
@@ -179,11 +176,11 @@ fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
     const SCOPED_ROWS: &str = "cand CROSS JOIN search_rows s CROSS JOIN search_words w \
          WHERE s.case_id = cand.case_id AND w.rowid = s.id AND";
     const WORD_ROWS: &str = "search_words w JOIN search_rows s ON s.id = w.rowid WHERE";
-    if let Some(m) = &q.fts5 {
+    if let Some(words) = &q.words {
         let (rows, matched) = if scoped {
-            (SCOPED_ROWS, words_hold(&q.phrases, &mut args))
+            (SCOPED_ROWS, words_hold(&words.phrases(), &mut args))
         } else {
-            args.push(Arg::Text(m.clone()));
+            args.push(Arg::Text(words.fts5()));
             (WORD_ROWS, "search_words MATCH ?".to_owned())
         };
         sql.push_str(&format!(
@@ -192,23 +189,23 @@ fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
         ));
         row_visible_args(q, &mut args);
     }
-    if let Some(m) = &q.name_fts5 {
+    if let Some(name) = &q.name {
         let (rows, matched) = if scoped {
-            (SCOPED_ROWS, words_hold(&q.name_phrases, &mut args))
+            (SCOPED_ROWS, words_hold(&name.phrases(), &mut args))
         } else {
-            args.push(Arg::Text(m.clone()));
+            args.push(Arg::Text(name.fts5()));
             (WORD_ROWS, "search_words MATCH ?".to_owned())
         };
         sql.push_str(&format!(
             ", nm AS (SELECT DISTINCT s.case_id FROM {rows} {matched} AND s.source = 'name')"
         ));
     }
-    let (from, score) = match (q.fts5.is_some(), q.name_fts5.is_some()) {
+    let (from, score) = match (q.words.is_some(), q.name.is_some()) {
         (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
         (true, false) => ("kw", "kw.score"),
         _ => ("nm", "0"),
     };
-    let driver = if q.fts5.is_some() { "kw" } else { "nm" };
+    let driver = if q.words.is_some() { "kw" } else { "nm" };
     sql.push_str(&format!(
         " SELECT c.id AS id, c.worker_id AS worker_id, c.employer_id AS employer_id, \
          c.status AS status, c.created_at AS created_at, {score} AS score \
@@ -228,7 +225,7 @@ fn case_query(q: &SearchQuery, scoped: bool) -> Option<(String, Vec<Arg>)> {
         sql.push_str(" AND c.created_at < ?");
         args.push(Arg::Int(unix_micros(u)));
     }
-    Some((sql, args))
+    (sql, args)
 }
 
 fn hit(r: &SqliteRow) -> StoreResult<SearchHit> {
@@ -246,13 +243,11 @@ pub async fn search_cases(
     c: &mut SqliteConnection,
     q: &SearchQuery,
 ) -> StoreResult<(i64, Vec<SearchHit>)> {
-    if q.fts5.is_none() && q.name_fts5.is_none() {
+    if q.words.is_none() && q.name.is_none() {
         return Ok((0, Vec::new()));
     }
     let scoped = starts_from_scope(c, q).await?;
-    let Some((body, mut args)) = case_query(q, scoped) else {
-        return Ok((0, Vec::new()));
-    };
+    let (body, mut args) = case_query(q, scoped);
     // The page and the total in one pass; a page past the end has no row to carry the
     // total, so only then is it counted on its own (up to MAX_COUNTED).
     let page_sql = format!(
@@ -270,9 +265,7 @@ pub async fn search_cases(
         Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
         None if q.offset == 0 => 0,
         None => {
-            let Some((body, mut args)) = case_query(q, scoped) else {
-                return Ok((0, hits));
-            };
+            let (body, mut args) = case_query(q, scoped);
             let count_sql = format!("SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) LIMIT ?)");
             args.push(Arg::Int(MAX_COUNTED));
             get(
@@ -310,14 +303,15 @@ pub async fn search_matched_rows(
     q: &SearchQuery,
     cases: &[Uuid],
 ) -> StoreResult<Vec<MatchedRow>> {
-    if q.fts5.is_none() {
+    let Some(words) = &q.words else {
         return Ok(Vec::new());
-    }
+    };
+    let phrases = words.phrases();
     let keys = keys_json(q);
     let mut out = Vec::new();
     for case in cases {
         let mut args = vec![Arg::Text(keys.clone()), Arg::Id(*case)];
-        let matched = words_hold(&q.phrases, &mut args);
+        let matched = words_hold(&phrases, &mut args);
         let sql = format!(
             "WITH keys AS (SELECT value AS k FROM json_each(?)) \
              SELECT s.case_id, s.source, s.category, s.body \

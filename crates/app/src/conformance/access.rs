@@ -444,18 +444,13 @@ async fn search_both_ways<S: Store>(store: &S, hr: &str, op: &str, doctors: &str
     tx.commit().await.unwrap();
 
     let query = |keys: &str, words: Option<&str>, name: Option<&str>| {
-        let q = words.map(|w| ryoritsu_search::Query::parse(w).unwrap());
-        let nm = name.map(|w| ryoritsu_search::Query::parse(w).unwrap());
+        let parse = |w: &str| ryoritsu_search::Query::parse(w).unwrap();
         SearchQuery {
             keys: vec![keys.to_owned()],
             author: MANAGER,
             now: at(100),
-            fts5: q.as_ref().map(ryoritsu_search::Query::fts5),
-            tsquery: q.as_ref().map(ryoritsu_search::Query::tsquery),
-            phrases: q.as_ref().map(crate::search::phrases).unwrap_or_default(),
-            name_fts5: nm.as_ref().map(ryoritsu_search::Query::fts5),
-            name_tsquery: nm.as_ref().map(ryoritsu_search::Query::tsquery),
-            name_phrases: nm.as_ref().map(crate::search::phrases).unwrap_or_default(),
+            words: words.map(parse),
+            name: name.map(parse),
             status: None,
             from: None,
             until: None,

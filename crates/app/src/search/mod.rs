@@ -34,7 +34,7 @@ use crate::accounts::Authenticated;
 use crate::accounts::ports::AccountReads;
 use crate::error::AppError;
 use crate::ports::{Store, WriteRepo as _};
-use crate::search::ports::{MAX_COUNTED, Phrase, SearchQuery, SearchReads, SearchStart};
+use crate::search::ports::{MAX_COUNTED, SearchQuery, SearchReads, SearchStart};
 use crate::{App, RequestContext};
 
 /// Results per page, on the page and in the API.
@@ -233,26 +233,6 @@ fn snippet_source(source: &str) -> (&'static str, Option<Uuid>, String) {
     }
 }
 
-/// The query as phrase groups: each part's words in a row, or the part typed as one word.
-pub fn phrases(q: &Query) -> Vec<Vec<Phrase>> {
-    q.parts
-        .iter()
-        .map(|p| {
-            let mut group = vec![Phrase {
-                words: p.words.clone(),
-                prefix: p.prefix,
-            }];
-            if let Some(w) = &p.whole {
-                group.push(Phrase {
-                    words: vec![w.clone()],
-                    prefix: false,
-                });
-            }
-            group
-        })
-        .collect()
-}
-
 impl<S: Store> App<S> {
     /// Cases (and excerpts) matching the search, only among what the principal may read.
     pub async fn search(
@@ -280,12 +260,8 @@ impl<S: Store> App<S> {
             keys,
             author: auth.user.id,
             now: self.now(),
-            fts5: parsed.q.as_ref().map(Query::fts5),
-            tsquery: parsed.q.as_ref().map(Query::tsquery),
-            phrases: parsed.q.as_ref().map(phrases).unwrap_or_default(),
-            name_fts5: parsed.name.as_ref().map(Query::fts5),
-            name_tsquery: parsed.name.as_ref().map(Query::tsquery),
-            name_phrases: parsed.name.as_ref().map(phrases).unwrap_or_default(),
+            words: parsed.q.clone(),
+            name: parsed.name.clone(),
             status: parsed.status,
             from: parsed.from,
             until: parsed.until,
@@ -321,9 +297,7 @@ impl<S: Store> App<S> {
         if parsed.name.is_some() {
             // The name's own matches, shown from the case row.
             let by_name = SearchQuery {
-                fts5: query.name_fts5.clone(),
-                tsquery: query.name_tsquery.clone(),
-                phrases: query.name_phrases.clone(),
+                words: query.name.clone(),
                 ..query.clone()
             };
             matched.extend(

@@ -11,6 +11,7 @@
 use std::future::Future;
 
 use ryoritsu_domain::case::CaseStatus;
+pub use ryoritsu_search::{Phrase, Query};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -59,17 +60,11 @@ pub struct SearchQuery {
     pub author: Uuid,
     /// The moment the consents are checked at.
     pub now: OffsetDateTime,
-    /// FTS5 MATCH expression and PostgreSQL tsquery literal of the keywords, if any.
-    pub fts5: Option<String>,
-    pub tsquery: Option<String>,
-    /// The keywords as phrases (every group must match, any phrase of a group): what
-    /// `fts5` says, for a store that tests a row's words itself rather than through the
-    /// word index (SQLite, when the search starts from the principal's cases).
-    pub phrases: Vec<Vec<Phrase>>,
-    /// The same for the name, matched only in the case rows.
-    pub name_fts5: Option<String>,
-    pub name_tsquery: Option<String>,
-    pub name_phrases: Vec<Vec<Phrase>>,
+    /// The keywords, if any (each store writes them in its own engine's terms:
+    /// `Query::fts5`, `Query::tsquery`, `Query::phrases`).
+    pub words: Option<Query>,
+    /// A name, matched only in the case rows.
+    pub name: Option<Query>,
     pub status: Option<CaseStatus>,
     /// Cases opened at or after `from` and before `until`.
     pub from: Option<OffsetDateTime>,
@@ -90,27 +85,6 @@ pub enum SearchStart {
     Cheaper,
     Words,
     Scope,
-}
-
-/// Words that must stand together, in order, in a row's words; the last one only needs to
-/// start with its text where `prefix`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phrase {
-    pub words: Vec<String>,
-    pub prefix: bool,
-}
-
-impl Phrase {
-    /// The phrase as it stands inside the space-joined words of a row padded with a space
-    /// at each end (`" 短 時間 "`, `" 胃"` for a prefix): a row holds the phrase exactly when
-    /// that text occurs in it, since words never hold a space.
-    pub fn padded(&self) -> String {
-        format!(
-            " {}{}",
-            self.words.join(" "),
-            if self.prefix { "" } else { " " }
-        )
-    }
 }
 
 /// One case found, with its rank and what a result shows of the case.
