@@ -3,6 +3,8 @@
 //! a principal's cases by one subject key (newest first, a page at a time), the rows of
 //! given cases, or an employer's rows of one role when its 取扱規程 changes.
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::access::ports::{CaseCursor, GrantedCase, ScopeRange};
 use ryoritsu_app::cases::ports::TaskRecord;
 use ryoritsu_app::error::StoreResult;
@@ -11,8 +13,6 @@ use ryoritsu_domain::policy::{
     CaseGrant, CaseRelation, GrantScope, GrantSource, RulesDelta, Subject,
 };
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -30,14 +30,11 @@ fn upper_bound(range: &ScopeRange<'_>) -> (i64, Uuid) {
     }
 }
 
-pub async fn cases_in_scope(
-    c: &mut SqliteConnection,
-    range: &ScopeRange<'_>,
-) -> StoreResult<Vec<CaseCursor>> {
+pub async fn cases_in_scope(c: &mut Conn, range: &ScopeRange<'_>) -> StoreResult<Vec<CaseCursor>> {
     let (before_at, before_id) = upper_bound(range);
     let from = range.opened_from.map_or(i64::MIN, unix_micros);
     let rows = match range.status {
-        None => sqlx::query(
+        None => db::query(
             "SELECT case_id, opened_at FROM case_grants \
              WHERE subject = $1 AND scope = 'case' AND opened_at >= $2 \
              AND (opened_at, case_id) < ($3, $4) \
@@ -51,7 +48,7 @@ pub async fn cases_in_scope(
         .fetch_all(c)
         .await
         .map_err(map_err)?,
-        Some(status) => sqlx::query(
+        Some(status) => db::query(
             "SELECT case_id, opened_at FROM case_grants \
              WHERE subject = $1 AND scope = 'case' AND status = $2 AND opened_at >= $3 \
              AND (opened_at, case_id) < ($4, $5) \
@@ -82,7 +79,7 @@ fn json_list<T: ToString>(items: &[T]) -> String {
 }
 
 pub async fn cases_granting(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     cases: &[Uuid],
     keys: &[String],
     scope: &str,
@@ -92,7 +89,7 @@ pub async fn cases_granting(
         return Ok(Vec::new());
     }
     // The case ids arrive as text and are compared as blobs: `unhex` of the id without dashes.
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT DISTINCT case_id FROM case_grants \
          WHERE case_id IN (SELECT unhex(replace(value, '-', '')) FROM json_each($1)) \
          AND subject IN (SELECT value FROM json_each($2)) AND scope = $3 \
@@ -109,7 +106,7 @@ pub async fn cases_granting(
     rows.iter().map(|r| get(r, "case_id")).collect()
 }
 
-fn grant(r: &SqliteRow) -> StoreResult<CaseGrant> {
+fn grant(r: &Row) -> StoreResult<CaseGrant> {
     let subject =
         Subject::from_key(&get::<String>(r, "subject")?).ok_or_else(|| corrupt("subject"))?;
     let role: Role = code(r, "role", Role::from_code)?;
@@ -131,8 +128,8 @@ fn grant(r: &SqliteRow) -> StoreResult<CaseGrant> {
     })
 }
 
-pub async fn case_grants(c: &mut SqliteConnection, case: Uuid) -> StoreResult<Vec<CaseGrant>> {
-    let rows = sqlx::query("SELECT * FROM case_grants WHERE case_id = $1")
+pub async fn case_grants(c: &mut Conn, case: Uuid) -> StoreResult<Vec<CaseGrant>> {
+    let rows = db::query("SELECT * FROM case_grants WHERE case_id = $1")
         .bind(case)
         .fetch_all(c)
         .await
@@ -143,7 +140,7 @@ pub async fn case_grants(c: &mut SqliteConnection, case: Uuid) -> StoreResult<Ve
 }
 
 pub async fn open_tasks_in_scope(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     organisation: Uuid,
     role: Role,
     keys: &[String],
@@ -152,7 +149,7 @@ pub async fn open_tasks_in_scope(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT t.* FROM tasks t \
          WHERE t.assignee_organisation = $1 AND t.assignee_role = $2 AND t.closed_at IS NULL \
          AND EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = t.case_id \
@@ -170,11 +167,11 @@ pub async fn open_tasks_in_scope(
 }
 
 pub async fn cases_with_consents_naming(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     organisation: Uuid,
     role: Role,
 ) -> StoreResult<Vec<Uuid>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT DISTINCT case_id FROM consents \
          WHERE recipient_organisation = $1 AND recipient_role = $2 ORDER BY case_id",
     )
@@ -190,45 +187,48 @@ pub async fn cases_with_consents_naming(
 const ROWS_PER_INSERT: usize = 500;
 
 pub async fn replace_case_grants(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     case: &GrantedCase,
     rows: &[CaseGrant],
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM case_grants WHERE case_id = $1")
+    db::query("DELETE FROM case_grants WHERE case_id = $1")
         .bind(case.id)
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut q = db::insert_rows(
             "INSERT INTO case_grants (case_id, employer_id, subject, relation, relation_org, \
-             role, scope, source, valid_from, valid_until, opened_at, status) ",
+             role, scope, source, valid_from, valid_until, opened_at, status)",
+            chunk.len(),
+            12,
         );
-        q.push_values(chunk, |mut b, g| {
-            b.push_bind(case.id)
-                .push_bind(case.employer)
-                .push_bind(g.subject.key())
-                .push_bind(g.relation.kind())
-                .push_bind(g.relation.organisation())
-                .push_bind(g.relation.role().code())
-                .push_bind(g.scope.code())
-                .push_bind(g.source.code())
-                .push_bind(g.valid_from.map(unix_micros))
-                .push_bind(g.valid_until.map(unix_micros))
-                .push_bind(unix_micros(case.opened_at))
-                .push_bind(case.status.code());
-        });
-        q.build().execute(&mut *c).await.map_err(map_err)?;
+        for g in chunk {
+            q = q
+                .bind(case.id)
+                .bind(case.employer)
+                .bind(g.subject.key())
+                .bind(g.relation.kind())
+                .bind(g.relation.organisation())
+                .bind(g.relation.role().code())
+                .bind(g.scope.code())
+                .bind(g.source.code())
+                .bind(g.valid_from.map(unix_micros))
+                .bind(g.valid_until.map(unix_micros))
+                .bind(unix_micros(case.opened_at))
+                .bind(case.status.code());
+        }
+        q.execute(&mut *c).await.map_err(map_err)?;
     }
     Ok(())
 }
 
 pub async fn set_grants_status(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     case: Uuid,
     status: ryoritsu_domain::case::CaseStatus,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE case_grants SET status = $1 WHERE case_id = $2")
+    db::query("UPDATE case_grants SET status = $1 WHERE case_id = $2")
         .bind(status.code())
         .bind(case)
         .execute(c)
@@ -237,13 +237,9 @@ pub async fn set_grants_status(
     Ok(())
 }
 
-pub async fn apply_rules_delta(
-    c: &mut SqliteConnection,
-    employer: Uuid,
-    delta: RulesDelta,
-) -> StoreResult<()> {
+pub async fn apply_rules_delta(c: &mut Conn, employer: Uuid, delta: RulesDelta) -> StoreResult<()> {
     let q = match delta {
-        RulesDelta::AddRule { role, category } => sqlx::query(
+        RulesDelta::AddRule { role, category } => db::query(
             "INSERT OR IGNORE INTO case_grants (case_id, employer_id, subject, relation, \
              relation_org, role, scope, source, valid_from, valid_until, opened_at, status) \
              SELECT case_id, employer_id, subject, relation, relation_org, role, $3, 'rule', \
@@ -254,14 +250,14 @@ pub async fn apply_rules_delta(
         .bind(employer)
         .bind(role.code())
         .bind(category.code()),
-        RulesDelta::RemoveRule { role, category } => sqlx::query(
+        RulesDelta::RemoveRule { role, category } => db::query(
             "DELETE FROM case_grants WHERE employer_id = $1 AND role = $2 AND scope = $3 \
              AND source = 'rule' AND relation = 'employer'",
         )
         .bind(employer)
         .bind(role.code())
         .bind(category.code()),
-        RulesDelta::RemoveConsents { role, category } => sqlx::query(
+        RulesDelta::RemoveConsents { role, category } => db::query(
             "DELETE FROM case_grants WHERE employer_id = $1 AND role = $2 AND scope = $3 \
              AND source >= 'consent:' AND source < 'consent;' AND relation = 'employer'",
         )
@@ -274,8 +270,8 @@ pub async fn apply_rules_delta(
     Ok(())
 }
 
-pub async fn clear_grants(c: &mut SqliteConnection) -> StoreResult<()> {
-    sqlx::query("/* full scan: maintenance */ DELETE FROM case_grants")
+pub async fn clear_grants(c: &mut Conn) -> StoreResult<()> {
+    db::query("/* full scan: maintenance */ DELETE FROM case_grants")
         .execute(c)
         .await
         .map_err(map_err)?;

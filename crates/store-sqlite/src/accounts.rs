@@ -1,6 +1,8 @@
 //! The SQL of accounts: organisations, workplaces, users, memberships, invitations,
 //! sessions, recovery codes, sign-in failures and the reading of each user's name.
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use crate::map_err;
 use crate::rows::{all, code, corrupt, get, ocode, ots, ts};
 use ryoritsu_app::accounts::ports::{
@@ -12,27 +14,25 @@ use ryoritsu_domain::account::{DisplayName, Email, LoginName};
 use ryoritsu_domain::org::{OrganisationKind, Role, RoleDetail, SupportAgencyKind};
 use ryoritsu_domain::prefecture::Prefecture;
 use ryoritsu_domain::time_format::{from_unix_micros, unix_micros};
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-fn name(row: &SqliteRow, col: &str) -> StoreResult<DisplayName> {
+fn name(row: &Row, col: &str) -> StoreResult<DisplayName> {
     DisplayName::parse(col, col, &get::<String>(row, col)?).map_err(|_| corrupt(col))
 }
 
-fn prefecture(row: &SqliteRow, col: &str) -> StoreResult<Prefecture> {
+fn prefecture(row: &Row, col: &str) -> StoreResult<Prefecture> {
     u8::try_from(get::<i64>(row, col)?)
         .ok()
         .and_then(Prefecture::from_code)
         .ok_or_else(|| corrupt(col))
 }
 
-fn detail(row: &SqliteRow) -> StoreResult<RoleDetail> {
+fn detail(row: &Row) -> StoreResult<RoleDetail> {
     serde_json::from_str(&get::<String>(row, "detail")?).map_err(|_| corrupt("detail"))
 }
 
-fn organisation(r: &SqliteRow) -> StoreResult<OrganisationRecord> {
+fn organisation(r: &Row) -> StoreResult<OrganisationRecord> {
     Ok(OrganisationRecord {
         id: get(r, "id")?,
         kind: code(r, "kind", OrganisationKind::from_code)?,
@@ -44,7 +44,7 @@ fn organisation(r: &SqliteRow) -> StoreResult<OrganisationRecord> {
     })
 }
 
-fn workplace(r: &SqliteRow) -> StoreResult<WorkplaceRecord> {
+fn workplace(r: &Row) -> StoreResult<WorkplaceRecord> {
     Ok(WorkplaceRecord {
         id: get(r, "id")?,
         organisation_id: get(r, "organisation_id")?,
@@ -65,7 +65,7 @@ macro_rules! user_cols {
     };
 }
 
-fn user(r: &SqliteRow) -> StoreResult<UserRecord> {
+fn user(r: &Row) -> StoreResult<UserRecord> {
     Ok(UserRecord {
         id: get(r, "id")?,
         login: LoginName::parse(&get::<String>(r, "login")?).map_err(|_| corrupt("login"))?,
@@ -93,7 +93,7 @@ macro_rules! membership_cols {
     };
 }
 
-fn membership(r: &SqliteRow) -> StoreResult<MembershipRecord> {
+fn membership(r: &Row) -> StoreResult<MembershipRecord> {
     Ok(MembershipRecord {
         id: get(r, "m_id")?,
         user_id: get(r, "user_id")?,
@@ -105,7 +105,7 @@ fn membership(r: &SqliteRow) -> StoreResult<MembershipRecord> {
     })
 }
 
-fn invitation(r: &SqliteRow) -> StoreResult<InvitationRecord> {
+fn invitation(r: &Row) -> StoreResult<InvitationRecord> {
     Ok(InvitationRecord {
         id: get(r, "id")?,
         organisation_id: get(r, "organisation_id")?,
@@ -121,7 +121,7 @@ fn invitation(r: &SqliteRow) -> StoreResult<InvitationRecord> {
     })
 }
 
-fn session(r: &SqliteRow) -> StoreResult<SessionRecord> {
+fn session(r: &Row) -> StoreResult<SessionRecord> {
     Ok(SessionRecord {
         id_hash: get(r, "id_hash")?,
         handle: get(r, "handle")?,
@@ -137,11 +137,8 @@ fn session(r: &SqliteRow) -> StoreResult<SessionRecord> {
 
 // ---- reads ----------------------------------------------------------------------------
 
-pub async fn get_organisation(
-    c: &mut SqliteConnection,
-    id: Uuid,
-) -> StoreResult<Option<OrganisationRecord>> {
-    sqlx::query("SELECT * FROM organisations WHERE id = $1")
+pub async fn get_organisation(c: &mut Conn, id: Uuid) -> StoreResult<Option<OrganisationRecord>> {
+    db::query("SELECT * FROM organisations WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await
@@ -151,20 +148,17 @@ pub async fn get_organisation(
         .transpose()
 }
 
-pub async fn list_organisations(c: &mut SqliteConnection) -> StoreResult<Vec<OrganisationRecord>> {
-    let rows = sqlx::query("SELECT * FROM organisations ORDER BY prefecture, kind, name, id")
+pub async fn list_organisations(c: &mut Conn) -> StoreResult<Vec<OrganisationRecord>> {
+    let rows = db::query("SELECT * FROM organisations ORDER BY prefecture, kind, name, id")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
     all(rows, organisation)
 }
 
-pub async fn list_workplaces(
-    c: &mut SqliteConnection,
-    org: Uuid,
-) -> StoreResult<Vec<WorkplaceRecord>> {
+pub async fn list_workplaces(c: &mut Conn, org: Uuid) -> StoreResult<Vec<WorkplaceRecord>> {
     let rows =
-        sqlx::query("SELECT * FROM workplaces WHERE organisation_id = $1 ORDER BY created_at, id")
+        db::query("SELECT * FROM workplaces WHERE organisation_id = $1 ORDER BY created_at, id")
             .bind(org)
             .fetch_all(c)
             .await
@@ -172,17 +166,17 @@ pub async fn list_workplaces(
     all(rows, workplace)
 }
 
-pub async fn list_all_workplaces(c: &mut SqliteConnection) -> StoreResult<Vec<WorkplaceRecord>> {
+pub async fn list_all_workplaces(c: &mut Conn) -> StoreResult<Vec<WorkplaceRecord>> {
     let rows =
-        sqlx::query("/* full scan: backup */ SELECT * FROM workplaces ORDER BY created_at, id")
+        db::query("/* full scan: backup */ SELECT * FROM workplaces ORDER BY created_at, id")
             .fetch_all(c)
             .await
             .map_err(map_err)?;
     all(rows, workplace)
 }
 
-pub async fn get_user(c: &mut SqliteConnection, id: Uuid) -> StoreResult<Option<UserRecord>> {
-    sqlx::query(concat!(
+pub async fn get_user(c: &mut Conn, id: Uuid) -> StoreResult<Option<UserRecord>> {
+    db::query(concat!(
         "SELECT ",
         user_cols!(),
         " FROM users u WHERE u.id = $1"
@@ -197,10 +191,10 @@ pub async fn get_user(c: &mut SqliteConnection, id: Uuid) -> StoreResult<Option<
 }
 
 pub async fn find_user_by_login(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     login: &LoginName,
 ) -> StoreResult<Option<UserRecord>> {
-    sqlx::query(concat!(
+    db::query(concat!(
         "SELECT ",
         user_cols!(),
         " FROM users u WHERE u.login = $1"
@@ -214,8 +208,8 @@ pub async fn find_user_by_login(
     .transpose()
 }
 
-pub async fn list_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>> {
-    let rows = sqlx::query(concat!(
+pub async fn list_users(c: &mut Conn) -> StoreResult<Vec<UserRecord>> {
+    let rows = db::query(concat!(
         "/* full scan: backup */ SELECT ",
         user_cols!(),
         " FROM users u ORDER BY u.login"
@@ -226,9 +220,9 @@ pub async fn list_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>
     all(rows, user)
 }
 
-pub async fn list_demo_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRecord>> {
+pub async fn list_demo_users(c: &mut Conn) -> StoreResult<Vec<UserRecord>> {
     // The partial index users_demo (migration 0013) holds the demo accounts alone.
-    let rows = sqlx::query(concat!(
+    let rows = db::query(concat!(
         "SELECT ",
         user_cols!(),
         " FROM users u WHERE u.demo ORDER BY u.login"
@@ -239,18 +233,18 @@ pub async fn list_demo_users(c: &mut SqliteConnection) -> StoreResult<Vec<UserRe
     all(rows, user)
 }
 
-pub async fn count_users(c: &mut SqliteConnection) -> StoreResult<i64> {
-    sqlx::query_scalar("/* full scan: maintenance */ SELECT count(*) FROM users")
+pub async fn count_users(c: &mut Conn) -> StoreResult<i64> {
+    db::query_scalar("/* full scan: maintenance */ SELECT count(*) FROM users")
         .fetch_one(c)
         .await
         .map_err(map_err)
 }
 
 pub async fn list_memberships_of_user(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     user_id: Uuid,
 ) -> StoreResult<Vec<MembershipRecord>> {
-    let rows = sqlx::query(concat!(
+    let rows = db::query(concat!(
         "SELECT ",
         membership_cols!(),
         " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
@@ -263,8 +257,8 @@ pub async fn list_memberships_of_user(
     all(rows, membership)
 }
 
-pub async fn list_all_memberships(c: &mut SqliteConnection) -> StoreResult<Vec<MembershipRecord>> {
-    let rows = sqlx::query(concat!(
+pub async fn list_all_memberships(c: &mut Conn) -> StoreResult<Vec<MembershipRecord>> {
+    let rows = db::query(concat!(
         "/* full scan: backup */ SELECT ",
         membership_cols!(),
         " FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
@@ -277,12 +271,12 @@ pub async fn list_all_memberships(c: &mut SqliteConnection) -> StoreResult<Vec<M
 }
 
 pub async fn list_members_in_role(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     org: Uuid,
     role: Role,
     limit: u32,
 ) -> StoreResult<Vec<(MembershipRecord, UserRecord)>> {
-    let rows = sqlx::query(concat!(
+    let rows = db::query(concat!(
         "SELECT ",
         membership_cols!(),
         ", ",
@@ -302,11 +296,8 @@ pub async fn list_members_in_role(
         .collect()
 }
 
-pub async fn get_membership(
-    c: &mut SqliteConnection,
-    id: Uuid,
-) -> StoreResult<Option<MembershipRecord>> {
-    let row = sqlx::query(concat!(
+pub async fn get_membership(c: &mut Conn, id: Uuid) -> StoreResult<Option<MembershipRecord>> {
+    let row = db::query(concat!(
         "SELECT ",
         membership_cols!(),
         " FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE m.id = $1"
@@ -319,13 +310,13 @@ pub async fn get_membership(
 }
 
 pub async fn list_members(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     org: Uuid,
     after: Option<MemberCursor>,
     limit: u32,
 ) -> StoreResult<Vec<(MembershipRecord, UserRecord)>> {
     let rows = match after {
-        None => sqlx::query(concat!(
+        None => db::query(concat!(
             "SELECT ",
             membership_cols!(),
             ", ",
@@ -339,7 +330,7 @@ pub async fn list_members(
         .fetch_all(c)
         .await
         .map_err(map_err)?,
-        Some(cur) => sqlx::query(concat!(
+        Some(cur) => db::query(concat!(
             "SELECT ",
             membership_cols!(),
             ", ",
@@ -363,10 +354,10 @@ pub async fn list_members(
 }
 
 pub async fn find_invitation(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     token_hash: &str,
 ) -> StoreResult<Option<InvitationRecord>> {
-    sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
+    db::query("SELECT * FROM invitations WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(c)
         .await
@@ -377,11 +368,11 @@ pub async fn find_invitation(
 }
 
 pub async fn list_invitations(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     org: Uuid,
     limit: u32,
 ) -> StoreResult<Vec<InvitationRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM invitations WHERE organisation_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2",
     )
@@ -393,21 +384,17 @@ pub async fn list_invitations(
     all(rows, invitation)
 }
 
-pub async fn list_all_invitations(c: &mut SqliteConnection) -> StoreResult<Vec<InvitationRecord>> {
-    let rows = sqlx::query(
-        "/* full scan: backup */ SELECT * FROM invitations ORDER BY created_at DESC, id",
-    )
-    .fetch_all(c)
-    .await
-    .map_err(map_err)?;
+pub async fn list_all_invitations(c: &mut Conn) -> StoreResult<Vec<InvitationRecord>> {
+    let rows =
+        db::query("/* full scan: backup */ SELECT * FROM invitations ORDER BY created_at DESC, id")
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
     all(rows, invitation)
 }
 
-pub async fn get_session(
-    c: &mut SqliteConnection,
-    id_hash: &str,
-) -> StoreResult<Option<SessionRecord>> {
-    sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
+pub async fn get_session(c: &mut Conn, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+    db::query("SELECT * FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .fetch_optional(c)
         .await
@@ -417,29 +404,25 @@ pub async fn get_session(
         .transpose()
 }
 
-pub async fn list_sessions(
-    c: &mut SqliteConnection,
-    user_id: Uuid,
-) -> StoreResult<Vec<SessionRecord>> {
+pub async fn list_sessions(c: &mut Conn, user_id: Uuid) -> StoreResult<Vec<SessionRecord>> {
+    let rows = db::query("SELECT * FROM sessions WHERE user_id = $1 ORDER BY created_at, id_hash")
+        .bind(user_id)
+        .fetch_all(c)
+        .await
+        .map_err(map_err)?;
+    all(rows, session)
+}
+
+pub async fn list_all_sessions(c: &mut Conn) -> StoreResult<Vec<SessionRecord>> {
     let rows =
-        sqlx::query("SELECT * FROM sessions WHERE user_id = $1 ORDER BY created_at, id_hash")
-            .bind(user_id)
+        db::query("/* full scan: backup */ SELECT * FROM sessions ORDER BY created_at, id_hash")
             .fetch_all(c)
             .await
             .map_err(map_err)?;
     all(rows, session)
 }
 
-pub async fn list_all_sessions(c: &mut SqliteConnection) -> StoreResult<Vec<SessionRecord>> {
-    let rows =
-        sqlx::query("/* full scan: backup */ SELECT * FROM sessions ORDER BY created_at, id_hash")
-            .fetch_all(c)
-            .await
-            .map_err(map_err)?;
-    all(rows, session)
-}
-
-fn recovery_code(r: &SqliteRow) -> StoreResult<RecoveryCodeRecord> {
+fn recovery_code(r: &Row) -> StoreResult<RecoveryCodeRecord> {
     Ok(RecoveryCodeRecord {
         user_id: get(r, "user_id")?,
         digest: get(r, "digest")?,
@@ -448,10 +431,10 @@ fn recovery_code(r: &SqliteRow) -> StoreResult<RecoveryCodeRecord> {
 }
 
 pub async fn list_recovery_codes(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     user_id: Uuid,
 ) -> StoreResult<Vec<RecoveryCodeRecord>> {
-    let rows = sqlx::query("SELECT * FROM recovery_codes WHERE user_id = $1 ORDER BY digest")
+    let rows = db::query("SELECT * FROM recovery_codes WHERE user_id = $1 ORDER BY digest")
         .bind(user_id)
         .fetch_all(c)
         .await
@@ -459,25 +442,22 @@ pub async fn list_recovery_codes(
     all(rows, recovery_code)
 }
 
-pub async fn list_all_recovery_codes(
-    c: &mut SqliteConnection,
-) -> StoreResult<Vec<RecoveryCodeRecord>> {
-    let rows = sqlx::query(
-        "/* full scan: backup */ SELECT * FROM recovery_codes ORDER BY user_id, digest",
-    )
-    .fetch_all(c)
-    .await
-    .map_err(map_err)?;
+pub async fn list_all_recovery_codes(c: &mut Conn) -> StoreResult<Vec<RecoveryCodeRecord>> {
+    let rows =
+        db::query("/* full scan: backup */ SELECT * FROM recovery_codes ORDER BY user_id, digest")
+            .fetch_all(c)
+            .await
+            .map_err(map_err)?;
     all(rows, recovery_code)
 }
 
 pub async fn login_failures_since(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     key: &str,
     since: OffsetDateTime,
 ) -> StoreResult<Vec<OffsetDateTime>> {
     let rows: Vec<i64> =
-        sqlx::query_scalar("SELECT at FROM login_failures WHERE key = $1 AND at >= $2 ORDER BY at")
+        db::query_scalar("SELECT at FROM login_failures WHERE key = $1 AND at >= $2 ORDER BY at")
             .bind(key)
             .bind(unix_micros(since))
             .fetch_all(c)
@@ -488,8 +468,8 @@ pub async fn login_failures_since(
         .collect()
 }
 
-pub async fn list_login_failures(c: &mut SqliteConnection) -> StoreResult<Vec<LoginFailureRecord>> {
-    let rows = sqlx::query("/* full scan: backup */ SELECT * FROM login_failures ORDER BY key, at")
+pub async fn list_login_failures(c: &mut Conn) -> StoreResult<Vec<LoginFailureRecord>> {
+    let rows = db::query("/* full scan: backup */ SELECT * FROM login_failures ORDER BY key, at")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
@@ -505,11 +485,8 @@ pub async fn list_login_failures(c: &mut SqliteConnection) -> StoreResult<Vec<Lo
 
 // ---- writes ---------------------------------------------------------------------------
 
-pub async fn insert_organisation(
-    c: &mut SqliteConnection,
-    o: &OrganisationRecord,
-) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_organisation(c: &mut Conn, o: &OrganisationRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO organisations (id, kind, name, prefecture, agency_kind, created_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -526,8 +503,8 @@ pub async fn insert_organisation(
     Ok(())
 }
 
-pub async fn insert_workplace(c: &mut SqliteConnection, w: &WorkplaceRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_workplace(c: &mut Conn, w: &WorkplaceRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO workplaces (id, organisation_id, name, prefecture, has_occupational_physician, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -543,8 +520,8 @@ pub async fn insert_workplace(c: &mut SqliteConnection, w: &WorkplaceRecord) -> 
     Ok(())
 }
 
-pub async fn insert_user(c: &mut SqliteConnection, u: &UserRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_user(c: &mut Conn, u: &UserRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO users (id, login, display_name, email, password_hash, active, operator, demo, \
          totp_secret, totp_pending_secret, totp_last_step, created_at, password_changed_at, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -569,8 +546,8 @@ pub async fn insert_user(c: &mut SqliteConnection, u: &UserRecord) -> StoreResul
     Ok(())
 }
 
-pub async fn update_user(c: &mut SqliteConnection, u: &UserRecord) -> StoreResult<bool> {
-    let r = sqlx::query(
+pub async fn update_user(c: &mut Conn, u: &UserRecord) -> StoreResult<bool> {
+    let r = db::query(
         "UPDATE users SET display_name = $1, email = $2, password_hash = $3, active = $4, \
          operator = $5, totp_secret = $6, totp_pending_secret = $7, totp_last_step = $8, \
          password_changed_at = $9, version = $10 WHERE id = $11 AND version = $12",
@@ -593,8 +570,8 @@ pub async fn update_user(c: &mut SqliteConnection, u: &UserRecord) -> StoreResul
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn insert_membership(c: &mut SqliteConnection, m: &MembershipRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_membership(c: &mut Conn, m: &MembershipRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO memberships (id, user_id, organisation_id, role, detail, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -610,8 +587,8 @@ pub async fn insert_membership(c: &mut SqliteConnection, m: &MembershipRecord) -
     Ok(())
 }
 
-pub async fn delete_membership(c: &mut SqliteConnection, id: Uuid) -> StoreResult<bool> {
-    let r = sqlx::query("DELETE FROM memberships WHERE id = $1")
+pub async fn delete_membership(c: &mut Conn, id: Uuid) -> StoreResult<bool> {
+    let r = db::query("DELETE FROM memberships WHERE id = $1")
         .bind(id)
         .execute(c)
         .await
@@ -619,8 +596,8 @@ pub async fn delete_membership(c: &mut SqliteConnection, id: Uuid) -> StoreResul
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn insert_invitation(c: &mut SqliteConnection, i: &InvitationRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_invitation(c: &mut Conn, i: &InvitationRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO invitations (id, organisation_id, role, detail, token_hash, invited_by, note, \
          expires_at, used_at, used_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
@@ -642,12 +619,12 @@ pub async fn insert_invitation(c: &mut SqliteConnection, i: &InvitationRecord) -
 }
 
 pub async fn use_invitation(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     id: Uuid,
     user_id: Uuid,
     at: OffsetDateTime,
 ) -> StoreResult<bool> {
-    let r = sqlx::query(
+    let r = db::query(
         "UPDATE invitations SET used_at = $1, used_by = $2 WHERE id = $3 AND used_at IS NULL",
     )
     .bind(unix_micros(at))
@@ -659,8 +636,8 @@ pub async fn use_invitation(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn insert_session(c: &mut SqliteConnection, s: &SessionRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_session(c: &mut Conn, s: &SessionRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO sessions (id_hash, handle, user_id, created_at, last_seen_at, \
          pending_second_factor, csrf_token, user_agent, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -679,12 +656,8 @@ pub async fn insert_session(c: &mut SqliteConnection, s: &SessionRecord) -> Stor
     Ok(())
 }
 
-pub async fn touch_session(
-    c: &mut SqliteConnection,
-    id_hash: &str,
-    at: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+pub async fn touch_session(c: &mut Conn, id_hash: &str, at: OffsetDateTime) -> StoreResult<()> {
+    db::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(unix_micros(at))
         .bind(id_hash)
         .execute(c)
@@ -693,8 +666,8 @@ pub async fn touch_session(
     Ok(())
 }
 
-pub async fn delete_session(c: &mut SqliteConnection, id_hash: &str) -> StoreResult<bool> {
-    let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+pub async fn delete_session(c: &mut Conn, id_hash: &str) -> StoreResult<bool> {
+    let r = db::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(c)
         .await
@@ -703,17 +676,17 @@ pub async fn delete_session(c: &mut SqliteConnection, id_hash: &str) -> StoreRes
 }
 
 pub async fn delete_sessions_of_user(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     user_id: Uuid,
     keep: Option<&str>,
 ) -> StoreResult<u64> {
     let r = match keep {
-        None => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        None => db::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(c)
             .await
             .map_err(map_err)?,
-        Some(keep) => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        Some(keep) => db::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
             .bind(user_id)
             .bind(keep)
             .execute(c)
@@ -724,18 +697,18 @@ pub async fn delete_sessions_of_user(
 }
 
 pub async fn delete_expired_sessions(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     idle_before: OffsetDateTime,
     created_before: OffsetDateTime,
 ) -> StoreResult<u64> {
     // One range each, through sessions_last_seen and sessions_created (migration 0013): an
     // OR of the two would be planned as a walk through the whole table.
-    let idle = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
+    let idle = db::query("DELETE FROM sessions WHERE last_seen_at < $1")
         .bind(unix_micros(idle_before))
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-    let old = sqlx::query("DELETE FROM sessions WHERE created_at < $1")
+    let old = db::query("DELETE FROM sessions WHERE created_at < $1")
         .bind(unix_micros(created_before))
         .execute(c)
         .await
@@ -744,17 +717,17 @@ pub async fn delete_expired_sessions(
 }
 
 pub async fn replace_recovery_codes(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     user_id: Uuid,
     codes: &[RecoveryCodeRecord],
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+    db::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
     for code in codes {
-        sqlx::query("INSERT INTO recovery_codes (user_id, digest, used_at) VALUES ($1, $2, $3)")
+        db::query("INSERT INTO recovery_codes (user_id, digest, used_at) VALUES ($1, $2, $3)")
             .bind(user_id)
             .bind(&code.digest)
             .bind(code.used_at.map(unix_micros))
@@ -766,12 +739,12 @@ pub async fn replace_recovery_codes(
 }
 
 pub async fn use_recovery_code(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     user_id: Uuid,
     digest: &str,
     at: OffsetDateTime,
 ) -> StoreResult<bool> {
-    let r = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL")
+    let r = db::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND digest = $3 AND used_at IS NULL")
         .bind(unix_micros(at))
         .bind(user_id)
         .bind(digest)
@@ -781,11 +754,8 @@ pub async fn use_recovery_code(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn insert_login_failure(
-    c: &mut SqliteConnection,
-    f: &LoginFailureRecord,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+pub async fn insert_login_failure(c: &mut Conn, f: &LoginFailureRecord) -> StoreResult<()> {
+    db::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
         .bind(&f.key)
         .bind(unix_micros(f.at))
         .execute(c)
@@ -794,8 +764,8 @@ pub async fn insert_login_failure(
     Ok(())
 }
 
-pub async fn clear_login_failures(c: &mut SqliteConnection, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE key = $1")
+pub async fn clear_login_failures(c: &mut Conn, key: &str) -> StoreResult<()> {
+    db::query("DELETE FROM login_failures WHERE key = $1")
         .bind(key)
         .execute(c)
         .await
@@ -803,12 +773,9 @@ pub async fn clear_login_failures(c: &mut SqliteConnection, key: &str) -> StoreR
     Ok(())
 }
 
-pub async fn prune_login_failures(
-    c: &mut SqliteConnection,
-    before: OffsetDateTime,
-) -> StoreResult<()> {
+pub async fn prune_login_failures(c: &mut Conn, before: OffsetDateTime) -> StoreResult<()> {
     // Through login_failures_at (migration 0013).
-    sqlx::query("DELETE FROM login_failures WHERE at < $1")
+    db::query("DELETE FROM login_failures WHERE at < $1")
         .bind(unix_micros(before))
         .execute(c)
         .await
@@ -816,8 +783,8 @@ pub async fn prune_login_failures(
     Ok(())
 }
 
-pub async fn user_reading(c: &mut SqliteConnection, user: Uuid) -> StoreResult<Option<String>> {
-    let r = sqlx::query("SELECT name_reading FROM users WHERE id = $1")
+pub async fn user_reading(c: &mut Conn, user: Uuid) -> StoreResult<Option<String>> {
+    let r = db::query("SELECT name_reading FROM users WHERE id = $1")
         .bind(user)
         .fetch_optional(c)
         .await
@@ -828,8 +795,8 @@ pub async fn user_reading(c: &mut SqliteConnection, user: Uuid) -> StoreResult<O
     }
 }
 
-pub async fn list_user_readings(c: &mut SqliteConnection) -> StoreResult<Vec<UserReadingRecord>> {
-    let rows = sqlx::query(
+pub async fn list_user_readings(c: &mut Conn) -> StoreResult<Vec<UserReadingRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT id, name_reading FROM users \
          WHERE name_reading IS NOT NULL ORDER BY id",
     )
@@ -846,12 +813,8 @@ pub async fn list_user_readings(c: &mut SqliteConnection) -> StoreResult<Vec<Use
         .collect()
 }
 
-pub async fn set_user_reading(
-    c: &mut SqliteConnection,
-    user: Uuid,
-    reading: Option<&str>,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE users SET name_reading = $1 WHERE id = $2")
+pub async fn set_user_reading(c: &mut Conn, user: Uuid, reading: Option<&str>) -> StoreResult<()> {
+    db::query("UPDATE users SET name_reading = $1 WHERE id = $2")
         .bind(reading)
         .bind(user)
         .execute(c)

@@ -1,5 +1,7 @@
 //! The SQL for guidance sessions (療養・就労両立支援指導) and facility standards, migration 0011.
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_app::hospital::ports::GuidanceFilter;
 use ryoritsu_domain::fees::FacilityStandards;
@@ -8,8 +10,6 @@ use ryoritsu_domain::guidance::{
 };
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use time::Date;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
@@ -26,11 +26,11 @@ fn date_text(d: Date) -> StoreResult<String> {
         .map_err(|e| StoreError::Other(format!("cannot write date {d}: {e}")))
 }
 
-fn date(r: &SqliteRow, col: &str) -> StoreResult<Date> {
+fn date(r: &Row, col: &str) -> StoreResult<Date> {
     Date::parse(&get::<String>(r, col)?, DATE).map_err(|_| corrupt(col))
 }
 
-fn session(r: &SqliteRow) -> StoreResult<GuidanceSession> {
+fn session(r: &Row) -> StoreResult<GuidanceSession> {
     let details: GuidanceDetails =
         serde_json::from_str(&get::<String>(r, "details")?).map_err(|_| corrupt("details"))?;
     Ok(GuidanceSession {
@@ -47,7 +47,7 @@ fn session(r: &SqliteRow) -> StoreResult<GuidanceSession> {
     })
 }
 
-fn standards(r: &SqliteRow) -> StoreResult<FacilityStandardsRecord> {
+fn standards(r: &Row) -> StoreResult<FacilityStandardsRecord> {
     Ok(FacilityStandardsRecord {
         id: get(r, "id")?,
         institution: get(r, "institution_id")?,
@@ -62,21 +62,21 @@ fn standards(r: &SqliteRow) -> StoreResult<FacilityStandardsRecord> {
 }
 
 pub async fn list_guidance_versions(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     filter: GuidanceFilter,
 ) -> StoreResult<Vec<GuidanceSession>> {
     let query = match filter {
-        GuidanceFilter::Session(id) => sqlx::query(
+        GuidanceFilter::Session(id) => db::query(
             "SELECT * FROM guidance_sessions WHERE id = $1 \
              ORDER BY session_date, id, version",
         )
         .bind(id),
-        GuidanceFilter::Case(case) => sqlx::query(
+        GuidanceFilter::Case(case) => db::query(
             "SELECT * FROM guidance_sessions WHERE case_id = $1 \
              ORDER BY session_date, id, version",
         )
         .bind(case),
-        GuidanceFilter::Institution(institution) => sqlx::query(
+        GuidanceFilter::Institution(institution) => db::query(
             "SELECT * FROM guidance_sessions WHERE institution_id = $1 \
              ORDER BY session_date, id, version",
         )
@@ -84,13 +84,13 @@ pub async fn list_guidance_versions(
         GuidanceFilter::InstitutionPatient {
             institution,
             patient,
-        } => sqlx::query(
+        } => db::query(
             "SELECT * FROM guidance_sessions \
              WHERE institution_id = $1 AND patient_id = $2 ORDER BY session_date, id, version",
         )
         .bind(institution)
         .bind(patient),
-        GuidanceFilter::Patient(patient) => sqlx::query(
+        GuidanceFilter::Patient(patient) => db::query(
             "SELECT * FROM guidance_sessions WHERE patient_id = $1 \
              ORDER BY session_date, id, version",
         )
@@ -100,10 +100,8 @@ pub async fn list_guidance_versions(
     rows.iter().map(session).collect()
 }
 
-pub async fn list_all_guidance_versions(
-    c: &mut SqliteConnection,
-) -> StoreResult<Vec<GuidanceSession>> {
-    let rows = sqlx::query(
+pub async fn list_all_guidance_versions(c: &mut Conn) -> StoreResult<Vec<GuidanceSession>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM guidance_sessions \
          ORDER BY session_date, id, version",
     )
@@ -114,10 +112,10 @@ pub async fn list_all_guidance_versions(
 }
 
 pub async fn list_facility_standards(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     institution: Uuid,
 ) -> StoreResult<Vec<FacilityStandardsRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM facility_standards WHERE institution_id = $1 \
          ORDER BY effective_from, recorded_at, id",
     )
@@ -129,9 +127,9 @@ pub async fn list_facility_standards(
 }
 
 pub async fn list_all_facility_standards(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
 ) -> StoreResult<Vec<FacilityStandardsRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM facility_standards \
          ORDER BY effective_from, recorded_at, id",
     )
@@ -141,13 +139,10 @@ pub async fn list_all_facility_standards(
     rows.iter().map(standards).collect()
 }
 
-pub async fn insert_guidance_version(
-    c: &mut SqliteConnection,
-    s: &GuidanceSession,
-) -> StoreResult<()> {
+pub async fn insert_guidance_version(c: &mut Conn, s: &GuidanceSession) -> StoreResult<()> {
     let details = serde_json::to_string(&s.details)
         .map_err(|e| StoreError::Other(format!("cannot write details: {e}")))?;
-    sqlx::query(
+    db::query(
         "INSERT INTO guidance_sessions (id, version, case_id, institution_id, patient_id, \
          physician_id, session_date, details, cancel_reason, recorded_by, recorded_role, \
          recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -171,10 +166,10 @@ pub async fn insert_guidance_version(
 }
 
 pub async fn insert_facility_standards(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     r: &FacilityStandardsRecord,
 ) -> StoreResult<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO facility_standards (id, institution_id, effective_from, \
          consultation_support, online, recorded_by, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -9,66 +9,74 @@
 mod access;
 mod accounts;
 mod cases;
+mod db;
 mod hospital;
 mod rows;
 mod search;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ryoritsu_app::conformance::Tamper;
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_app::ports::{SchemaStatus, Store, TxControl};
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Connection, Executor, Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+use crate::db::Conn;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) => {
-            use sqlx::error::ErrorKind;
-            match db.kind() {
-                ErrorKind::UniqueViolation
-                | ErrorKind::ForeignKeyViolation
-                | ErrorKind::NotNullViolation
-                | ErrorKind::CheckViolation => StoreError::Conflict(db.message().to_owned()),
-                _ => {
-                    let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-                    // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13), SQLITE_IOERR (10)
-                    let primary = code.parse::<i64>().map(|c| c & 0xff).unwrap_or(0);
-                    if matches!(primary, 5 | 6 | 10 | 13) {
-                        StoreError::Unavailable(db.message().to_owned())
-                    } else {
-                        StoreError::Other(db.message().to_owned())
-                    }
-                }
+/// Read connections open at once; more readers wait for one.
+const READERS: usize = 8;
+
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(f, msg) => {
+            let text = msg.clone().unwrap_or_else(|| f.to_string());
+            match f.code {
+                ErrorCode::ConstraintViolation => StoreError::Conflict(text),
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::CannotOpen => StoreError::Unavailable(text),
+                _ => StoreError::Other(text),
             }
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            StoreError::Unavailable(e.to_string())
-        }
-        other => StoreError::Other(other.to_string()),
+        _ => StoreError::Other(e.to_string()),
     }
+}
+
+fn sqlx_err(e: sqlx::Error) -> StoreError {
+    StoreError::Schema(e.to_string())
 }
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     path: PathBuf,
+    /// The one write connection, held by one transaction at a time.
+    write: Arc<tokio::sync::Mutex<Conn>>,
+    /// The read connections; a permit is taken before looking for a free one.
+    readers: Vec<Arc<tokio::sync::Mutex<Conn>>>,
+    permits: Arc<Semaphore>,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("path", &self.path)
+            .field("path", &self.inner.path)
             .finish()
     }
 }
@@ -91,68 +99,117 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
         }
-        let base = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .map_err(map_err)?
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone().create_if_missing(true))
-            .await
+        // The writer first: it creates the file and sets WAL, which readers need.
+        let write = Conn::open(&path, true).map_err(map_err)?;
+        let readers = (0..READERS)
+            .map(|_| Conn::open(&path, false).map(|c| Arc::new(tokio::sync::Mutex::new(c))))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(map_err)?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(map_err)?;
-        Ok(SqliteStore { write, read, path })
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                write: Arc::new(tokio::sync::Mutex::new(write)),
+                readers,
+                permits: Arc::new(Semaphore::new(READERS)),
+                closed: AtomicBool::new(false),
+            }),
+        })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
+    }
+
+    fn closed(&self) -> StoreResult<()> {
+        if self.inner.closed.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("the database is closed".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A free read connection, waiting (up to 30 s) while all are in use.
+    async fn reader(&self) -> StoreResult<SqliteConn> {
+        self.closed()?;
+        let permit = tokio::time::timeout(
+            Duration::from_secs(30),
+            self.inner.permits.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("no read connection within 30 s".into()))?
+        .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
+        // A permit holder always finds a free connection, but may look while another
+        // holder is taking the same one: look again.
+        loop {
+            for slot in &self.inner.readers {
+                if let Ok(conn) = slot.clone().try_lock_owned() {
+                    return Ok(SqliteConn {
+                        conn,
+                        _permit: permit,
+                    });
+                }
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     async fn applied(&self) -> StoreResult<Vec<i64>> {
-        let mut c = self.read.acquire().await.map_err(map_err)?;
-        let exists: i64 = sqlx::query_scalar(
+        let mut c = self.reader().await?;
+        let c = rows::AsConn::conn(&mut c);
+        let exists: i64 = db::query_scalar(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
         )
-        .fetch_one(&mut *c)
+        .fetch_one(c)
         .await
         .map_err(map_err)?;
         if exists == 0 {
             return Ok(Vec::new());
         }
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-            .fetch_all(&mut *c)
+        db::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(c)
             .await
             .map_err(map_err)
     }
 }
 
-pub struct SqliteTx(Transaction<'static, Sqlite>);
-pub struct SqliteConn(PoolConnection<Sqlite>);
-pub struct SqliteSnapshot(Transaction<'static, Sqlite>);
+/// The write transaction: it holds the write connection until it commits or rolls back
+/// (dropped unfinished, it rolls back).
+pub struct SqliteTx(OwnedMutexGuard<Conn>);
+
+/// A read connection, free again when dropped (the connection before the permit).
+pub struct SqliteConn {
+    conn: OwnedMutexGuard<Conn>,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// A read connection inside one read transaction: every read sees the same state.
+pub struct SqliteSnapshot(SqliteConn);
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
+
+impl Drop for SqliteConn {
+    fn drop(&mut self) {
+        self.conn.abandon();
+    }
+}
 
 impl rows::AsConn for SqliteTx {
-    fn conn(&mut self) -> &mut SqliteConnection {
+    fn conn(&mut self) -> &mut Conn {
         &mut self.0
     }
 }
 impl rows::AsConn for SqliteConn {
-    fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.0
+    fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
     }
 }
 impl rows::AsConn for SqliteSnapshot {
-    fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.0
+    fn conn(&mut self) -> &mut Conn {
+        &mut self.0.conn
     }
 }
 
@@ -199,25 +256,22 @@ hospital::impl_guidance_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {
-        self.0.execute("SAVEPOINT job").await.map_err(map_err)?;
-        Ok(())
+        self.0.batch("SAVEPOINT job").map_err(map_err)
     }
     async fn release_savepoint(&mut self) -> StoreResult<()> {
-        self.0.execute("RELEASE job").await.map_err(map_err)?;
-        Ok(())
+        self.0.batch("RELEASE job").map_err(map_err)
     }
     async fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
         self.0
-            .execute("ROLLBACK TO job; RELEASE job")
-            .await
-            .map_err(map_err)?;
-        Ok(())
+            .batch("ROLLBACK TO job; RELEASE job")
+            .map_err(map_err)
     }
-    async fn commit(self) -> StoreResult<()> {
-        self.0.commit().await.map_err(map_err)
+    async fn commit(mut self) -> StoreResult<()> {
+        // Should the commit fail, dropping `self` rolls back what is left.
+        self.0.batch("COMMIT").map_err(map_err)
     }
-    async fn rollback(self) -> StoreResult<()> {
-        self.0.rollback().await.map_err(map_err)
+    async fn rollback(mut self) -> StoreResult<()> {
+        self.0.batch("ROLLBACK").map_err(map_err)
     }
 }
 
@@ -227,25 +281,31 @@ impl Store for SqliteStore {
     type Snapshot = SqliteSnapshot;
 
     async fn begin(&self) -> StoreResult<SqliteTx> {
-        self.write
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map(SqliteTx)
-            .map_err(map_err)
+        self.closed()?;
+        let mut conn = tokio::time::timeout(
+            Duration::from_secs(30),
+            self.inner.write.clone().lock_owned(),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("the write connection is busy".into()))?;
+        self.closed()?;
+        // IMMEDIATE: the write lock is taken now, so the transaction never fails half-way
+        // on a lock upgrade.
+        conn.batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        Ok(SqliteTx(conn))
     }
 
     async fn read(&self) -> StoreResult<SqliteConn> {
-        self.read.acquire().await.map(SqliteConn).map_err(map_err)
+        self.reader().await
     }
 
     async fn snapshot(&self) -> StoreResult<SqliteSnapshot> {
-        let mut tx = self.read.begin().await.map_err(map_err)?;
+        let mut c = self.reader().await?;
         // A deferred transaction takes its snapshot at the first read: take it now.
-        sqlx::query("SELECT 1 FROM audit_head")
-            .fetch_optional(&mut *tx)
-            .await
+        c.conn
+            .batch("BEGIN; SELECT 1 FROM audit_head")
             .map_err(map_err)?;
-        Ok(SqliteSnapshot(tx))
+        Ok(SqliteSnapshot(c))
     }
 
     async fn schema_status(&self) -> StoreResult<SchemaStatus> {
@@ -265,10 +325,31 @@ impl Store for SqliteStore {
             )));
         }
         let pending = status.pending();
-        MIGRATOR
-            .run(&self.write)
+        if pending.is_empty() {
+            return Ok(pending);
+        }
+        // Migrations run through sqlx's migrator (its `_sqlx_migrations` table is the
+        // record of what was applied), on a connection of their own while the store's
+        // write connection is held, so that nothing writes meanwhile.
+        let _write = self.inner.write.lock().await;
+        let options =
+            SqliteConnectOptions::from_str(&format!("sqlite://{}", self.inner.path.display()))
+                .map_err(sqlx_err)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
             .await
-            .map_err(|e| StoreError::Schema(e.to_string()))?;
+            .map_err(sqlx_err)?;
+        let ran = MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Schema(e.to_string()));
+        pool.close().await;
+        ran?;
         Ok(pending)
     }
 
@@ -277,17 +358,29 @@ impl Store for SqliteStore {
     }
 
     async fn health(&self) -> StoreResult<()> {
-        let mut c = self.read.acquire().await.map_err(map_err)?;
-        c.ping().await.map_err(map_err)
+        let mut c = self.reader().await?;
+        db::query("SELECT 1")
+            .execute(&mut c.conn)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
     }
 
     async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.permits.close();
+        // Each connection is closed once it is free; the last to close checkpoints the WAL
+        // into the database file.
+        for slot in self.inner.readers.iter().chain([&self.inner.write]) {
+            let mut c = slot.lock().await;
+            if let Ok(gone) = Conn::closed() {
+                *c = gone;
+            }
+        }
     }
 
     fn file_path(&self) -> Option<&Path> {
-        Some(&self.path)
+        Some(&self.inner.path)
     }
 }
 
@@ -299,24 +392,24 @@ BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END;";
 
 impl Tamper for SqliteStore {
     async fn tamper_audit(&self, sql: &str) -> Result<u64, String> {
-        let mut c = self.write.acquire().await.map_err(|e| e.to_string())?;
-        let mut tx = c.begin().await.map_err(|e| e.to_string())?;
-        tx.execute("DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_event_no_delete")
-            .await
+        let mut tx = self.begin().await.map_err(|e| e.to_string())?;
+        let c = &mut tx.0;
+        c.batch("DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_event_no_delete")
             .map_err(|e| e.to_string())?;
-        let n = tx
-            .execute(sqlx::AssertSqlSafe(tampering(sql)))
+        let n = db::assembled(tampering(sql))
+            .execute(c)
             .await
             .map_err(|e| e.to_string())?
             .rows_affected();
-        tx.execute(GUARD).await.map_err(|e| e.to_string())?;
+        c.batch(GUARD).map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;
         Ok(n)
     }
 
     async fn try_raw(&self, sql: &str) -> Result<u64, String> {
-        let mut c = self.write.acquire().await.map_err(|e| e.to_string())?;
-        c.execute(sqlx::AssertSqlSafe(tampering(sql)))
+        let mut c = self.inner.write.lock().await;
+        db::assembled(tampering(sql))
+            .execute(&mut c)
             .await
             .map(|r| r.rows_affected())
             .map_err(|e| e.to_string())
@@ -331,10 +424,9 @@ fn tampering(sql: &str) -> String {
 
 /// SQLite's own version, for `describe` and diagnostics.
 pub async fn sqlite_version(store: &SqliteStore) -> StoreResult<String> {
-    let mut c = store.read.acquire().await.map_err(map_err)?;
-    let row = sqlx::query("SELECT sqlite_version()")
-        .fetch_one(&mut *c)
+    let mut c = store.reader().await?;
+    db::query_scalar("SELECT sqlite_version()")
+        .fetch_one(&mut c.conn)
         .await
-        .map_err(map_err)?;
-    row.try_get::<String, _>(0).map_err(map_err)
+        .map_err(map_err)
 }

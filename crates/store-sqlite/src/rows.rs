@@ -1,50 +1,47 @@
 //! The SQL, written once over a connection and exposed through the app's repository
 //! traits on the transaction, the read connection and the snapshot alike.
 
+use crate::db::Row;
+use crate::db::{self, Conn, Decode};
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_app::ports::{IdempotencyRecord, SettingRecord};
 use ryoritsu_domain::audit::{AuditAction, AuditEvent, AuditRecord, ChainHead, Outcome};
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::time_format::{from_unix_micros, unix_micros};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::map_err;
 
 pub trait AsConn: Send {
-    fn conn(&mut self) -> &mut SqliteConnection;
+    fn conn(&mut self) -> &mut Conn;
 }
 
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("unreadable value in {what}"))
 }
 
-pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
-    row: &'r SqliteRow,
-    col: &str,
-) -> StoreResult<T> {
+pub(crate) fn get<T: Decode>(row: &Row, col: &str) -> StoreResult<T> {
     row.try_get(col).map_err(map_err)
 }
 
-pub(crate) fn ts(row: &SqliteRow, col: &str) -> StoreResult<OffsetDateTime> {
+pub(crate) fn ts(row: &Row, col: &str) -> StoreResult<OffsetDateTime> {
     from_unix_micros(get::<i64>(row, col)?).ok_or_else(|| corrupt(col))
 }
 
-pub(crate) fn ots(row: &SqliteRow, col: &str) -> StoreResult<Option<OffsetDateTime>> {
+pub(crate) fn ots(row: &Row, col: &str) -> StoreResult<Option<OffsetDateTime>> {
     get::<Option<i64>>(row, col)?
         .map(|v| from_unix_micros(v).ok_or_else(|| corrupt(col)))
         .transpose()
 }
 
-pub(crate) fn code<T>(row: &SqliteRow, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn code<T>(row: &Row, col: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(&get::<String>(row, col)?).ok_or_else(|| corrupt(col))
 }
 
 pub(crate) fn ocode<T>(
-    row: &SqliteRow,
+    row: &Row,
     col: &str,
     parse: fn(&str) -> Option<T>,
 ) -> StoreResult<Option<T>> {
@@ -53,13 +50,13 @@ pub(crate) fn ocode<T>(
         .transpose()
 }
 
-pub(crate) fn hash32(row: &SqliteRow, col: &str) -> StoreResult<[u8; 32]> {
+pub(crate) fn hash32(row: &Row, col: &str) -> StoreResult<[u8; 32]> {
     get::<Vec<u8>>(row, col)?
         .try_into()
         .map_err(|_| corrupt(col))
 }
 
-fn audit(r: &SqliteRow) -> StoreResult<AuditRecord> {
+fn audit(r: &Row) -> StoreResult<AuditRecord> {
     Ok(AuditRecord {
         seq: get(r, "seq")?,
         event: AuditEvent {
@@ -81,14 +78,11 @@ fn audit(r: &SqliteRow) -> StoreResult<AuditRecord> {
     })
 }
 
-pub(crate) fn all<T>(
-    rows: Vec<SqliteRow>,
-    f: fn(&SqliteRow) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
+pub(crate) fn all<T>(rows: Vec<Row>, f: fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
-fn idempotency(r: &SqliteRow) -> StoreResult<IdempotencyRecord> {
+fn idempotency(r: &Row) -> StoreResult<IdempotencyRecord> {
     Ok(IdempotencyRecord {
         scope: get(r, "scope")?,
         key: get(r, "key")?,
@@ -100,11 +94,11 @@ fn idempotency(r: &SqliteRow) -> StoreResult<IdempotencyRecord> {
 }
 
 pub async fn get_idempotency(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     scope: &str,
     key: &str,
 ) -> StoreResult<Option<IdempotencyRecord>> {
-    sqlx::query("SELECT * FROM idempotency WHERE scope = $1 AND key = $2")
+    db::query("SELECT * FROM idempotency WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .fetch_optional(c)
@@ -115,24 +109,24 @@ pub async fn get_idempotency(
         .transpose()
 }
 
-pub async fn list_idempotency(c: &mut SqliteConnection) -> StoreResult<Vec<IdempotencyRecord>> {
-    let rows = sqlx::query("/* full scan: backup */ SELECT * FROM idempotency ORDER BY scope, key")
+pub async fn list_idempotency(c: &mut Conn) -> StoreResult<Vec<IdempotencyRecord>> {
+    let rows = db::query("/* full scan: backup */ SELECT * FROM idempotency ORDER BY scope, key")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
     all(rows, idempotency)
 }
 
-pub async fn get_setting(c: &mut SqliteConnection, name: &str) -> StoreResult<Option<String>> {
-    sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+pub async fn get_setting(c: &mut Conn, name: &str) -> StoreResult<Option<String>> {
+    db::query_scalar("SELECT value FROM settings WHERE name = $1")
         .bind(name)
         .fetch_optional(c)
         .await
         .map_err(map_err)
 }
 
-pub async fn list_settings(c: &mut SqliteConnection) -> StoreResult<Vec<SettingRecord>> {
-    let rows = sqlx::query("SELECT name, value FROM settings ORDER BY name")
+pub async fn list_settings(c: &mut Conn) -> StoreResult<Vec<SettingRecord>> {
+    let rows = db::query("SELECT name, value FROM settings ORDER BY name")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
@@ -146,8 +140,8 @@ pub async fn list_settings(c: &mut SqliteConnection) -> StoreResult<Vec<SettingR
         .collect()
 }
 
-pub async fn audit_head(c: &mut SqliteConnection) -> StoreResult<ChainHead> {
-    let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+pub async fn audit_head(c: &mut Conn) -> StoreResult<ChainHead> {
+    let r = db::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_one(c)
         .await
         .map_err(map_err)?;
@@ -157,11 +151,8 @@ pub async fn audit_head(c: &mut SqliteConnection) -> StoreResult<ChainHead> {
     })
 }
 
-pub async fn audit_records_for_case(
-    c: &mut SqliteConnection,
-    case: Uuid,
-) -> StoreResult<Vec<AuditRecord>> {
-    let rows = sqlx::query("SELECT * FROM audit_event WHERE case_id = $1 ORDER BY seq")
+pub async fn audit_records_for_case(c: &mut Conn, case: Uuid) -> StoreResult<Vec<AuditRecord>> {
+    let rows = db::query("SELECT * FROM audit_event WHERE case_id = $1 ORDER BY seq")
         .bind(case)
         .fetch_all(c)
         .await
@@ -170,12 +161,12 @@ pub async fn audit_records_for_case(
 }
 
 pub async fn audit_records_for_case_before(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     case: Uuid,
     before: i64,
     limit: u32,
 ) -> StoreResult<Vec<AuditRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM audit_event WHERE case_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
     )
     .bind(case)
@@ -187,12 +178,8 @@ pub async fn audit_records_for_case_before(
     all(rows, audit)
 }
 
-pub async fn audit_records(
-    c: &mut SqliteConnection,
-    after: i64,
-    limit: u32,
-) -> StoreResult<Vec<AuditRecord>> {
-    let rows = sqlx::query("SELECT * FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2")
+pub async fn audit_records(c: &mut Conn, after: i64, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+    let rows = db::query("SELECT * FROM audit_event WHERE seq > $1 ORDER BY seq LIMIT $2")
         .bind(after)
         .bind(i64::from(limit))
         .fetch_all(c)
@@ -201,12 +188,9 @@ pub async fn audit_records(
     all(rows, audit)
 }
 
-pub async fn prune_idempotency(
-    c: &mut SqliteConnection,
-    before: OffsetDateTime,
-) -> StoreResult<u64> {
+pub async fn prune_idempotency(c: &mut Conn, before: OffsetDateTime) -> StoreResult<u64> {
     // Through idempotency_created (migration 0013).
-    let r = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+    let r = db::query("DELETE FROM idempotency WHERE created_at < $1")
         .bind(unix_micros(before))
         .execute(c)
         .await
@@ -214,11 +198,8 @@ pub async fn prune_idempotency(
     Ok(r.rows_affected())
 }
 
-pub async fn insert_idempotency(
-    c: &mut SqliteConnection,
-    r: &IdempotencyRecord,
-) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_idempotency(c: &mut Conn, r: &IdempotencyRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO idempotency (scope, key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&r.scope)
@@ -233,8 +214,8 @@ pub async fn insert_idempotency(
     Ok(())
 }
 
-pub async fn put_setting(c: &mut SqliteConnection, name: &str, value: &str) -> StoreResult<()> {
-    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+pub async fn put_setting(c: &mut Conn, name: &str, value: &str) -> StoreResult<()> {
+    db::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
         .bind(name)
         .bind(value)
         .execute(c)
@@ -248,36 +229,39 @@ pub async fn put_setting(c: &mut SqliteConnection, name: &str, value: &str) -> S
 const AUDIT_ROWS_PER_INSERT: usize = 400;
 
 /// Stores `records` (a run of the chain, in order) and moves the head to the last of them.
-async fn insert_audits(c: &mut SqliteConnection, records: &[AuditRecord]) -> StoreResult<()> {
+async fn insert_audits(c: &mut Conn, records: &[AuditRecord]) -> StoreResult<()> {
     let Some(last) = records.last() else {
         return Ok(());
     };
     for chunk in records.chunks(AUDIT_ROWS_PER_INSERT) {
-        let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+        let mut q = db::insert_rows(
             "INSERT INTO audit_event (seq, at, actor, actor_role, organisation, action, target, \
-             category, case_id, outcome, purpose, operation_id, client_ip, prev_hash, hash) ",
+             category, case_id, outcome, purpose, operation_id, client_ip, prev_hash, hash)",
+            chunk.len(),
+            15,
         );
-        q.push_values(chunk, |mut b, r| {
+        for r in chunk {
             let e = &r.event;
-            b.push_bind(r.seq)
-                .push_bind(unix_micros(e.at))
-                .push_bind(e.actor)
-                .push_bind(e.actor_role.map(Role::code))
-                .push_bind(e.organisation)
-                .push_bind(e.action.code())
-                .push_bind(e.target.clone())
-                .push_bind(e.category.map(InformationCategory::code))
-                .push_bind(e.case_id)
-                .push_bind(e.outcome.code())
-                .push_bind(e.purpose.clone())
-                .push_bind(e.operation_id.clone())
-                .push_bind(e.client_ip.clone())
-                .push_bind(r.prev_hash.to_vec())
-                .push_bind(r.hash.to_vec());
-        });
-        q.build().execute(&mut *c).await.map_err(map_err)?;
+            q = q
+                .bind(r.seq)
+                .bind(unix_micros(e.at))
+                .bind(e.actor)
+                .bind(e.actor_role.map(Role::code))
+                .bind(e.organisation)
+                .bind(e.action.code())
+                .bind(&e.target)
+                .bind(e.category.map(InformationCategory::code))
+                .bind(e.case_id)
+                .bind(e.outcome.code())
+                .bind(&e.purpose)
+                .bind(&e.operation_id)
+                .bind(&e.client_ip)
+                .bind(r.prev_hash)
+                .bind(r.hash);
+        }
+        q.execute(&mut *c).await.map_err(map_err)?;
     }
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+    db::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(last.seq)
         .bind(last.hash.as_slice())
         .execute(c)
@@ -286,10 +270,7 @@ async fn insert_audits(c: &mut SqliteConnection, records: &[AuditRecord]) -> Sto
     Ok(())
 }
 
-pub async fn append_audits(
-    c: &mut SqliteConnection,
-    events: &[AuditEvent],
-) -> StoreResult<Vec<AuditRecord>> {
+pub async fn append_audits(c: &mut Conn, events: &[AuditEvent]) -> StoreResult<Vec<AuditRecord>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -301,7 +282,7 @@ pub async fn append_audits(
     Ok(records)
 }
 
-pub async fn restore_audit_record(c: &mut SqliteConnection, r: &AuditRecord) -> StoreResult<()> {
+pub async fn restore_audit_record(c: &mut Conn, r: &AuditRecord) -> StoreResult<()> {
     insert_audits(c, std::slice::from_ref(r)).await
 }
 

@@ -6,6 +6,8 @@
 //! row's category of its case at the moment given, or the principal wrote it; the case
 //! itself must be one they see. Ranking, totals and excerpts never see anything else.
 
+use crate::db::Conn;
+use crate::db::{self, Query, Row};
 use ryoritsu_app::error::StoreResult;
 use ryoritsu_app::search::ports::{
     MAX_COUNTED, MatchedRow, Phrase, ROWS_PER_CASE, SCOPE_FIRST_BELOW, SearchHit, SearchQuery,
@@ -13,8 +15,6 @@ use ryoritsu_app::search::ports::{
 };
 use ryoritsu_domain::case::CaseStatus;
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use uuid::Uuid;
 
 use crate::map_err;
@@ -27,10 +27,7 @@ enum Arg {
     Id(Uuid),
 }
 
-fn bind_all(
-    mut q: sqlx::query::Query<'_, sqlx::Sqlite, SqliteArguments>,
-    args: Vec<Arg>,
-) -> sqlx::query::Query<'_, sqlx::Sqlite, SqliteArguments> {
+fn bind_all(mut q: Query<'_>, args: Vec<Arg>) -> Query<'_> {
     for a in args {
         q = match a {
             Arg::Text(s) => q.bind(s),
@@ -109,7 +106,7 @@ fn scope_cte(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
 
 /// How many of the principal's cases fall within the filters, counted up to `cap`: an
 /// index range per key.
-async fn count_scope(c: &mut SqliteConnection, q: &SearchQuery, cap: i64) -> StoreResult<i64> {
+async fn count_scope(c: &mut Conn, q: &SearchQuery, cap: i64) -> StoreResult<i64> {
     let mut args = vec![Arg::Text(keys_json(q))];
     let cand = scope_cte(q, &mut args);
     let sql = format!(
@@ -118,7 +115,7 @@ async fn count_scope(c: &mut SqliteConnection, q: &SearchQuery, cap: i64) -> Sto
     );
     args.push(Arg::Int(cap));
     get(
-        &bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+        &bind_all(db::assembled(sql), args)
             .fetch_one(&mut *c)
             .await
             .map_err(map_err)?,
@@ -128,7 +125,7 @@ async fn count_scope(c: &mut SqliteConnection, q: &SearchQuery, cap: i64) -> Sto
 
 /// Whether the search starts from the principal's cases (see [`SearchStart`]): both counts
 /// stop at their bound, so weighing costs at most a few thousand index entries.
-async fn starts_from_scope(c: &mut SqliteConnection, q: &SearchQuery) -> StoreResult<bool> {
+async fn starts_from_scope(c: &mut Conn, q: &SearchQuery) -> StoreResult<bool> {
     match q.start {
         SearchStart::Words => Ok(false),
         SearchStart::Scope => Ok(true),
@@ -142,7 +139,7 @@ async fn starts_from_scope(c: &mut SqliteConnection, q: &SearchQuery) -> StoreRe
             };
             let bound = cases.saturating_mul(ROWS_PER_CASE).max(1);
             let rows: i64 = get(
-                &sqlx::query(
+                &db::query(
                     "SELECT count(*) AS n FROM (SELECT 1 FROM search_words \
                      WHERE search_words MATCH $1 LIMIT $2)",
                 )
@@ -228,7 +225,7 @@ fn case_query(q: &SearchQuery, scoped: bool) -> (String, Vec<Arg>) {
     (sql, args)
 }
 
-fn hit(r: &SqliteRow) -> StoreResult<SearchHit> {
+fn hit(r: &Row) -> StoreResult<SearchHit> {
     Ok(SearchHit {
         case_id: get(r, "id")?,
         score: get(r, "score")?,
@@ -239,10 +236,7 @@ fn hit(r: &SqliteRow) -> StoreResult<SearchHit> {
     })
 }
 
-pub async fn search_cases(
-    c: &mut SqliteConnection,
-    q: &SearchQuery,
-) -> StoreResult<(i64, Vec<SearchHit>)> {
+pub async fn search_cases(c: &mut Conn, q: &SearchQuery) -> StoreResult<(i64, Vec<SearchHit>)> {
     if q.words.is_none() && q.name.is_none() {
         return Ok((0, Vec::new()));
     }
@@ -256,7 +250,7 @@ pub async fn search_cases(
     );
     args.push(Arg::Int(i64::from(q.limit)));
     args.push(Arg::Int(i64::from(q.offset)));
-    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(page_sql)), args)
+    let rows = bind_all(db::assembled(page_sql), args)
         .fetch_all(&mut *c)
         .await
         .map_err(map_err)?;
@@ -269,7 +263,7 @@ pub async fn search_cases(
             let count_sql = format!("SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) LIMIT ?)");
             args.push(Arg::Int(MAX_COUNTED));
             get(
-                &bind_all(sqlx::query(sqlx::AssertSqlSafe(count_sql)), args)
+                &bind_all(db::assembled(count_sql), args)
                     .fetch_one(&mut *c)
                     .await
                     .map_err(map_err)?,
@@ -280,10 +274,10 @@ pub async fn search_cases(
     Ok((total, hits))
 }
 
-pub async fn search_hits(c: &mut SqliteConnection, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {
+pub async fn search_hits(c: &mut Conn, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {
     let mut out = Vec::with_capacity(cases.len());
     for id in cases {
-        if let Some(r) = sqlx::query(
+        if let Some(r) = db::query(
             "SELECT id, worker_id, employer_id, status, created_at, 0 AS score \
              FROM cases WHERE id = $1",
         )
@@ -299,7 +293,7 @@ pub async fn search_hits(c: &mut SqliteConnection, cases: &[Uuid]) -> StoreResul
 }
 
 pub async fn search_matched_rows(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     q: &SearchQuery,
     cases: &[Uuid],
 ) -> StoreResult<Vec<MatchedRow>> {
@@ -321,7 +315,7 @@ pub async fn search_matched_rows(
              ORDER BY s.weight DESC, s.source, s.id"
         );
         row_visible_args(q, &mut args);
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+        let rows = bind_all(db::assembled(sql), args)
             .fetch_all(&mut *c)
             .await
             .map_err(map_err)?;
@@ -337,17 +331,17 @@ pub async fn search_matched_rows(
     Ok(out)
 }
 
-pub async fn count_search_rows(c: &mut SqliteConnection) -> StoreResult<i64> {
-    let r = sqlx::query("SELECT count(*) AS n FROM search_rows")
+pub async fn count_search_rows(c: &mut Conn) -> StoreResult<i64> {
+    let r = db::query("SELECT count(*) AS n FROM search_rows")
         .fetch_one(c)
         .await
         .map_err(map_err)?;
     get(&r, "n")
 }
 
-async fn insert_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreResult<()> {
+async fn insert_row(c: &mut Conn, r: &SearchRow) -> StoreResult<()> {
     let id: i64 = get(
-        &sqlx::query(
+        &db::query(
             "INSERT INTO search_rows (case_id, source, category, author, weight, body) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -362,7 +356,7 @@ async fn insert_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreResult<()> 
         .map_err(map_err)?,
         "id",
     )?;
-    sqlx::query("INSERT INTO search_words (rowid, words) VALUES ($1, $2)")
+    db::query("INSERT INTO search_words (rowid, words) VALUES ($1, $2)")
         .bind(id)
         .bind(r.fts5_words())
         .execute(&mut *c)
@@ -371,8 +365,8 @@ async fn insert_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreResult<()> 
     Ok(())
 }
 
-pub async fn put_search_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreResult<()> {
-    sqlx::query(
+pub async fn put_search_row(c: &mut Conn, r: &SearchRow) -> StoreResult<()> {
+    db::query(
         "DELETE FROM search_words WHERE rowid IN \
          (SELECT id FROM search_rows WHERE case_id = $1 AND source = $2)",
     )
@@ -381,7 +375,7 @@ pub async fn put_search_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreRes
     .execute(&mut *c)
     .await
     .map_err(map_err)?;
-    sqlx::query("DELETE FROM search_rows WHERE case_id = $1 AND source = $2")
+    db::query("DELETE FROM search_rows WHERE case_id = $1 AND source = $2")
         .bind(r.case_id)
         .bind(&r.source)
         .execute(&mut *c)
@@ -393,19 +387,15 @@ pub async fn put_search_row(c: &mut SqliteConnection, r: &SearchRow) -> StoreRes
     Ok(())
 }
 
-pub async fn replace_search_rows(
-    c: &mut SqliteConnection,
-    case: Uuid,
-    rows: &[SearchRow],
-) -> StoreResult<()> {
-    sqlx::query(
+pub async fn replace_search_rows(c: &mut Conn, case: Uuid, rows: &[SearchRow]) -> StoreResult<()> {
+    db::query(
         "DELETE FROM search_words WHERE rowid IN (SELECT id FROM search_rows WHERE case_id = $1)",
     )
     .bind(case)
     .execute(&mut *c)
     .await
     .map_err(map_err)?;
-    sqlx::query("DELETE FROM search_rows WHERE case_id = $1")
+    db::query("DELETE FROM search_rows WHERE case_id = $1")
         .bind(case)
         .execute(&mut *c)
         .await
@@ -416,12 +406,12 @@ pub async fn replace_search_rows(
     Ok(())
 }
 
-pub async fn clear_search_rows(c: &mut SqliteConnection) -> StoreResult<()> {
-    sqlx::query("/* full scan: maintenance */ DELETE FROM search_words")
+pub async fn clear_search_rows(c: &mut Conn) -> StoreResult<()> {
+    db::query("/* full scan: maintenance */ DELETE FROM search_words")
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-    sqlx::query("/* full scan: maintenance */ DELETE FROM search_rows")
+    db::query("/* full scan: maintenance */ DELETE FROM search_rows")
         .execute(&mut *c)
         .await
         .map_err(map_err)?;

@@ -5,6 +5,7 @@
 //! 取扱規程 decide who sees it as decide who sees the form; every opening of one is audited
 //! and shows in the worker's access log.
 
+use crate::search::ports::SearchWrites as _;
 use ryoritsu_domain::attachment::check_scan;
 use ryoritsu_domain::audit::AuditAction;
 use ryoritsu_domain::case::{PaperOriginals, TaskKind};
@@ -271,11 +272,12 @@ impl<S: Store> App<S> {
         ev.target = Some(format!("document:{}", doc.id));
         ev.purpose = Some(format!("transcription:{scan}"));
         let d = doc.clone();
+        let row = crate::cases::search_index::document_row(&doc);
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_document(&d).await?;
-                    crate::cases::search_index::index_document(tx, &d).await?;
+                    tx.put_search_row(&row).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })

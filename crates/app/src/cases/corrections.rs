@@ -7,6 +7,7 @@
 //! same transaction; reads of a request by the answering side are recorded too, since a
 //! request repeats the worker's health information.
 
+use crate::search::ports::SearchWrites as _;
 use std::collections::BTreeMap;
 
 use ryoritsu_domain::audit::{AuditAction, AuditEvent, Outcome};
@@ -684,11 +685,12 @@ impl<S: Store> App<S> {
         ev.target = Some(format!("document:{}", doc.id));
         ev.purpose = Some(format!("correction:{}", request.id));
         let d = doc.clone();
+        let row = crate::cases::search_index::document_row(&doc);
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_document(&d).await?;
-                    crate::cases::search_index::index_document(tx, &d).await?;
+                    tx.put_search_row(&row).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })

@@ -15,6 +15,7 @@ pub mod search_index;
 pub mod support_task_ports;
 pub mod support_tasks;
 
+use crate::search::ports::SearchWrites as _;
 use std::collections::BTreeSet;
 
 use ryoritsu_domain::audit::{AuditAction, AuditEvent, Outcome};
@@ -743,11 +744,12 @@ impl<S: Store> App<S> {
         ev.category = Some(category);
         ev.target = Some(format!("note:{}", note.id));
         let n2 = note.clone();
+        let row = search_index::note_row(&note);
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_consultation_note(&n2).await?;
-                    search_index::index_note(tx, &n2).await?;
+                    tx.put_search_row(&row).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
@@ -1154,6 +1156,7 @@ impl<S: Store> App<S> {
         ev.category = Some(category);
         ev.target = Some(format!("document:{}", record.id));
         let r = record.clone();
+        let row = search_index::document_row(&record);
         let new = existing.is_none();
         self.writer
             .write(move |tx| {
@@ -1163,7 +1166,7 @@ impl<S: Store> App<S> {
                     } else if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
-                    search_index::index_document(tx, &r).await?;
+                    tx.put_search_row(&row).await?;
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
@@ -1230,6 +1233,7 @@ impl<S: Store> App<S> {
         ev.category = Some(doc.form.category());
         ev.target = Some(format!("document:{}", doc.id));
         let r = record.clone();
+        let row = search_index::document_row(&record);
         // The scan waiting for it is transcribed once the copy is confirmed.
         let done: Vec<case::TaskKind> = if transcription {
             vec![case::TaskKind::TranscribeScan]
@@ -1242,7 +1246,7 @@ impl<S: Store> App<S> {
                     if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
-                    search_index::index_document(tx, &r).await?;
+                    tx.put_search_row(&row).await?;
                     if !done.is_empty() {
                         tx.close_tasks(r.case_id, &done, r.updated_at).await?;
                     }

@@ -2,8 +2,8 @@
 //! and one for the employer and workplace (searchable by anyone who sees the case), one per
 //! document revision (its form's category, its author) and one per consultation note.
 //!
-//! Rows are written inside the write transaction of the change, and only the rows the
-//! change touches: a document saved or finalised replaces its own row, a note adds its row,
+//! Rows are written inside the write transaction of the change (built, words segmented,
+//! before the job reaches the writer), and only the rows the change touches: a document saved or finalised replaces its own row, a note adds its row,
 //! a new case or a changed name writes the case's name and workplace rows. A step that only
 //! moves the case on touches no row (the search reads the status from the case). The whole
 //! case is built at once only by a rebuild ([`rebuild_index`], after a restore).
@@ -84,7 +84,9 @@ fn document_text(form: FormKind, body: &DocumentBody) -> String {
     out.join("\n")
 }
 
-fn document_row(d: &DocumentRecord) -> SearchRow {
+/// The row of one document as it now is (saved, finalised, transcribed). Built before the
+/// write job, which only stores it: the words are segmented outside the writer.
+pub fn document_row(d: &DocumentRecord) -> SearchRow {
     let text = document_text(d.form, &d.body);
     SearchRow {
         case_id: d.case_id,
@@ -97,7 +99,8 @@ fn document_row(d: &DocumentRecord) -> SearchRow {
     }
 }
 
-fn note_row(n: &ConsultationNoteRecord) -> SearchRow {
+/// The row of one consultation note, built before the write job like a document's.
+pub fn note_row(n: &ConsultationNoteRecord) -> SearchRow {
     SearchRow {
         case_id: n.case_id,
         source: format!("note:{}", n.id),
@@ -198,24 +201,6 @@ pub async fn index_header<T: AccountReads + CaseReads + SearchWrites>(
     for row in header_rows(tx, &record).await? {
         tx.put_search_row(&row).await?;
     }
-    Ok(())
-}
-
-/// Writes the row of one document as it now is (saved, finalised, transcribed).
-pub async fn index_document<T: SearchWrites>(
-    tx: &mut T,
-    d: &DocumentRecord,
-) -> Result<(), AppError> {
-    tx.put_search_row(&document_row(d)).await?;
-    Ok(())
-}
-
-/// Writes the row of one consultation note.
-pub async fn index_note<T: SearchWrites>(
-    tx: &mut T,
-    n: &ConsultationNoteRecord,
-) -> Result<(), AppError> {
-    tx.put_search_row(&note_row(n)).await?;
     Ok(())
 }
 

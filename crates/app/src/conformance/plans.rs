@@ -332,10 +332,18 @@ pub fn postgres_plan_text(plan: &serde_json::Value) -> String {
 
 // ---- collecting the statements ---------------------------------------------------------
 
-/// A `tracing` subscriber that keeps every statement sqlx reports executing (target
-/// `sqlx::query`, fields `summary` and `db.statement`), normalised and without repeats,
-/// while it is switched on. Install it as the global default before the first statement:
-/// SQLite runs statements on a worker thread of its own.
+/// The `tracing` target under which the SQLite store reports each statement it runs
+/// (field `db.statement`); sqlx reports PostgreSQL's under `sqlx::query`.
+pub const STATEMENT_TARGET: &str = "ryoritsu::sql";
+
+fn is_statement_event(target: &str) -> bool {
+    target == "sqlx::query" || target == STATEMENT_TARGET
+}
+
+/// A `tracing` subscriber that keeps every statement the stores report executing (targets
+/// `sqlx::query` and [`STATEMENT_TARGET`], fields `summary` and `db.statement`), normalised
+/// and without repeats, while it is switched on. Install it as the global default before
+/// the first statement.
 #[derive(Clone, Default)]
 pub struct StatementLog {
     inner: Arc<LogInner>,
@@ -398,7 +406,7 @@ impl Visit for StatementFields {
 
 impl Subscriber for StatementLog {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query"
+        is_statement_event(metadata.target())
     }
 
     fn new_span(&self, _span: &Attributes<'_>) -> Id {
@@ -410,7 +418,7 @@ impl Subscriber for StatementLog {
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
 
     fn event(&self, event: &Event<'_>) {
-        if !self.inner.on.load(Ordering::SeqCst) || event.metadata().target() != "sqlx::query" {
+        if !self.inner.on.load(Ordering::SeqCst) || !is_statement_event(event.metadata().target()) {
             return;
         }
         let mut fields = StatementFields::default();

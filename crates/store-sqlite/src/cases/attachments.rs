@@ -1,12 +1,12 @@
 //! The SQL for scanned documents the worker uploads (紙の意見書など). Lists read every
 //! column but the content; the content is read only when someone opens the scan.
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::StoreResult;
 use ryoritsu_app::cases::attachment_ports::AttachmentRecord;
 use ryoritsu_domain::attachment::ScanFormat;
 use ryoritsu_domain::forms::FormKind;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use crate::map_err;
@@ -19,7 +19,7 @@ macro_rules! columns {
     };
 }
 
-fn attachment(r: &SqliteRow) -> StoreResult<AttachmentRecord> {
+fn attachment(r: &Row) -> StoreResult<AttachmentRecord> {
     Ok(AttachmentRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -33,11 +33,8 @@ fn attachment(r: &SqliteRow) -> StoreResult<AttachmentRecord> {
     })
 }
 
-pub async fn list_attachments(
-    c: &mut SqliteConnection,
-    case: Uuid,
-) -> StoreResult<Vec<AttachmentRecord>> {
-    let rows = sqlx::query(concat!(
+pub async fn list_attachments(c: &mut Conn, case: Uuid) -> StoreResult<Vec<AttachmentRecord>> {
+    let rows = db::query(concat!(
         "SELECT ",
         columns!(),
         " FROM attachments WHERE case_id = $1 ORDER BY uploaded_at, id"
@@ -49,8 +46,8 @@ pub async fn list_attachments(
     rows.iter().map(attachment).collect()
 }
 
-pub async fn list_all_attachments(c: &mut SqliteConnection) -> StoreResult<Vec<AttachmentRecord>> {
-    let rows = sqlx::query(concat!(
+pub async fn list_all_attachments(c: &mut Conn) -> StoreResult<Vec<AttachmentRecord>> {
+    let rows = db::query(concat!(
         "/* full scan: backup */ SELECT ",
         columns!(),
         " FROM attachments ORDER BY uploaded_at, id"
@@ -61,11 +58,8 @@ pub async fn list_all_attachments(c: &mut SqliteConnection) -> StoreResult<Vec<A
     rows.iter().map(attachment).collect()
 }
 
-pub async fn get_attachment(
-    c: &mut SqliteConnection,
-    id: Uuid,
-) -> StoreResult<Option<AttachmentRecord>> {
-    let row = sqlx::query(concat!(
+pub async fn get_attachment(c: &mut Conn, id: Uuid) -> StoreResult<Option<AttachmentRecord>> {
+    let row = db::query(concat!(
         "SELECT ",
         columns!(),
         " FROM attachments WHERE id = $1"
@@ -77,11 +71,8 @@ pub async fn get_attachment(
     row.as_ref().map(attachment).transpose()
 }
 
-pub async fn attachment_content(
-    c: &mut SqliteConnection,
-    id: Uuid,
-) -> StoreResult<Option<Vec<u8>>> {
-    sqlx::query_scalar("SELECT content FROM attachments WHERE id = $1")
+pub async fn attachment_content(c: &mut Conn, id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+    db::query_scalar("SELECT content FROM attachments WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await
@@ -89,11 +80,11 @@ pub async fn attachment_content(
 }
 
 pub async fn insert_attachment(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     a: &AttachmentRecord,
     content: &[u8],
 ) -> StoreResult<()> {
-    sqlx::query(
+    db::query(
         "INSERT INTO attachments (id, case_id, form, format, file_name, size, sha256, content, \
          uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )

@@ -4,6 +4,8 @@
 //! constraints and triggers can hold the rules: a target is a document or a description,
 //! and an answer is written once, never changed.
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::cases::correction_ports::{CorrectionFilter, CorrectionRecord};
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::correction::{
@@ -11,8 +13,6 @@ use ryoritsu_domain::correction::{
     Decision, Responder,
 };
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use time::Date;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
@@ -29,7 +29,7 @@ fn date_text(d: Date) -> StoreResult<String> {
         .map_err(|e| StoreError::Other(format!("cannot write date {d}: {e}")))
 }
 
-fn record(r: &SqliteRow) -> StoreResult<CorrectionRecord> {
+fn record(r: &Row) -> StoreResult<CorrectionRecord> {
     let target = match get::<String>(r, "target_type")?.as_str() {
         "document" => CorrectionTarget::Document {
             document: get::<Option<Uuid>>(r, "target_document")?
@@ -73,10 +73,10 @@ fn record(r: &SqliteRow) -> StoreResult<CorrectionRecord> {
 }
 
 pub async fn get_correction_request(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     id: Uuid,
 ) -> StoreResult<Option<CorrectionRecord>> {
-    sqlx::query("SELECT * FROM correction_requests WHERE id = $1")
+    db::query("SELECT * FROM correction_requests WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await
@@ -87,21 +87,21 @@ pub async fn get_correction_request(
 }
 
 pub async fn list_correction_requests(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     filter: CorrectionFilter,
 ) -> StoreResult<Vec<CorrectionRecord>> {
     let query = match filter {
-        CorrectionFilter::Case(case) => sqlx::query(
+        CorrectionFilter::Case(case) => db::query(
             "SELECT * FROM correction_requests WHERE case_id = $1 \
              ORDER BY filed_at, id",
         )
         .bind(case),
-        CorrectionFilter::Worker(worker) => sqlx::query(
+        CorrectionFilter::Worker(worker) => db::query(
             "SELECT * FROM correction_requests WHERE worker_id = $1 \
              ORDER BY filed_at, id",
         )
         .bind(worker),
-        CorrectionFilter::OpenFor(organisation) => sqlx::query(
+        CorrectionFilter::OpenFor(organisation) => db::query(
             "SELECT * FROM correction_requests \
              WHERE responder_organisation = $1 AND status = 'received' ORDER BY filed_at, id",
         )
@@ -111,10 +111,8 @@ pub async fn list_correction_requests(
     rows.iter().map(record).collect()
 }
 
-pub async fn list_all_correction_requests(
-    c: &mut SqliteConnection,
-) -> StoreResult<Vec<CorrectionRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_correction_requests(c: &mut Conn) -> StoreResult<Vec<CorrectionRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM correction_requests \
          ORDER BY filed_at, id",
     )
@@ -124,17 +122,14 @@ pub async fn list_all_correction_requests(
     rows.iter().map(record).collect()
 }
 
-pub async fn insert_correction_request(
-    c: &mut SqliteConnection,
-    r: &CorrectionRecord,
-) -> StoreResult<()> {
+pub async fn insert_correction_request(c: &mut Conn, r: &CorrectionRecord) -> StoreResult<()> {
     let q = &r.request;
     let (target_type, target_document, target_description) = match &q.target {
         CorrectionTarget::Document { document } => ("document", Some(*document), None),
         CorrectionTarget::Other { description } => ("other", None, Some(description.as_str())),
     };
     let a = q.answer.as_ref();
-    sqlx::query(
+    db::query(
         "INSERT INTO correction_requests (id, case_id, worker_id, target_type, target_document, \
          target_description, kind, what_is_wrong, should_say, responder, \
          responder_organisation, filed_at, due, status, decision, reason, corrected_document, \
@@ -167,14 +162,11 @@ pub async fn insert_correction_request(
     Ok(())
 }
 
-pub async fn answer_correction_request(
-    c: &mut SqliteConnection,
-    r: &CorrectionRecord,
-) -> StoreResult<bool> {
+pub async fn answer_correction_request(c: &mut Conn, r: &CorrectionRecord) -> StoreResult<bool> {
     let Some(a) = &r.request.answer else {
         return Ok(false);
     };
-    let n = sqlx::query(
+    let n = db::query(
         "UPDATE correction_requests SET status = $1, decision = $2, reason = $3, \
          corrected_document = $4, answered_by = $5, answered_at = $6, version = $7 \
          WHERE id = $8 AND version = $7 - 1 AND status = 'received'",

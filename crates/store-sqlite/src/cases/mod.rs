@@ -10,6 +10,8 @@ pub(crate) mod corrections;
 pub(crate) mod notices;
 pub(crate) mod support_tasks;
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::cases::ports::{
     CaseEventRecord, CaseFilter, CasePartyRecord, CaseRecord, ConsultationNoteRecord, DocumentBody,
     DocumentRecord, HandlingRulesRecord, PartyKind, ShareCodeRecord, TaskFilter, TaskRecord,
@@ -20,8 +22,6 @@ use ryoritsu_domain::consent::{Consent, DisclosedDocument, DisclosureRecord, Rec
 use ryoritsu_domain::forms::FormKind;
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -54,15 +54,15 @@ fn date_text(d: Date) -> StoreResult<String> {
         .map_err(|e| StoreError::Other(format!("cannot write date {d}: {e}")))
 }
 
-fn date(row: &SqliteRow, col: &str) -> StoreResult<Date> {
+fn date(row: &Row, col: &str) -> StoreResult<Date> {
     Date::parse(&get::<String>(row, col)?, DATE).map_err(|_| corrupt(col))
 }
 
-fn all<T>(rows: Vec<SqliteRow>, f: fn(&SqliteRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+fn all<T>(rows: Vec<Row>, f: fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.iter().map(f).collect()
 }
 
-fn case(r: &SqliteRow) -> StoreResult<CaseRecord> {
+fn case(r: &Row) -> StoreResult<CaseRecord> {
     Ok(CaseRecord {
         id: get(r, "id")?,
         worker_id: get(r, "worker_id")?,
@@ -75,7 +75,7 @@ fn case(r: &SqliteRow) -> StoreResult<CaseRecord> {
     })
 }
 
-fn party(r: &SqliteRow) -> StoreResult<CasePartyRecord> {
+fn party(r: &Row) -> StoreResult<CasePartyRecord> {
     Ok(CasePartyRecord {
         case_id: get(r, "case_id")?,
         kind: code(r, "kind", PartyKind::from_code)?,
@@ -100,7 +100,7 @@ fn revision(body: &DocumentBody) -> i64 {
     })
 }
 
-fn document(r: &SqliteRow) -> StoreResult<DocumentRecord> {
+fn document(r: &Row) -> StoreResult<DocumentRecord> {
     // A finalised body re-validates against its form's schema as it loads.
     let body: DocumentBody = json!(r, "body")?;
     if stage(&body) != get::<String>(r, "stage")? {
@@ -118,7 +118,7 @@ fn document(r: &SqliteRow) -> StoreResult<DocumentRecord> {
     })
 }
 
-fn event(r: &SqliteRow) -> StoreResult<CaseEventRecord> {
+fn event(r: &Row) -> StoreResult<CaseEventRecord> {
     Ok(CaseEventRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -131,7 +131,7 @@ fn event(r: &SqliteRow) -> StoreResult<CaseEventRecord> {
     })
 }
 
-pub(crate) fn task(r: &SqliteRow) -> StoreResult<TaskRecord> {
+pub(crate) fn task(r: &Row) -> StoreResult<TaskRecord> {
     Ok(TaskRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -144,7 +144,7 @@ pub(crate) fn task(r: &SqliteRow) -> StoreResult<TaskRecord> {
     })
 }
 
-fn consent(r: &SqliteRow) -> StoreResult<Consent> {
+fn consent(r: &Row) -> StoreResult<Consent> {
     Ok(Consent {
         id: get(r, "id")?,
         worker: get(r, "worker_id")?,
@@ -164,7 +164,7 @@ fn consent(r: &SqliteRow) -> StoreResult<Consent> {
     })
 }
 
-fn disclosure(r: &SqliteRow) -> StoreResult<DisclosureRecord> {
+fn disclosure(r: &Row) -> StoreResult<DisclosureRecord> {
     Ok(DisclosureRecord {
         id: get(r, "id")?,
         case: get(r, "case_id")?,
@@ -182,7 +182,7 @@ fn disclosure(r: &SqliteRow) -> StoreResult<DisclosureRecord> {
     })
 }
 
-fn handling_rules(r: &SqliteRow) -> StoreResult<HandlingRulesRecord> {
+fn handling_rules(r: &Row) -> StoreResult<HandlingRulesRecord> {
     let rec = HandlingRulesRecord {
         rules: json!(r, "rules")?,
         updated_by: get(r, "updated_by")?,
@@ -197,8 +197,8 @@ fn handling_rules(r: &SqliteRow) -> StoreResult<HandlingRulesRecord> {
 
 // ---- reads ----------------------------------------------------------------------------
 
-pub async fn get_case(c: &mut SqliteConnection, id: Uuid) -> StoreResult<Option<CaseRecord>> {
-    sqlx::query("SELECT * FROM cases WHERE id = $1")
+pub async fn get_case(c: &mut Conn, id: Uuid) -> StoreResult<Option<CaseRecord>> {
+    db::query("SELECT * FROM cases WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await
@@ -208,22 +208,19 @@ pub async fn get_case(c: &mut SqliteConnection, id: Uuid) -> StoreResult<Option<
         .transpose()
 }
 
-pub async fn list_cases(
-    c: &mut SqliteConnection,
-    filter: CaseFilter,
-) -> StoreResult<Vec<CaseRecord>> {
+pub async fn list_cases(c: &mut Conn, filter: CaseFilter) -> StoreResult<Vec<CaseRecord>> {
     let query = match filter {
-        CaseFilter::Worker(worker) => sqlx::query(
+        CaseFilter::Worker(worker) => db::query(
             "SELECT * FROM cases WHERE worker_id = $1 \
              ORDER BY created_at DESC, id",
         )
         .bind(worker),
-        CaseFilter::Employer(employer) => sqlx::query(
+        CaseFilter::Employer(employer) => db::query(
             "SELECT * FROM cases WHERE employer_id = $1 \
              ORDER BY created_at DESC, id",
         )
         .bind(employer),
-        CaseFilter::PartyOrganisation(organisation) => sqlx::query(
+        CaseFilter::PartyOrganisation(organisation) => db::query(
             "SELECT * FROM cases WHERE id IN \
              (SELECT case_id FROM case_parties WHERE organisation_id = $1) \
              ORDER BY created_at DESC, id",
@@ -234,8 +231,8 @@ pub async fn list_cases(
     all(rows, case)
 }
 
-pub async fn list_all_cases(c: &mut SqliteConnection) -> StoreResult<Vec<CaseRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_cases(c: &mut Conn) -> StoreResult<Vec<CaseRecord>> {
+    let rows = db::query(
         "/* full scan: maintenance */ SELECT * FROM cases \
          ORDER BY created_at DESC, id",
     )
@@ -245,11 +242,8 @@ pub async fn list_all_cases(c: &mut SqliteConnection) -> StoreResult<Vec<CaseRec
     all(rows, case)
 }
 
-pub async fn list_case_parties(
-    c: &mut SqliteConnection,
-    case_id: Uuid,
-) -> StoreResult<Vec<CasePartyRecord>> {
-    let rows = sqlx::query(
+pub async fn list_case_parties(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<CasePartyRecord>> {
+    let rows = db::query(
         "SELECT * FROM case_parties WHERE case_id = $1 \
          ORDER BY added_at, case_id, kind, organisation_id, user_id",
     )
@@ -260,8 +254,8 @@ pub async fn list_case_parties(
     all(rows, party)
 }
 
-pub async fn list_all_case_parties(c: &mut SqliteConnection) -> StoreResult<Vec<CasePartyRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_case_parties(c: &mut Conn) -> StoreResult<Vec<CasePartyRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM case_parties \
          ORDER BY added_at, case_id, kind, organisation_id, user_id",
     )
@@ -271,11 +265,8 @@ pub async fn list_all_case_parties(c: &mut SqliteConnection) -> StoreResult<Vec<
     all(rows, party)
 }
 
-pub async fn get_document(
-    c: &mut SqliteConnection,
-    id: Uuid,
-) -> StoreResult<Option<DocumentRecord>> {
-    sqlx::query("SELECT * FROM documents WHERE id = $1")
+pub async fn get_document(c: &mut Conn, id: Uuid) -> StoreResult<Option<DocumentRecord>> {
+    db::query("SELECT * FROM documents WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await
@@ -285,11 +276,8 @@ pub async fn get_document(
         .transpose()
 }
 
-pub async fn list_documents(
-    c: &mut SqliteConnection,
-    case_id: Uuid,
-) -> StoreResult<Vec<DocumentRecord>> {
-    let rows = sqlx::query(
+pub async fn list_documents(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<DocumentRecord>> {
+    let rows = db::query(
         "SELECT * FROM documents WHERE case_id = $1 \
          ORDER BY created_at, id",
     )
@@ -300,8 +288,8 @@ pub async fn list_documents(
     all(rows, document)
 }
 
-pub async fn list_all_documents(c: &mut SqliteConnection) -> StoreResult<Vec<DocumentRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_documents(c: &mut Conn) -> StoreResult<Vec<DocumentRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM documents \
          ORDER BY created_at, id",
     )
@@ -311,11 +299,8 @@ pub async fn list_all_documents(c: &mut SqliteConnection) -> StoreResult<Vec<Doc
     all(rows, document)
 }
 
-pub async fn list_case_events(
-    c: &mut SqliteConnection,
-    case_id: Uuid,
-) -> StoreResult<Vec<CaseEventRecord>> {
-    let rows = sqlx::query(
+pub async fn list_case_events(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<CaseEventRecord>> {
+    let rows = db::query(
         "SELECT * FROM case_events WHERE case_id = $1 \
          ORDER BY at, id",
     )
@@ -326,8 +311,8 @@ pub async fn list_case_events(
     all(rows, event)
 }
 
-pub async fn list_all_case_events(c: &mut SqliteConnection) -> StoreResult<Vec<CaseEventRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_case_events(c: &mut Conn) -> StoreResult<Vec<CaseEventRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM case_events \
          ORDER BY at, id",
     )
@@ -337,17 +322,14 @@ pub async fn list_all_case_events(c: &mut SqliteConnection) -> StoreResult<Vec<C
     all(rows, event)
 }
 
-pub async fn list_tasks(
-    c: &mut SqliteConnection,
-    filter: TaskFilter,
-) -> StoreResult<Vec<TaskRecord>> {
+pub async fn list_tasks(c: &mut Conn, filter: TaskFilter) -> StoreResult<Vec<TaskRecord>> {
     let query = match filter.open_only {
-        true => sqlx::query(
+        true => db::query(
             "SELECT * FROM tasks WHERE case_id = $1 AND closed_at IS NULL \
              ORDER BY opened_at, id",
         )
         .bind(filter.case),
-        false => sqlx::query(
+        false => db::query(
             "SELECT * FROM tasks WHERE case_id = $1 \
              ORDER BY opened_at, id",
         )
@@ -357,8 +339,8 @@ pub async fn list_tasks(
     all(rows, task)
 }
 
-pub async fn list_all_tasks(c: &mut SqliteConnection) -> StoreResult<Vec<TaskRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_tasks(c: &mut Conn) -> StoreResult<Vec<TaskRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM tasks \
          ORDER BY opened_at, id",
     )
@@ -368,8 +350,8 @@ pub async fn list_all_tasks(c: &mut SqliteConnection) -> StoreResult<Vec<TaskRec
     all(rows, task)
 }
 
-pub async fn list_consents(c: &mut SqliteConnection, case_id: Uuid) -> StoreResult<Vec<Consent>> {
-    let rows = sqlx::query(
+pub async fn list_consents(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<Consent>> {
+    let rows = db::query(
         "SELECT * FROM consents WHERE case_id = $1 \
          ORDER BY granted_at, id",
     )
@@ -380,11 +362,8 @@ pub async fn list_consents(c: &mut SqliteConnection, case_id: Uuid) -> StoreResu
     all(rows, consent)
 }
 
-pub async fn list_consents_of_worker(
-    c: &mut SqliteConnection,
-    worker: Uuid,
-) -> StoreResult<Vec<Consent>> {
-    let rows = sqlx::query(
+pub async fn list_consents_of_worker(c: &mut Conn, worker: Uuid) -> StoreResult<Vec<Consent>> {
+    let rows = db::query(
         "SELECT * FROM consents WHERE worker_id = $1 \
          ORDER BY granted_at, id",
     )
@@ -395,8 +374,8 @@ pub async fn list_consents_of_worker(
     all(rows, consent)
 }
 
-pub async fn list_all_consents(c: &mut SqliteConnection) -> StoreResult<Vec<Consent>> {
-    let rows = sqlx::query(
+pub async fn list_all_consents(c: &mut Conn) -> StoreResult<Vec<Consent>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM consents \
          ORDER BY granted_at, id",
     )
@@ -406,11 +385,8 @@ pub async fn list_all_consents(c: &mut SqliteConnection) -> StoreResult<Vec<Cons
     all(rows, consent)
 }
 
-pub async fn list_disclosures(
-    c: &mut SqliteConnection,
-    case_id: Uuid,
-) -> StoreResult<Vec<DisclosureRecord>> {
-    let rows = sqlx::query(
+pub async fn list_disclosures(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<DisclosureRecord>> {
+    let rows = db::query(
         "SELECT * FROM disclosures WHERE case_id = $1 \
          ORDER BY at, id",
     )
@@ -422,10 +398,10 @@ pub async fn list_disclosures(
 }
 
 pub async fn list_disclosures_of_worker(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     worker: Uuid,
 ) -> StoreResult<Vec<DisclosureRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM disclosures WHERE worker_id = $1 \
          ORDER BY at, id",
     )
@@ -436,8 +412,8 @@ pub async fn list_disclosures_of_worker(
     all(rows, disclosure)
 }
 
-pub async fn list_all_disclosures(c: &mut SqliteConnection) -> StoreResult<Vec<DisclosureRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_disclosures(c: &mut Conn) -> StoreResult<Vec<DisclosureRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM disclosures \
          ORDER BY at, id",
     )
@@ -448,10 +424,10 @@ pub async fn list_all_disclosures(c: &mut SqliteConnection) -> StoreResult<Vec<D
 }
 
 pub async fn get_handling_rules(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     employer: Uuid,
 ) -> StoreResult<Option<HandlingRulesRecord>> {
-    sqlx::query("SELECT * FROM handling_rules WHERE employer_id = $1")
+    db::query("SELECT * FROM handling_rules WHERE employer_id = $1")
         .bind(employer)
         .fetch_optional(c)
         .await
@@ -461,10 +437,8 @@ pub async fn get_handling_rules(
         .transpose()
 }
 
-pub async fn list_handling_rules(
-    c: &mut SqliteConnection,
-) -> StoreResult<Vec<HandlingRulesRecord>> {
-    let rows = sqlx::query("SELECT * FROM handling_rules ORDER BY employer_id")
+pub async fn list_handling_rules(c: &mut Conn) -> StoreResult<Vec<HandlingRulesRecord>> {
+    let rows = db::query("SELECT * FROM handling_rules ORDER BY employer_id")
         .fetch_all(c)
         .await
         .map_err(map_err)?;
@@ -473,8 +447,8 @@ pub async fn list_handling_rules(
 
 // ---- writes ---------------------------------------------------------------------------
 
-pub async fn insert_case(c: &mut SqliteConnection, r: &CaseRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_case(c: &mut Conn, r: &CaseRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO cases (id, worker_id, employer_id, workplace_id, path, status, state, \
          created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -494,8 +468,8 @@ pub async fn insert_case(c: &mut SqliteConnection, r: &CaseRecord) -> StoreResul
     Ok(())
 }
 
-pub async fn update_case(c: &mut SqliteConnection, r: &CaseRecord) -> StoreResult<bool> {
-    let n = sqlx::query(
+pub async fn update_case(c: &mut Conn, r: &CaseRecord) -> StoreResult<bool> {
+    let n = db::query(
         "UPDATE cases SET path = $1, status = $2, state = $3, updated_at = $4, version = $5 \
          WHERE id = $6 AND version = $5 - 1",
     )
@@ -512,8 +486,8 @@ pub async fn update_case(c: &mut SqliteConnection, r: &CaseRecord) -> StoreResul
     Ok(n == 1)
 }
 
-pub async fn insert_case_party(c: &mut SqliteConnection, p: &CasePartyRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_case_party(c: &mut Conn, p: &CasePartyRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO case_parties (case_id, kind, organisation_id, user_id, added_by, added_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -529,8 +503,8 @@ pub async fn insert_case_party(c: &mut SqliteConnection, p: &CasePartyRecord) ->
     Ok(())
 }
 
-pub async fn insert_document(c: &mut SqliteConnection, d: &DocumentRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_document(c: &mut Conn, d: &DocumentRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO documents (id, case_id, form, stage, revision, body, created_by, \
          created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -550,9 +524,9 @@ pub async fn insert_document(c: &mut SqliteConnection, d: &DocumentRecord) -> St
     Ok(())
 }
 
-pub async fn update_document(c: &mut SqliteConnection, d: &DocumentRecord) -> StoreResult<bool> {
+pub async fn update_document(c: &mut Conn, d: &DocumentRecord) -> StoreResult<bool> {
     // `stage = 'draft'` in the condition: a finalised document never changes.
-    let n = sqlx::query(
+    let n = db::query(
         "UPDATE documents SET stage = $1, revision = $2, body = $3, updated_at = $4, \
          version = $5 WHERE id = $6 AND version = $5 - 1 AND stage = 'draft'",
     )
@@ -569,8 +543,8 @@ pub async fn update_document(c: &mut SqliteConnection, d: &DocumentRecord) -> St
     Ok(n == 1)
 }
 
-pub async fn insert_case_event(c: &mut SqliteConnection, e: &CaseEventRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_case_event(c: &mut Conn, e: &CaseEventRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO case_events (id, case_id, step, actor, actor_role, from_status, to_status, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -588,8 +562,8 @@ pub async fn insert_case_event(c: &mut SqliteConnection, e: &CaseEventRecord) ->
     Ok(())
 }
 
-pub async fn insert_task(c: &mut SqliteConnection, t: &TaskRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_task(c: &mut Conn, t: &TaskRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO tasks (id, case_id, kind, assignee_role, assignee_organisation, due, \
          opened_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -608,7 +582,7 @@ pub async fn insert_task(c: &mut SqliteConnection, t: &TaskRecord) -> StoreResul
 }
 
 pub async fn close_tasks(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     case_id: Uuid,
     kinds: &[TaskKind],
     at: OffsetDateTime,
@@ -618,7 +592,7 @@ pub async fn close_tasks(
     }
     // The kinds go in as one JSON array, so the statement stays a literal.
     let codes: Vec<&str> = kinds.iter().map(|k| k.code()).collect();
-    let n = sqlx::query(
+    let n = db::query(
         "UPDATE tasks SET closed_at = $1 WHERE case_id = $2 AND closed_at IS NULL \
          AND kind IN (SELECT value FROM json_each($3))",
     )
@@ -632,8 +606,8 @@ pub async fn close_tasks(
     Ok(n)
 }
 
-pub async fn insert_consent(c: &mut SqliteConnection, r: &Consent) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_consent(c: &mut Conn, r: &Consent) -> StoreResult<()> {
+    db::query(
         "INSERT INTO consents (id, case_id, worker_id, recipient_organisation, recipient_role, \
          recipient_person, categories, purpose, granted_at, expires_at, withdrawn_at, \
          explanation_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -656,13 +630,9 @@ pub async fn insert_consent(c: &mut SqliteConnection, r: &Consent) -> StoreResul
     Ok(())
 }
 
-pub async fn withdraw_consent(
-    c: &mut SqliteConnection,
-    id: Uuid,
-    at: OffsetDateTime,
-) -> StoreResult<bool> {
+pub async fn withdraw_consent(c: &mut Conn, id: Uuid, at: OffsetDateTime) -> StoreResult<bool> {
     let n =
-        sqlx::query("UPDATE consents SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
+        db::query("UPDATE consents SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
             .bind(unix_micros(at))
             .bind(id)
             .execute(c)
@@ -672,8 +642,8 @@ pub async fn withdraw_consent(
     Ok(n == 1)
 }
 
-pub async fn insert_disclosure(c: &mut SqliteConnection, d: &DisclosureRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_disclosure(c: &mut Conn, d: &DisclosureRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO disclosures (id, case_id, worker_id, from_organisation, to_organisation, \
          to_role, categories, consent_id, at, what_kind, what_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -695,14 +665,11 @@ pub async fn insert_disclosure(c: &mut SqliteConnection, d: &DisclosureRecord) -
     Ok(())
 }
 
-pub async fn put_handling_rules(
-    c: &mut SqliteConnection,
-    r: &HandlingRulesRecord,
-) -> StoreResult<bool> {
+pub async fn put_handling_rules(c: &mut Conn, r: &HandlingRulesRecord) -> StoreResult<bool> {
     let rules = to_json!(&r.rules, "handling rules")?;
     // No row yet: insert, keeping the given version (a restore is exact). A row: replace it
     // only when it is the version before this one; otherwise another write came first.
-    let n = sqlx::query(
+    let n = db::query(
         "INSERT INTO handling_rules (employer_id, rules, updated_by, updated_at, version) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (employer_id) DO UPDATE SET \
          rules = excluded.rules, updated_by = excluded.updated_by, \
@@ -723,7 +690,7 @@ pub async fn put_handling_rules(
 
 // ---- share codes ----------------------------------------------------------------------
 
-fn share_code(r: &SqliteRow) -> StoreResult<ShareCodeRecord> {
+fn share_code(r: &Row) -> StoreResult<ShareCodeRecord> {
     Ok(ShareCodeRecord {
         code_hash: get(r, "code_hash")?,
         case_id: get(r, "case_id")?,
@@ -737,10 +704,10 @@ fn share_code(r: &SqliteRow) -> StoreResult<ShareCodeRecord> {
 }
 
 pub async fn find_share_code(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     code_hash: &str,
 ) -> StoreResult<Option<ShareCodeRecord>> {
-    sqlx::query("SELECT * FROM share_codes WHERE code_hash = $1")
+    db::query("SELECT * FROM share_codes WHERE code_hash = $1")
         .bind(code_hash)
         .fetch_optional(c)
         .await
@@ -750,11 +717,8 @@ pub async fn find_share_code(
         .transpose()
 }
 
-pub async fn list_share_codes(
-    c: &mut SqliteConnection,
-    case: Uuid,
-) -> StoreResult<Vec<ShareCodeRecord>> {
-    let rows = sqlx::query(
+pub async fn list_share_codes(c: &mut Conn, case: Uuid) -> StoreResult<Vec<ShareCodeRecord>> {
+    let rows = db::query(
         "SELECT * FROM share_codes WHERE case_id = $1 \
          ORDER BY created_at, code_hash",
     )
@@ -765,8 +729,8 @@ pub async fn list_share_codes(
     all(rows, share_code)
 }
 
-pub async fn list_all_share_codes(c: &mut SqliteConnection) -> StoreResult<Vec<ShareCodeRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_share_codes(c: &mut Conn) -> StoreResult<Vec<ShareCodeRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM share_codes \
          ORDER BY created_at, code_hash",
     )
@@ -776,8 +740,8 @@ pub async fn list_all_share_codes(c: &mut SqliteConnection) -> StoreResult<Vec<S
     all(rows, share_code)
 }
 
-pub async fn insert_share_code(c: &mut SqliteConnection, s: &ShareCodeRecord) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_share_code(c: &mut Conn, s: &ShareCodeRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO share_codes (code_hash, case_id, worker_id, created_at, expires_at, used_at, \
          used_by_organisation, used_by_user) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -796,13 +760,13 @@ pub async fn insert_share_code(c: &mut SqliteConnection, s: &ShareCodeRecord) ->
 }
 
 pub async fn use_share_code(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     code_hash: &str,
     organisation: Uuid,
     user: Uuid,
     at: OffsetDateTime,
 ) -> StoreResult<bool> {
-    let r = sqlx::query(
+    let r = db::query(
         "UPDATE share_codes SET used_at = $1, used_by_organisation = $2, used_by_user = $3 \
          WHERE code_hash = $4 AND used_at IS NULL",
     )
@@ -818,7 +782,7 @@ pub async fn use_share_code(
 
 // ---- consultation notes ---------------------------------------------------------------
 
-fn consultation_note(r: &SqliteRow) -> StoreResult<ConsultationNoteRecord> {
+fn consultation_note(r: &Row) -> StoreResult<ConsultationNoteRecord> {
     Ok(ConsultationNoteRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -831,10 +795,10 @@ fn consultation_note(r: &SqliteRow) -> StoreResult<ConsultationNoteRecord> {
 }
 
 pub async fn list_consultation_notes(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     case: Uuid,
 ) -> StoreResult<Vec<ConsultationNoteRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM consultation_notes WHERE case_id = $1 \
          ORDER BY created_at, id",
     )
@@ -845,10 +809,8 @@ pub async fn list_consultation_notes(
     all(rows, consultation_note)
 }
 
-pub async fn list_all_consultation_notes(
-    c: &mut SqliteConnection,
-) -> StoreResult<Vec<ConsultationNoteRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_consultation_notes(c: &mut Conn) -> StoreResult<Vec<ConsultationNoteRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM consultation_notes \
          ORDER BY created_at, id",
     )
@@ -858,11 +820,8 @@ pub async fn list_all_consultation_notes(
     all(rows, consultation_note)
 }
 
-pub async fn insert_consultation_note(
-    c: &mut SqliteConnection,
-    n: &ConsultationNoteRecord,
-) -> StoreResult<()> {
-    sqlx::query(
+pub async fn insert_consultation_note(c: &mut Conn, n: &ConsultationNoteRecord) -> StoreResult<()> {
+    db::query(
         "INSERT INTO consultation_notes (id, case_id, author, author_role, organisation_id, \
          body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )

@@ -1,13 +1,13 @@
 //! The SQL for the outbox of e-mail notices (no health information, only a link).
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::cases::notice_ports::{NoticeKind, NoticeRecord};
 use ryoritsu_app::cases::ports::TaskRecord;
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::case::TaskKind;
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -19,7 +19,7 @@ use crate::rows::{code, corrupt, get, ots, ts};
 /// Task due dates are ISO text (as in the tasks table), so they compare as text.
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
-fn notice(r: &SqliteRow) -> StoreResult<NoticeRecord> {
+fn notice(r: &Row) -> StoreResult<NoticeRecord> {
     Ok(NoticeRecord {
         id: get(r, "id")?,
         kind: code(r, "kind", NoticeKind::from_code)?,
@@ -37,7 +37,7 @@ fn notice(r: &SqliteRow) -> StoreResult<NoticeRecord> {
     })
 }
 
-fn task(r: &SqliteRow) -> StoreResult<TaskRecord> {
+fn task(r: &Row) -> StoreResult<TaskRecord> {
     Ok(TaskRecord {
         id: get(r, "id")?,
         case_id: get(r, "case_id")?,
@@ -50,9 +50,9 @@ fn task(r: &SqliteRow) -> StoreResult<TaskRecord> {
     })
 }
 
-pub async fn list_notices(c: &mut SqliteConnection) -> StoreResult<Vec<NoticeRecord>> {
+pub async fn list_notices(c: &mut Conn) -> StoreResult<Vec<NoticeRecord>> {
     let rows =
-        sqlx::query("/* full scan: backup */ SELECT * FROM notice_outbox ORDER BY created_at, id")
+        db::query("/* full scan: backup */ SELECT * FROM notice_outbox ORDER BY created_at, id")
             .fetch_all(c)
             .await
             .map_err(map_err)?;
@@ -60,11 +60,11 @@ pub async fn list_notices(c: &mut SqliteConnection) -> StoreResult<Vec<NoticeRec
 }
 
 pub async fn due_notices(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     now: OffsetDateTime,
     limit: i64,
 ) -> StoreResult<Vec<NoticeRecord>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM notice_outbox \
          WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1 AND sent_at IS NULL \
          ORDER BY next_attempt_at, id LIMIT $2",
@@ -77,10 +77,7 @@ pub async fn due_notices(
     rows.iter().map(notice).collect()
 }
 
-pub async fn unreminded_overdue_tasks(
-    c: &mut SqliteConnection,
-    today: Date,
-) -> StoreResult<Vec<TaskRecord>> {
+pub async fn unreminded_overdue_tasks(c: &mut Conn, today: Date) -> StoreResult<Vec<TaskRecord>> {
     let today = today
         .format(DATE)
         .map_err(|e| StoreError::Other(format!("cannot write date {today}: {e}")))?;
@@ -88,7 +85,7 @@ pub async fn unreminded_overdue_tasks(
     // a lookup in notice_outbox_reminder. `OFFSET 0` keeps the check a lookup per overdue
     // task: PostgreSQL turns a plain NOT EXISTS into an anti-join, and its generic plan
     // would hash every reminder ever written.
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT * FROM tasks t WHERE t.closed_at IS NULL AND t.due < $1 \
          AND NOT EXISTS (SELECT 1 FROM notice_outbox n \
              WHERE n.task_id = t.id AND n.kind = 'overdue' LIMIT 1 OFFSET 0) \
@@ -113,8 +110,8 @@ macro_rules! insert_sql {
     };
 }
 
-async fn insert(c: &mut SqliteConnection, sql: &'static str, n: &NoticeRecord) -> StoreResult<u64> {
-    let r = sqlx::query(sql)
+async fn insert(c: &mut Conn, sql: &'static str, n: &NoticeRecord) -> StoreResult<u64> {
+    let r = db::query(sql)
         .bind(n.id)
         .bind(n.kind.code())
         .bind(n.recipient)
@@ -134,22 +131,22 @@ async fn insert(c: &mut SqliteConnection, sql: &'static str, n: &NoticeRecord) -
     Ok(r.rows_affected())
 }
 
-pub async fn insert_notice(c: &mut SqliteConnection, n: &NoticeRecord) -> StoreResult<()> {
+pub async fn insert_notice(c: &mut Conn, n: &NoticeRecord) -> StoreResult<()> {
     insert(c, insert_sql!(), n).await.map(|_| ())
 }
 
-pub async fn insert_reminder(c: &mut SqliteConnection, n: &NoticeRecord) -> StoreResult<bool> {
+pub async fn insert_reminder(c: &mut Conn, n: &NoticeRecord) -> StoreResult<bool> {
     let sql = insert_sql!(" ON CONFLICT (task_id, recipient) WHERE kind = 'overdue' DO NOTHING");
     Ok(insert(c, sql, n).await? == 1)
 }
 
 pub async fn claim_notice(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     id: Uuid,
     attempts: i64,
     lease_until: OffsetDateTime,
 ) -> StoreResult<bool> {
-    let r = sqlx::query(
+    let r = db::query(
         "UPDATE notice_outbox SET attempts = attempts + 1, next_attempt_at = $1 \
          WHERE id = $2 AND attempts = $3 AND sent_at IS NULL AND next_attempt_at IS NOT NULL",
     )
@@ -162,12 +159,8 @@ pub async fn claim_notice(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn mark_notice_sent(
-    c: &mut SqliteConnection,
-    id: Uuid,
-    at: OffsetDateTime,
-) -> StoreResult<bool> {
-    let r = sqlx::query(
+pub async fn mark_notice_sent(c: &mut Conn, id: Uuid, at: OffsetDateTime) -> StoreResult<bool> {
+    let r = db::query(
         "UPDATE notice_outbox SET sent_at = $1, next_attempt_at = NULL \
          WHERE id = $2 AND sent_at IS NULL",
     )
@@ -180,12 +173,12 @@ pub async fn mark_notice_sent(
 }
 
 pub async fn mark_notice_failed(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     id: Uuid,
     next_attempt_at: Option<OffsetDateTime>,
     error: &str,
 ) -> StoreResult<bool> {
-    let r = sqlx::query(
+    let r = db::query(
         "UPDATE notice_outbox SET next_attempt_at = $1, last_error = $2 \
          WHERE id = $3 AND sent_at IS NULL",
     )

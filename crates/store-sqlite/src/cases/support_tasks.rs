@@ -1,12 +1,12 @@
 //! The SQL for coordinators' own tasks on a case (支援タスク), migration 0009.
 
+use crate::db::Row;
+use crate::db::{self, Conn};
 use ryoritsu_app::cases::support_task_ports::{SupportTaskFilter, SupportTaskRecord};
 use ryoritsu_app::error::{StoreError, StoreResult};
 use ryoritsu_domain::org::Role;
 use ryoritsu_domain::support_task::SupportTask;
 use ryoritsu_domain::time_format::unix_micros;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 use time::Date;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
@@ -23,7 +23,7 @@ fn date_text(d: Date) -> StoreResult<String> {
         .map_err(|e| StoreError::Other(format!("cannot write date {d}: {e}")))
 }
 
-fn record(r: &SqliteRow) -> StoreResult<SupportTaskRecord> {
+fn record(r: &Row) -> StoreResult<SupportTaskRecord> {
     Ok(SupportTaskRecord {
         task: SupportTask {
             id: get(r, "id")?,
@@ -42,11 +42,8 @@ fn record(r: &SqliteRow) -> StoreResult<SupportTaskRecord> {
     })
 }
 
-pub async fn get_support_task(
-    c: &mut SqliteConnection,
-    id: Uuid,
-) -> StoreResult<Option<SupportTaskRecord>> {
-    sqlx::query("SELECT * FROM support_tasks WHERE id = $1")
+pub async fn get_support_task(c: &mut Conn, id: Uuid) -> StoreResult<Option<SupportTaskRecord>> {
+    db::query("SELECT * FROM support_tasks WHERE id = $1")
         .bind(id)
         .fetch_optional(c)
         .await
@@ -57,21 +54,21 @@ pub async fn get_support_task(
 }
 
 pub async fn list_support_tasks(
-    c: &mut SqliteConnection,
+    c: &mut Conn,
     filter: SupportTaskFilter,
 ) -> StoreResult<Vec<SupportTaskRecord>> {
     let query = match filter {
-        SupportTaskFilter::Case(case) => sqlx::query(
+        SupportTaskFilter::Case(case) => db::query(
             "SELECT * FROM support_tasks WHERE case_id = $1 \
              ORDER BY due, created_at, id",
         )
         .bind(case),
-        SupportTaskFilter::OpenOfOrganisation(organisation) => sqlx::query(
+        SupportTaskFilter::OpenOfOrganisation(organisation) => db::query(
             "SELECT * FROM support_tasks \
              WHERE organisation_id = $1 AND done_at IS NULL ORDER BY due, created_at, id",
         )
         .bind(organisation),
-        SupportTaskFilter::OpenCreatedBy(user) => sqlx::query(
+        SupportTaskFilter::OpenCreatedBy(user) => db::query(
             "SELECT * FROM support_tasks \
              WHERE created_by = $1 AND done_at IS NULL ORDER BY due, created_at, id",
         )
@@ -81,10 +78,8 @@ pub async fn list_support_tasks(
     rows.iter().map(record).collect()
 }
 
-pub async fn list_all_support_tasks(
-    c: &mut SqliteConnection,
-) -> StoreResult<Vec<SupportTaskRecord>> {
-    let rows = sqlx::query(
+pub async fn list_all_support_tasks(c: &mut Conn) -> StoreResult<Vec<SupportTaskRecord>> {
+    let rows = db::query(
         "/* full scan: backup */ SELECT * FROM support_tasks \
          ORDER BY due, created_at, id",
     )
@@ -94,12 +89,9 @@ pub async fn list_all_support_tasks(
     rows.iter().map(record).collect()
 }
 
-pub async fn insert_support_task(
-    c: &mut SqliteConnection,
-    r: &SupportTaskRecord,
-) -> StoreResult<()> {
+pub async fn insert_support_task(c: &mut Conn, r: &SupportTaskRecord) -> StoreResult<()> {
     let t = &r.task;
-    sqlx::query(
+    db::query(
         "INSERT INTO support_tasks (id, case_id, organisation_id, created_by, created_role, \
          title, due, note, created_at, done_at, done_by, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -122,14 +114,11 @@ pub async fn insert_support_task(
     Ok(())
 }
 
-pub async fn complete_support_task(
-    c: &mut SqliteConnection,
-    r: &SupportTaskRecord,
-) -> StoreResult<bool> {
+pub async fn complete_support_task(c: &mut Conn, r: &SupportTaskRecord) -> StoreResult<bool> {
     let (Some(done_at), Some(done_by)) = (r.task.done_at, r.task.done_by) else {
         return Ok(false);
     };
-    let n = sqlx::query(
+    let n = db::query(
         "UPDATE support_tasks SET done_at = $1, done_by = $2, version = $3 \
          WHERE id = $4 AND version = $3 - 1 AND done_at IS NULL",
     )
