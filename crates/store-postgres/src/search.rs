@@ -9,7 +9,7 @@
 
 use ryoritsu_app::error::StoreResult;
 use ryoritsu_app::search::ports::{
-    MAX_COUNTED, MatchedRow, SCOPE_FIRST_BELOW, SearchHit, SearchQuery, SearchRow, SearchStart,
+    CasePosition, MatchedRow, Query, ScopeBatch, SearchHit, SearchQuery, SearchRow, WordsDriver,
 };
 use ryoritsu_domain::case::CaseStatus;
 use sqlx::PgConnection;
@@ -65,187 +65,259 @@ fn row_visible(q: &SearchQuery, keys: &str, args: &mut Vec<Arg>) -> String {
     )
 }
 
-/// The principal's cases within the query's filters, from the access index: `cand`.
-fn scope_cte(q: &SearchQuery, keys: &str, args: &mut Vec<Arg>) -> String {
-    let mut sql = format!(
-        "cand AS MATERIALIZED (SELECT DISTINCT g.case_id FROM case_grants g \
-         WHERE g.subject = ANY({keys}::text[]) AND g.scope = 'case'"
-    );
-    if let Some(s) = q.status {
-        let p = arg(args, Arg::Text(s.code().to_owned()));
-        sql.push_str(&format!(" AND g.status = {p}"));
-    }
-    if let Some(f) = q.from {
-        let p = arg(args, Arg::At(f));
-        sql.push_str(&format!(" AND g.opened_at >= {p}"));
-    }
-    if let Some(u) = q.until {
-        let p = arg(args, Arg::At(u));
-        sql.push_str(&format!(" AND g.opened_at < {p}"));
-    }
-    sql.push(')');
-    sql
-}
+/// The statement's `SELECT` of what a result shows of case `c`.
+const HIT_COLUMNS: &str = "c.id AS id, c.worker_id AS worker_id, \
+     c.employer_id AS employer_id, c.status AS status, c.created_at AS created_at";
 
-/// How many of the principal's cases fall within the filters, counted up to `cap`: an
-/// index range per key.
-async fn count_scope(c: &mut PgConnection, q: &SearchQuery, cap: i64) -> StoreResult<i64> {
-    let mut args = Vec::new();
-    let keys = arg(&mut args, Arg::Keys(q.keys.clone()));
-    let cand = scope_cte(q, &keys, &mut args);
-    let cap = arg(&mut args, Arg::Int(cap));
-    let sql =
-        format!("WITH {cand} SELECT count(*) AS n FROM (SELECT 1 FROM cand LIMIT {cap}) AS capped");
-    get(
-        &bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(map_err)?,
-        "n",
+/// The score of the case `case` (an SQL expression): the sum of the weights of its rows
+/// the principal may read whose `tsvector` matches the keywords, `NULL` where none does;
+/// `0` without keywords.
+fn score_of(q: &SearchQuery, keys: &str, case: &str, args: &mut Vec<Arg>) -> String {
+    let Some(words) = &q.words else {
+        return "0::bigint".into();
+    };
+    let p = arg(args, Arg::Text(words.tsquery()));
+    let visible = row_visible(q, keys, args);
+    format!(
+        "(SELECT SUM(s.weight)::bigint FROM search_rows s \
+         WHERE s.case_id = {case} AND s.words @@ {p}::tsquery AND {visible})"
     )
 }
 
-/// The statement's body and its arguments: the matching cases with their score and what a
-/// result shows. Only fixed SQL text is put together here; every value, the match
-/// expressions included, is bound (hence the `AssertSqlSafe` below). `None` when the query
-/// has keywords or a name (without either the app lists by the index).
-///
-/// `scoped`: start from the principal's cases within the filters (`cand`, materialised) and
-/// test the words on each of their rows; otherwise start from the rows the GIN index finds
-/// for the words.
-fn case_query(q: &SearchQuery, scoped: bool) -> (String, Vec<Arg>) {
-    let mut args = Vec::new();
-    let keys = arg(&mut args, Arg::Keys(q.keys.clone()));
-    let mut ctes = Vec::new();
-    let rows_from = if scoped {
-        ctes.push(scope_cte(q, &keys, &mut args));
-        "cand JOIN search_rows s ON s.case_id = cand.case_id WHERE"
-    } else {
-        "search_rows s WHERE"
+/// The name row of the case `case` matches the query's name (`true` without a name).
+fn named(q: &SearchQuery, case: &str, args: &mut Vec<Arg>) -> String {
+    let Some(name) = &q.name else {
+        return "true".into();
     };
-    if let Some(words) = &q.words {
-        let p = arg(&mut args, Arg::Text(words.tsquery()));
-        let visible = row_visible(q, &keys, &mut args);
-        ctes.push(format!(
-            "kw AS (SELECT s.case_id, SUM(s.weight)::bigint AS score FROM {rows_from} \
-             s.words @@ {p}::tsquery AND {visible} GROUP BY s.case_id)"
-        ));
-    }
-    if let Some(name) = &q.name {
-        let p = arg(&mut args, Arg::Text(name.tsquery()));
-        ctes.push(format!(
-            "nm AS (SELECT DISTINCT s.case_id FROM {rows_from} \
-             s.words @@ {p}::tsquery AND s.source = 'name')"
-        ));
-    }
-    let (from, score) = match (q.words.is_some(), q.name.is_some()) {
-        (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
-        (true, false) => ("kw", "kw.score"),
-        _ => ("nm", "0::bigint"),
-    };
-    let driver = if q.words.is_some() { "kw" } else { "nm" };
-    let mut sql = format!(
-        "WITH {} SELECT c.id AS id, c.worker_id AS worker_id, c.employer_id AS employer_id, \
-         c.status AS status, c.created_at AS created_at, {score} AS score \
-         FROM {from} JOIN cases c ON c.id = {driver}.case_id \
-         WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
-         AND g.subject = ANY({keys}::text[]) AND g.scope = 'case')",
-        ctes.join(", ")
-    );
+    let p = arg(args, Arg::Text(name.tsquery()));
+    format!(
+        "EXISTS (SELECT 1 FROM search_rows s WHERE s.case_id = {case} \
+         AND s.source = 'name' AND s.words @@ {p}::tsquery)"
+    )
+}
+
+/// The status and date filters on the case `c`.
+fn case_filters(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
+    let mut sql = String::new();
     if let Some(s) = q.status {
-        let p = arg(&mut args, Arg::Text(s.code().to_owned()));
+        let p = arg(args, Arg::Text(s.code().to_owned()));
         sql.push_str(&format!(" AND c.status = {p}"));
     }
     if let Some(f) = q.from {
-        let p = arg(&mut args, Arg::At(f));
+        let p = arg(args, Arg::At(f));
         sql.push_str(&format!(" AND c.created_at >= {p}"));
     }
     if let Some(u) = q.until {
-        let p = arg(&mut args, Arg::At(u));
+        let p = arg(args, Arg::At(u));
         sql.push_str(&format!(" AND c.created_at < {p}"));
     }
-    (sql, args)
+    sql
 }
 
-fn hit(r: &PgRow) -> StoreResult<SearchHit> {
-    Ok(SearchHit {
+fn hit(r: &PgRow) -> StoreResult<Option<SearchHit>> {
+    // No score: none of the rows the principal may read holds the keywords.
+    let Some(score) = get::<Option<i64>>(r, "score")? else {
+        return Ok(None);
+    };
+    if !get::<bool>(r, "named")? {
+        return Ok(None);
+    }
+    Ok(Some(SearchHit {
         case_id: get(r, "id")?,
-        score: get(r, "score")?,
+        score,
         worker_id: get(r, "worker_id")?,
         employer_id: get(r, "employer_id")?,
         status: code(r, "status", CaseStatus::from_code)?,
         opened_at: ts(r, "created_at")?,
-    })
+    }))
 }
 
-pub async fn search_cases(
+/// Runs a statement put together here (fixed SQL text, every value bound; not kept as a
+/// prepared statement: a generic plan cannot see how selective the words and the scope
+/// are) and keeps the rows that match.
+async fn hits_of(
     c: &mut PgConnection,
-    q: &SearchQuery,
-) -> StoreResult<(i64, Vec<SearchHit>)> {
-    // The page and the total in one pass; a page past the end has no row to carry the
-    // total, so only then is it counted on its own (up to MAX_COUNTED). Not kept as
-    // prepared statements: a generic plan cannot see how selective the words and the scope
-    // are (measured: a status filter went from 0.4 s to 5 s once PostgreSQL switched to the
-    // generic plan).
-    if q.words.is_none() && q.name.is_none() {
-        return Ok((0, Vec::new()));
-    }
-    // PostgreSQL tests a row's tsvector as cheaply as the GIN index finds it: the number
-    // of cases alone decides.
-    let scoped = match q.start {
-        SearchStart::Words => false,
-        SearchStart::Scope => true,
-        SearchStart::Cheaper => count_scope(c, q, SCOPE_FIRST_BELOW).await? < SCOPE_FIRST_BELOW,
-    };
-    let (body, mut args) = case_query(q, scoped);
-    let limit = arg(&mut args, Arg::Int(i64::from(q.limit)));
-    let offset = arg(&mut args, Arg::Int(i64::from(q.offset)));
-    let page_sql = format!(
-        "SELECT *, count(*) OVER () AS total FROM ({body}) AS found \
-         ORDER BY score DESC, created_at DESC, id LIMIT {limit} OFFSET {offset}"
-    );
+    sql: String,
+    args: Vec<Arg>,
+) -> StoreResult<(Vec<PgRow>, Vec<SearchHit>)> {
     let rows = bind_all(
-        sqlx::query(sqlx::AssertSqlSafe(page_sql)).persistent(false),
+        sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false),
         args,
     )
     .fetch_all(&mut *c)
     .await
     .map_err(map_err)?;
-    let hits = rows.iter().map(hit).collect::<StoreResult<Vec<_>>>()?;
-    let total: i64 = match rows.first() {
-        Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
-        None if q.offset == 0 => 0,
-        None => {
-            let (body, mut args) = case_query(q, scoped);
-            let cap = arg(&mut args, Arg::Int(MAX_COUNTED));
-            let count_sql = format!(
-                "SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) AS found LIMIT {cap}) AS capped"
-            );
-            get(
-                &bind_all(
-                    sqlx::query(sqlx::AssertSqlSafe(count_sql)).persistent(false),
-                    args,
-                )
-                .fetch_one(&mut *c)
-                .await
-                .map_err(map_err)?,
-                "n",
-            )?
+    let mut hits = Vec::new();
+    for r in &rows {
+        if let Some(h) = hit(r)? {
+            hits.push(h);
         }
+    }
+    Ok((rows, hits))
+}
+
+pub async fn count_word_rows(c: &mut PgConnection, words: &Query, bound: i64) -> StoreResult<i64> {
+    get(
+        &sqlx::query(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM search_rows \
+             WHERE words @@ $1::tsquery LIMIT $2) AS capped",
+        )
+        .bind(words.tsquery())
+        .bind(bound)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(map_err)?,
+        "n",
+    )
+}
+
+/// From the word index (GIN): the rows matching the driver's words (only those the
+/// principal may read, for keywords; only name rows, for a name), their cases within the
+/// scope and the filters, the other part tested on each case's rows.
+pub async fn search_from_words(
+    c: &mut PgConnection,
+    q: &SearchQuery,
+    driver: WordsDriver,
+) -> StoreResult<Vec<SearchHit>> {
+    let mut args = Vec::new();
+    let keys = arg(&mut args, Arg::Keys(q.keys.clone()));
+    let (found, score, name_test) = match (driver, &q.words, &q.name) {
+        (WordsDriver::Words, Some(words), _) => {
+            let p = arg(&mut args, Arg::Text(words.tsquery()));
+            let visible = row_visible(q, &keys, &mut args);
+            (
+                format!(
+                    "found AS (SELECT s.case_id, SUM(s.weight)::bigint AS score \
+                     FROM search_rows s WHERE s.words @@ {p}::tsquery AND {visible} \
+                     GROUP BY s.case_id)"
+                ),
+                "found.score".to_owned(),
+                true,
+            )
+        }
+        (WordsDriver::Name, _, Some(name)) => {
+            let p = arg(&mut args, Arg::Text(name.tsquery()));
+            (
+                format!(
+                    "found AS (SELECT DISTINCT s.case_id FROM search_rows s \
+                     WHERE s.words @@ {p}::tsquery AND s.source = 'name')"
+                ),
+                score_of(q, &keys, "c.id", &mut args),
+                false,
+            )
+        }
+        _ => return Ok(Vec::new()),
     };
-    Ok((total, hits))
+    let named = if name_test {
+        named(q, "c.id", &mut args)
+    } else {
+        "true".into()
+    };
+    let mut sql = format!(
+        "WITH {found} SELECT {HIT_COLUMNS}, {score} AS score, {named} AS named \
+         FROM found JOIN cases c ON c.id = found.case_id \
+         WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
+         AND g.subject = ANY({keys}::text[]) AND g.scope = 'case')"
+    );
+    sql.push_str(&case_filters(q, &mut args));
+    sql.push_str(" ORDER BY c.created_at DESC, c.id DESC");
+    Ok(hits_of(c, sql, args).await?.1)
+}
+
+/// From the principal's cases: per key, a descending index range of `case_grants` within
+/// the filters after `after` (`case_grants_status` or `case_grants_list`), the first
+/// `batch` of each, merged; each case tested on its rows.
+pub async fn search_scope_batch(
+    c: &mut PgConnection,
+    q: &SearchQuery,
+    after: Option<CasePosition>,
+    batch: u32,
+) -> StoreResult<ScopeBatch> {
+    let mut args = Vec::new();
+    // The keys are needed only to test the keywords' rows (PostgreSQL must see every
+    // parameter used to type it).
+    let keys = match q.words {
+        Some(_) => arg(&mut args, Arg::Keys(q.keys.clone())),
+        None => String::new(),
+    };
+    let limit = arg(&mut args, Arg::Int(i64::from(batch)));
+    let mut arms = Vec::new();
+    for key in &q.keys {
+        let k = arg(&mut args, Arg::Text(key.clone()));
+        let mut arm = format!(
+            "(SELECT DISTINCT g.case_id, g.opened_at FROM case_grants g \
+             WHERE g.subject = {k} AND g.scope = 'case'"
+        );
+        if let Some(s) = q.status {
+            let p = arg(&mut args, Arg::Text(s.code().to_owned()));
+            arm.push_str(&format!(" AND g.status = {p}"));
+        }
+        if let Some(f) = q.from {
+            let p = arg(&mut args, Arg::At(f));
+            arm.push_str(&format!(" AND g.opened_at >= {p}"));
+        }
+        if let Some(u) = q.until {
+            let p = arg(&mut args, Arg::At(u));
+            arm.push_str(&format!(" AND g.opened_at < {p}"));
+        }
+        if let Some(pos) = after {
+            let t = arg(&mut args, Arg::At(pos.opened_at));
+            let id = arg(&mut args, Arg::Id(pos.case_id));
+            arm.push_str(&format!(" AND (g.opened_at, g.case_id) < ({t}, {id})"));
+        }
+        arm.push_str(&format!(
+            " ORDER BY g.opened_at DESC, g.case_id DESC LIMIT {limit})"
+        ));
+        arms.push(arm);
+    }
+    if arms.is_empty() {
+        return Ok(ScopeBatch {
+            examined: 0,
+            next: None,
+            hits: Vec::new(),
+        });
+    }
+    let mut sql = format!(
+        "WITH cand AS MATERIALIZED (SELECT case_id, opened_at FROM ({}) AS u \
+         ORDER BY opened_at DESC, case_id DESC LIMIT {limit})",
+        arms.join(" UNION ")
+    );
+    let score = score_of(q, &keys, "cand.case_id", &mut args);
+    let named = named(q, "cand.case_id", &mut args);
+    sql.push_str(&format!(
+        " SELECT {HIT_COLUMNS}, cand.opened_at AS pos, {score} AS score, {named} AS named \
+         FROM cand JOIN cases c ON c.id = cand.case_id \
+         ORDER BY cand.opened_at DESC, cand.case_id DESC"
+    ));
+    let (rows, hits) = hits_of(c, sql, args).await?;
+    let examined = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    let next = match rows.last() {
+        Some(r) if examined >= batch => Some(CasePosition {
+            opened_at: ts(r, "pos")?,
+            case_id: get(r, "id")?,
+        }),
+        _ => None,
+    };
+    Ok(ScopeBatch {
+        examined,
+        next,
+        hits,
+    })
 }
 
 pub async fn search_hits(c: &mut PgConnection, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {
     let rows = sqlx::query(
-        "SELECT id, worker_id, employer_id, status, created_at, 0::bigint AS score \
-         FROM cases WHERE id = ANY($1)",
+        "SELECT id, worker_id, employer_id, status, created_at, 0::bigint AS score, \
+         true AS named FROM cases WHERE id = ANY($1)",
     )
     .bind(cases)
     .fetch_all(&mut *c)
     .await
     .map_err(map_err)?;
-    let found = rows.iter().map(hit).collect::<StoreResult<Vec<_>>>()?;
+    let mut found = Vec::new();
+    for r in &rows {
+        found.extend(hit(r)?);
+    }
     Ok(cases
         .iter()
         .filter_map(|id| found.iter().find(|h| h.case_id == *id).copied())
@@ -358,11 +430,34 @@ pub async fn clear_search_rows(c: &mut PgConnection) -> StoreResult<()> {
 macro_rules! impl_search_reads {
     ($t:ty) => {
         impl ryoritsu_app::search::ports::SearchReads for $t {
-            async fn search_cases(
+            async fn count_word_rows(
+                &mut self,
+                words: &ryoritsu_app::search::ports::Query,
+                bound: i64,
+            ) -> ryoritsu_app::StoreResult<i64> {
+                $crate::search::count_word_rows($crate::rows::AsConn::conn(self), words, bound)
+                    .await
+            }
+            async fn search_from_words(
                 &mut self,
                 q: &ryoritsu_app::search::ports::SearchQuery,
-            ) -> ryoritsu_app::StoreResult<(i64, Vec<ryoritsu_app::search::ports::SearchHit>)> {
-                $crate::search::search_cases($crate::rows::AsConn::conn(self), q).await
+                driver: ryoritsu_app::search::ports::WordsDriver,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::SearchHit>> {
+                $crate::search::search_from_words($crate::rows::AsConn::conn(self), q, driver).await
+            }
+            async fn search_scope_batch(
+                &mut self,
+                q: &ryoritsu_app::search::ports::SearchQuery,
+                after: Option<ryoritsu_app::search::ports::CasePosition>,
+                batch: u32,
+            ) -> ryoritsu_app::StoreResult<ryoritsu_app::search::ports::ScopeBatch> {
+                $crate::search::search_scope_batch(
+                    $crate::rows::AsConn::conn(self),
+                    q,
+                    after,
+                    batch,
+                )
+                .await
             }
             async fn search_matched_rows(
                 &mut self,

@@ -10,8 +10,8 @@ use crate::db::Conn;
 use crate::db::{self, Query, Row};
 use ryoritsu_app::error::StoreResult;
 use ryoritsu_app::search::ports::{
-    MAX_COUNTED, MatchedRow, Phrase, ROWS_PER_CASE, SCOPE_FIRST_BELOW, SearchHit, SearchQuery,
-    SearchRow, SearchStart,
+    CasePosition, MatchedRow, Phrase, Query as Words, ScopeBatch, SearchHit, SearchQuery,
+    SearchRow, WordsDriver,
 };
 use ryoritsu_domain::case::CaseStatus;
 use ryoritsu_domain::time_format::unix_micros;
@@ -81,135 +81,41 @@ fn words_hold(phrases: &[Vec<Phrase>], args: &mut Vec<Arg>) -> String {
         .join(" AND ")
 }
 
-/// The principal's cases within the query's filters, from the access index: `cand`.
-/// Arguments: status, from, until (those given).
-fn scope_cte(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
-    let mut sql = String::from(
-        "cand AS (SELECT DISTINCT g.case_id FROM case_grants g \
-         WHERE g.subject IN (SELECT k FROM keys) AND g.scope = 'case'",
-    );
-    if let Some(s) = q.status {
-        sql.push_str(" AND g.status = ?");
-        args.push(Arg::Text(s.code().to_owned()));
-    }
-    if let Some(f) = q.from {
-        sql.push_str(" AND g.opened_at >= ?");
-        args.push(Arg::Int(unix_micros(f)));
-    }
-    if let Some(u) = q.until {
-        sql.push_str(" AND g.opened_at < ?");
-        args.push(Arg::Int(unix_micros(u)));
-    }
-    sql.push(')');
-    sql
-}
+/// The statement's `SELECT` of what a result shows of case `c`.
+const HIT_COLUMNS: &str = "c.id AS id, c.worker_id AS worker_id, \
+     c.employer_id AS employer_id, c.status AS status, c.created_at AS created_at";
 
-/// How many of the principal's cases fall within the filters, counted up to `cap`: an
-/// index range per key.
-async fn count_scope(c: &mut Conn, q: &SearchQuery, cap: i64) -> StoreResult<i64> {
-    let mut args = vec![Arg::Text(keys_json(q))];
-    let cand = scope_cte(q, &mut args);
-    let sql = format!(
-        "WITH keys AS (SELECT value AS k FROM json_each(?)), {cand} \
-         SELECT count(*) AS n FROM (SELECT 1 FROM cand LIMIT ?)"
-    );
-    args.push(Arg::Int(cap));
-    get(
-        &bind_all(db::assembled(sql), args)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(map_err)?,
-        "n",
+/// The score of the case `case` (an SQL expression): the sum of the weights of its rows
+/// the principal may read that hold the keywords, `NULL` where none does; `0` without
+/// keywords. The words of each row are read from the FTS5 table by rowid and tested with
+/// [`words_hold`].
+fn score_of(q: &SearchQuery, case: &str, args: &mut Vec<Arg>) -> String {
+    let Some(words) = &q.words else {
+        return "0".into();
+    };
+    let hold = words_hold(&words.phrases(), args);
+    row_visible_args(q, args);
+    format!(
+        "(SELECT SUM(s.weight) FROM search_rows s CROSS JOIN search_words w \
+         WHERE s.case_id = {case} AND w.rowid = s.id AND {hold} AND {ROW_VISIBLE})"
     )
 }
 
-/// Whether the search starts from the principal's cases (see [`SearchStart`]): both counts
-/// stop at their bound, so weighing costs at most a few thousand index entries.
-async fn starts_from_scope(c: &mut Conn, q: &SearchQuery) -> StoreResult<bool> {
-    match q.start {
-        SearchStart::Words => Ok(false),
-        SearchStart::Scope => Ok(true),
-        SearchStart::Cheaper => {
-            let cases = count_scope(c, q, SCOPE_FIRST_BELOW).await?;
-            if cases >= SCOPE_FIRST_BELOW {
-                return Ok(false);
-            }
-            let Some(words) = q.words.as_ref().or(q.name.as_ref()) else {
-                return Ok(false);
-            };
-            let bound = cases.saturating_mul(ROWS_PER_CASE).max(1);
-            let rows: i64 = get(
-                &db::query(
-                    "SELECT count(*) AS n FROM (SELECT 1 FROM search_words \
-                     WHERE search_words MATCH $1 LIMIT $2)",
-                )
-                .bind(words.fts5())
-                .bind(bound)
-                .fetch_one(&mut *c)
-                .await
-                .map_err(map_err)?,
-                "n",
-            )?;
-            Ok(rows >= bound)
-        }
-    }
+/// The name row of the case `case` holds the query's name (`1` without a name).
+fn named(q: &SearchQuery, case: &str, args: &mut Vec<Arg>) -> String {
+    let Some(name) = &q.name else {
+        return "1".into();
+    };
+    let hold = words_hold(&name.phrases(), args);
+    format!(
+        "EXISTS (SELECT 1 FROM search_rows s CROSS JOIN search_words w \
+         WHERE s.case_id = {case} AND s.source = 'name' AND w.rowid = s.id AND {hold})"
+    )
 }
 
-/// The statement's body (from `WITH` to the last filter) and its arguments: the matching
-/// cases with their score and what a result shows. Only fixed SQL text is put together
-/// here; every value, the match expressions included, is bound (hence `AssertSqlSafe`).
-/// The query has keywords or a name (without either the app lists by the index).
-///
-/// `scoped`: start from the principal's cases within the filters (`cand`) and test the
-/// words of each of their rows (`words_hold`); otherwise start from every row the word
-/// index finds for the words. `CROSS JOIN` keeps that order.
-fn case_query(q: &SearchQuery, scoped: bool) -> (String, Vec<Arg>) {
-    let mut args = vec![Arg::Text(keys_json(q))];
-    let mut sql = String::from("WITH keys AS (SELECT value AS k FROM json_each(?))");
-    if scoped {
-        sql.push_str(", ");
-        sql.push_str(&scope_cte(q, &mut args));
-    }
-    const SCOPED_ROWS: &str = "cand CROSS JOIN search_rows s CROSS JOIN search_words w \
-         WHERE s.case_id = cand.case_id AND w.rowid = s.id AND";
-    const WORD_ROWS: &str = "search_words w JOIN search_rows s ON s.id = w.rowid WHERE";
-    if let Some(words) = &q.words {
-        let (rows, matched) = if scoped {
-            (SCOPED_ROWS, words_hold(&words.phrases(), &mut args))
-        } else {
-            args.push(Arg::Text(words.fts5()));
-            (WORD_ROWS, "search_words MATCH ?".to_owned())
-        };
-        sql.push_str(&format!(
-            ", kw AS (SELECT s.case_id, SUM(s.weight) AS score FROM {rows} \
-             {matched} AND {ROW_VISIBLE} GROUP BY s.case_id)"
-        ));
-        row_visible_args(q, &mut args);
-    }
-    if let Some(name) = &q.name {
-        let (rows, matched) = if scoped {
-            (SCOPED_ROWS, words_hold(&name.phrases(), &mut args))
-        } else {
-            args.push(Arg::Text(name.fts5()));
-            (WORD_ROWS, "search_words MATCH ?".to_owned())
-        };
-        sql.push_str(&format!(
-            ", nm AS (SELECT DISTINCT s.case_id FROM {rows} {matched} AND s.source = 'name')"
-        ));
-    }
-    let (from, score) = match (q.words.is_some(), q.name.is_some()) {
-        (true, true) => ("kw JOIN nm ON nm.case_id = kw.case_id", "kw.score"),
-        (true, false) => ("kw", "kw.score"),
-        _ => ("nm", "0"),
-    };
-    let driver = if q.words.is_some() { "kw" } else { "nm" };
-    sql.push_str(&format!(
-        " SELECT c.id AS id, c.worker_id AS worker_id, c.employer_id AS employer_id, \
-         c.status AS status, c.created_at AS created_at, {score} AS score \
-         FROM {from} JOIN cases c ON c.id = {driver}.case_id \
-         WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
-         AND g.subject IN (SELECT k FROM keys) AND g.scope = 'case')"
-    ));
+/// The status and date filters on the case `c`.
+fn case_filters(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
+    let mut sql = String::new();
     if let Some(s) = q.status {
         sql.push_str(" AND c.status = ?");
         args.push(Arg::Text(s.code().to_owned()));
@@ -222,63 +128,187 @@ fn case_query(q: &SearchQuery, scoped: bool) -> (String, Vec<Arg>) {
         sql.push_str(" AND c.created_at < ?");
         args.push(Arg::Int(unix_micros(u)));
     }
-    (sql, args)
+    sql
 }
 
-fn hit(r: &Row) -> StoreResult<SearchHit> {
-    Ok(SearchHit {
+fn hit(r: &Row) -> StoreResult<Option<SearchHit>> {
+    // No score: none of the rows the principal may read holds the keywords.
+    let Some(score) = get::<Option<i64>>(r, "score")? else {
+        return Ok(None);
+    };
+    if !get::<bool>(r, "named")? {
+        return Ok(None);
+    }
+    Ok(Some(SearchHit {
         case_id: get(r, "id")?,
-        score: get(r, "score")?,
+        score,
         worker_id: get(r, "worker_id")?,
         employer_id: get(r, "employer_id")?,
         status: code(r, "status", CaseStatus::from_code)?,
         opened_at: ts(r, "created_at")?,
-    })
+    }))
 }
 
-pub async fn search_cases(c: &mut Conn, q: &SearchQuery) -> StoreResult<(i64, Vec<SearchHit>)> {
-    if q.words.is_none() && q.name.is_none() {
-        return Ok((0, Vec::new()));
-    }
-    let scoped = starts_from_scope(c, q).await?;
-    let (body, mut args) = case_query(q, scoped);
-    // The page and the total in one pass; a page past the end has no row to carry the
-    // total, so only then is it counted on its own (up to MAX_COUNTED).
-    let page_sql = format!(
-        "SELECT *, count(*) OVER () AS total FROM ({body}) \
-         ORDER BY score DESC, created_at DESC, id LIMIT ? OFFSET ?"
-    );
-    args.push(Arg::Int(i64::from(q.limit)));
-    args.push(Arg::Int(i64::from(q.offset)));
-    let rows = bind_all(db::assembled(page_sql), args)
+pub async fn count_word_rows(c: &mut Conn, words: &Words, bound: i64) -> StoreResult<i64> {
+    get(
+        &db::query(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM search_words \
+             WHERE search_words MATCH $1 LIMIT $2)",
+        )
+        .bind(words.fts5())
+        .bind(bound)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(map_err)?,
+        "n",
+    )
+}
+
+/// From the word index: the rows holding the driver's words (only those the principal may
+/// read, for keywords; only name rows, for a name), their cases within the scope and the
+/// filters, the other part tested on each case's rows.
+pub async fn search_from_words(
+    c: &mut Conn,
+    q: &SearchQuery,
+    driver: WordsDriver,
+) -> StoreResult<Vec<SearchHit>> {
+    let mut args = vec![Arg::Text(keys_json(q))];
+    let mut sql = String::from("WITH keys AS (SELECT value AS k FROM json_each(?)), ");
+    let (score, name_test) = match (driver, &q.words, &q.name) {
+        (WordsDriver::Words, Some(words), _) => {
+            args.push(Arg::Text(words.fts5()));
+            sql.push_str(&format!(
+                "found AS (SELECT s.case_id, SUM(s.weight) AS score \
+                 FROM search_words w JOIN search_rows s ON s.id = w.rowid \
+                 WHERE search_words MATCH ? AND {ROW_VISIBLE} GROUP BY s.case_id)"
+            ));
+            row_visible_args(q, &mut args);
+            ("found.score".to_owned(), true)
+        }
+        (WordsDriver::Name, _, Some(name)) => {
+            args.push(Arg::Text(name.fts5()));
+            sql.push_str(
+                "found AS (SELECT DISTINCT s.case_id \
+                 FROM search_words w JOIN search_rows s ON s.id = w.rowid \
+                 WHERE search_words MATCH ? AND s.source = 'name')",
+            );
+            (score_of(q, "c.id", &mut args), false)
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let named = if name_test {
+        named(q, "c.id", &mut args)
+    } else {
+        "1".into()
+    };
+    sql.push_str(&format!(
+        " SELECT {HIT_COLUMNS}, {score} AS score, {named} AS named \
+         FROM found JOIN cases c ON c.id = found.case_id \
+         WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
+         AND g.subject IN (SELECT k FROM keys) AND g.scope = 'case')"
+    ));
+    sql.push_str(&case_filters(q, &mut args));
+    sql.push_str(" ORDER BY c.created_at DESC, c.id DESC");
+    let rows = bind_all(db::assembled(sql), args)
         .fetch_all(&mut *c)
         .await
         .map_err(map_err)?;
-    let hits = rows.iter().map(hit).collect::<StoreResult<Vec<_>>>()?;
-    let total: i64 = match rows.first() {
-        Some(r) => get::<i64>(r, "total")?.min(MAX_COUNTED),
-        None if q.offset == 0 => 0,
-        None => {
-            let (body, mut args) = case_query(q, scoped);
-            let count_sql = format!("SELECT count(*) AS n FROM (SELECT 1 FROM ({body}) LIMIT ?)");
-            args.push(Arg::Int(MAX_COUNTED));
-            get(
-                &bind_all(db::assembled(count_sql), args)
-                    .fetch_one(&mut *c)
-                    .await
-                    .map_err(map_err)?,
-                "n",
-            )?
+    Ok(rows
+        .iter()
+        .map(hit)
+        .collect::<StoreResult<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// From the principal's cases: per key, an index range of `case_grants` within the
+/// filters in descending order (`case_grants_status` or `case_grants_list`), merged
+/// (`UNION` of ordered arms: SQLite merges them as they come), the first `batch` after
+/// `after`; each tested on its rows.
+pub async fn search_scope_batch(
+    c: &mut Conn,
+    q: &SearchQuery,
+    after: Option<CasePosition>,
+    batch: u32,
+) -> StoreResult<ScopeBatch> {
+    let mut args = vec![Arg::Text(keys_json(q))];
+    let mut arms = Vec::new();
+    for key in &q.keys {
+        let mut arm = String::from(
+            "SELECT DISTINCT g.case_id, g.opened_at FROM case_grants g \
+             WHERE g.subject = ? AND g.scope = 'case'",
+        );
+        args.push(Arg::Text(key.clone()));
+        if let Some(s) = q.status {
+            arm.push_str(" AND g.status = ?");
+            args.push(Arg::Text(s.code().to_owned()));
         }
+        if let Some(f) = q.from {
+            arm.push_str(" AND g.opened_at >= ?");
+            args.push(Arg::Int(unix_micros(f)));
+        }
+        if let Some(u) = q.until {
+            arm.push_str(" AND g.opened_at < ?");
+            args.push(Arg::Int(unix_micros(u)));
+        }
+        if let Some(p) = after {
+            arm.push_str(" AND (g.opened_at, g.case_id) < (?, ?)");
+            args.push(Arg::Int(unix_micros(p.opened_at)));
+            args.push(Arg::Id(p.case_id));
+        }
+        arms.push(arm);
+    }
+    if arms.is_empty() {
+        return Ok(ScopeBatch {
+            examined: 0,
+            next: None,
+            hits: Vec::new(),
+        });
+    }
+    args.push(Arg::Int(i64::from(batch)));
+    let mut sql = format!(
+        "WITH keys AS (SELECT value AS k FROM json_each(?)), \
+         cand AS (SELECT case_id, opened_at FROM ({} ORDER BY 2 DESC, 1 DESC LIMIT ?))",
+        arms.join(" UNION ")
+    );
+    let score = score_of(q, "cand.case_id", &mut args);
+    let named = named(q, "cand.case_id", &mut args);
+    sql.push_str(&format!(
+        " SELECT {HIT_COLUMNS}, cand.opened_at AS pos, {score} AS score, {named} AS named \
+         FROM cand JOIN cases c ON c.id = cand.case_id \
+         ORDER BY cand.opened_at DESC, cand.case_id DESC"
+    ));
+    let rows = bind_all(db::assembled(sql), args)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+    let examined = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    let next = match rows.last() {
+        Some(r) if examined >= batch => Some(CasePosition {
+            opened_at: ts(r, "pos")?,
+            case_id: get(r, "id")?,
+        }),
+        _ => None,
     };
-    Ok((total, hits))
+    let mut hits = Vec::new();
+    for r in &rows {
+        if let Some(h) = hit(r)? {
+            hits.push(h);
+        }
+    }
+    Ok(ScopeBatch {
+        examined,
+        next,
+        hits,
+    })
 }
 
 pub async fn search_hits(c: &mut Conn, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {
     let mut out = Vec::with_capacity(cases.len());
     for id in cases {
         if let Some(r) = db::query(
-            "SELECT id, worker_id, employer_id, status, created_at, 0 AS score \
+            "SELECT id, worker_id, employer_id, status, created_at, 0 AS score, 1 AS named \
              FROM cases WHERE id = $1",
         )
         .bind(*id)
@@ -286,7 +316,7 @@ pub async fn search_hits(c: &mut Conn, cases: &[Uuid]) -> StoreResult<Vec<Search
         .await
         .map_err(map_err)?
         {
-            out.push(hit(&r)?);
+            out.extend(hit(&r)?);
         }
     }
     Ok(out)
@@ -421,11 +451,34 @@ pub async fn clear_search_rows(c: &mut Conn) -> StoreResult<()> {
 macro_rules! impl_search_reads {
     ($t:ty) => {
         impl ryoritsu_app::search::ports::SearchReads for $t {
-            async fn search_cases(
+            async fn count_word_rows(
+                &mut self,
+                words: &ryoritsu_app::search::ports::Query,
+                bound: i64,
+            ) -> ryoritsu_app::StoreResult<i64> {
+                $crate::search::count_word_rows($crate::rows::AsConn::conn(self), words, bound)
+                    .await
+            }
+            async fn search_from_words(
                 &mut self,
                 q: &ryoritsu_app::search::ports::SearchQuery,
-            ) -> ryoritsu_app::StoreResult<(i64, Vec<ryoritsu_app::search::ports::SearchHit>)> {
-                $crate::search::search_cases($crate::rows::AsConn::conn(self), q).await
+                driver: ryoritsu_app::search::ports::WordsDriver,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::SearchHit>> {
+                $crate::search::search_from_words($crate::rows::AsConn::conn(self), q, driver).await
+            }
+            async fn search_scope_batch(
+                &mut self,
+                q: &ryoritsu_app::search::ports::SearchQuery,
+                after: Option<ryoritsu_app::search::ports::CasePosition>,
+                batch: u32,
+            ) -> ryoritsu_app::StoreResult<ryoritsu_app::search::ports::ScopeBatch> {
+                $crate::search::search_scope_batch(
+                    $crate::rows::AsConn::conn(self),
+                    q,
+                    after,
+                    batch,
+                )
+                .await
             }
             async fn search_matched_rows(
                 &mut self,

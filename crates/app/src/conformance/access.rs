@@ -26,7 +26,8 @@ use crate::access::{apply_rules_change, refresh_case};
 use crate::accounts::ports::{AccountWrites, OrganisationRecord, UserRecord};
 use crate::cases::ports::{CaseRecord, CaseWrites};
 use crate::ports::{Store, TxControl};
-use crate::search::ports::{SearchQuery, SearchReads, SearchRow, SearchStart, SearchWrites};
+use crate::search::ports::{SearchQuery, SearchRow, SearchStart, SearchWrites};
+use crate::search::{find, find_within};
 
 const T0: OffsetDateTime = datetime!(2026-04-01 09:00:00.123456 UTC);
 
@@ -461,26 +462,42 @@ async fn search_both_ways<S: Store>(store: &S, hr: &str, op: &str, doctors: &str
     };
     let found = |q: SearchQuery| async move {
         let mut c = store.read().await.unwrap();
-        let cheaper = c
-            .search_cases(&SearchQuery {
+        let cheaper = find(
+            &mut c,
+            &SearchQuery {
                 start: SearchStart::Cheaper,
                 ..q.clone()
-            })
-            .await
-            .unwrap();
-        let from_words = c.search_cases(&q).await.unwrap();
+            },
+        )
+        .await
+        .unwrap();
+        let from_words = find(&mut c, &q).await.unwrap();
         assert_eq!(cheaper, from_words, "the chosen start agrees on {q:?}");
-        let from_scope = c
-            .search_cases(&SearchQuery {
+        let from_scope = find(
+            &mut c,
+            &SearchQuery {
                 start: SearchStart::Scope,
                 ..q.clone()
-            })
-            .await
-            .unwrap();
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(from_words, from_scope, "both starts agree on {q:?}");
-        let (total, hits) = from_words;
-        assert_eq!(total, hits.len() as i64);
-        let mut ids: Vec<u128> = hits.iter().map(|h| h.case_id.as_u128() - 0xCA00).collect();
+        assert!(from_words.complete && from_words.searched_all);
+        assert_eq!(from_words.total, from_words.hits.len() as i64);
+        // Newest first, then the case id, descending.
+        assert!(
+            from_words
+                .hits
+                .windows(2)
+                .all(|w| w[0].position() > w[1].position()),
+            "newest first: {q:?}"
+        );
+        let mut ids: Vec<u128> = from_words
+            .hits
+            .iter()
+            .map(|h| h.case_id.as_u128() - 0xCA00)
+            .collect();
         ids.sort_unstable();
         ids
     };
@@ -504,21 +521,59 @@ async fn search_both_ways<S: Store>(store: &S, hr: &str, op: &str, doctors: &str
         ..query(hr, Some("短時間勤務"), Some("両立"))
     };
     assert_eq!(found(in_range).await, vec![2, 3]);
-    // Paged: the second page of two holds the next two, in the same order both ways.
+    // Paged: the second page of two holds the next two, in the same order both ways; the
+    // words count all six, the cases stop one past the page (at least four).
     let page = SearchQuery {
         limit: 2,
         offset: 2,
         ..query(hr, Some("通院"), None)
     };
     let mut c = store.read().await.unwrap();
-    let a = c.search_cases(&page).await.unwrap();
-    let b = c
-        .search_cases(&SearchQuery {
+    let a_all = find(&mut c, &query(hr, Some("通院"), None)).await.unwrap();
+    let a = find(&mut c, &page).await.unwrap();
+    let b = find(
+        &mut c,
+        &SearchQuery {
             start: SearchStart::Scope,
-            ..page
-        })
-        .await
-        .unwrap();
+            ..page.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.hits, b.hits);
+    assert_eq!((a.total, a.complete, a.hits.len()), (6, true, 2));
+    assert_eq!((b.total, b.complete, b.searched_all), (4, false, true));
+    // The last page: both ways count all six.
+    let last = SearchQuery {
+        offset: 4,
+        ..page.clone()
+    };
+    let a = find(&mut c, &last).await.unwrap();
+    let b = find(
+        &mut c,
+        &SearchQuery {
+            start: SearchStart::Scope,
+            ..last
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(a, b);
-    assert_eq!((a.0, a.1.len()), (6, 2));
+    assert_eq!((a.total, a.complete, a.hits.len()), (6, true, 2));
+    // Started from the cases with a budget of three: the newest three, said so.
+    let budgeted = find_within(
+        &mut c,
+        &SearchQuery {
+            start: SearchStart::Scope,
+            ..query(hr, Some("通院"), None)
+        },
+        3,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (budgeted.total, budgeted.complete, budgeted.searched_all),
+        (3, false, false)
+    );
+    assert_eq!(budgeted.hits, a_all.hits[..3].to_vec());
 }

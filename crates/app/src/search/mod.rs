@@ -33,8 +33,12 @@ use crate::access::ScopeFilter;
 use crate::accounts::Authenticated;
 use crate::accounts::ports::AccountReads;
 use crate::error::AppError;
+use crate::error::StoreResult;
 use crate::ports::{Store, WriteRepo as _};
-use crate::search::ports::{MAX_COUNTED, SearchQuery, SearchReads, SearchStart};
+use crate::search::ports::{
+    FIRST_BATCH, LARGEST_BATCH, MAX_COUNTED, SCAN_BUDGET, SearchHit, SearchQuery, SearchReads,
+    SearchStart, WORDS_FIRST_BELOW, WordsDriver,
+};
 use crate::{App, RequestContext};
 
 /// Results per page, on the page and in the API.
@@ -88,16 +92,143 @@ pub struct SearchResult {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchResults {
+    /// Matching cases known: all of them when `total_complete`, otherwise at least this
+    /// many (the count stops one page ahead, or where the search stopped looking).
     pub total: i64,
+    pub total_complete: bool,
+    /// False when the search examined its budget of the newest cases ([`SCAN_BUDGET`])
+    /// without reaching the oldest: narrowing the dates or the status searches further.
+    pub searched_all: bool,
     pub page: u32,
     pub per_page: u32,
     pub results: Vec<SearchResult>,
 }
 
 impl SearchResults {
+    /// The pages there are to go to: those the known cases fill, and one more where more
+    /// cases are known to match beyond them.
     pub fn pages(&self) -> u32 {
         let n = u32::try_from(self.total.max(0)).unwrap_or(u32::MAX);
-        n.div_ceil(PER_PAGE).min(MAX_PAGE)
+        let more = u32::from(!self.total_complete && self.searched_all);
+        (n.div_ceil(PER_PAGE) + more).min(MAX_PAGE)
+    }
+}
+
+/// What a search found for its page (see [`find`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The page's cases, newest first.
+    pub hits: Vec<SearchHit>,
+    /// As [`SearchResults::total`].
+    pub total: i64,
+    pub complete: bool,
+    pub searched_all: bool,
+}
+
+/// The page of cases matching `q`, newest first, and how many match.
+///
+/// When fewer than [`WORDS_FIRST_BELOW`] rows of the index hold the rarer of the words and
+/// the name, every case they belong to is checked (scope, filters, the other part) and
+/// counted exactly. Otherwise the principal's cases within the filters are examined newest
+/// first in growing batches, each case's few rows tested, until one case past the page has
+/// matched (the total is then a lower bound), the cases run out (exact), or
+/// [`SCAN_BUDGET`] cases have been examined. The cost is bounded by those constants and
+/// the page, never by the number of cases in the database.
+pub async fn find<C: SearchReads>(c: &mut C, q: &SearchQuery) -> StoreResult<Found> {
+    find_within(c, q, SCAN_BUDGET).await
+}
+
+/// [`find`], examining at most `budget` cases when it starts from them.
+pub async fn find_within<C: SearchReads>(
+    c: &mut C,
+    q: &SearchQuery,
+    budget: u32,
+) -> StoreResult<Found> {
+    let empty = Found {
+        hits: Vec::new(),
+        total: 0,
+        complete: true,
+        searched_all: true,
+    };
+    if q.words.is_none() && q.name.is_none() {
+        return Ok(empty);
+    }
+    let offset = q.offset as usize;
+    let want = offset + q.limit as usize;
+    let present = || {
+        if q.words.is_some() {
+            WordsDriver::Words
+        } else {
+            WordsDriver::Name
+        }
+    };
+    let driver = match q.start {
+        SearchStart::Words => Some(present()),
+        SearchStart::Scope => None,
+        SearchStart::Cheaper => {
+            let mut best: Option<(i64, WordsDriver)> = None;
+            for (part, driver) in [(&q.words, WordsDriver::Words), (&q.name, WordsDriver::Name)] {
+                if let Some(words) = part {
+                    let n = c.count_word_rows(words, WORDS_FIRST_BELOW).await?;
+                    if n < WORDS_FIRST_BELOW && best.is_none_or(|(m, _)| n < m) {
+                        best = Some((n, driver));
+                    }
+                }
+            }
+            best.map(|(_, d)| d)
+        }
+    };
+    if let Some(driver) = driver {
+        let all = c.search_from_words(q, driver).await?;
+        return Ok(Found {
+            total: all.len() as i64,
+            hits: all
+                .into_iter()
+                .skip(offset)
+                .take(q.limit as usize)
+                .collect(),
+            complete: true,
+            searched_all: true,
+        });
+    }
+    let mut matched: Vec<SearchHit> = Vec::new();
+    let mut after = None;
+    let mut examined = 0u32;
+    let mut batch = (2 * (want as u32 + 1)).clamp(FIRST_BATCH, LARGEST_BATCH);
+    loop {
+        let b = c
+            .search_scope_batch(q, after, batch.min(budget - examined))
+            .await?;
+        examined += b.examined;
+        matched.extend(b.hits);
+        if matched.len() > want {
+            // One case past the page: there are more; the count stops here.
+            matched.truncate(want);
+            return Ok(Found {
+                total: want as i64,
+                hits: matched.into_iter().skip(offset).collect(),
+                complete: false,
+                searched_all: true,
+            });
+        }
+        let Some(next) = b.next else {
+            return Ok(Found {
+                total: matched.len() as i64,
+                hits: matched.into_iter().skip(offset).collect(),
+                complete: true,
+                searched_all: true,
+            });
+        };
+        if examined >= budget {
+            return Ok(Found {
+                total: matched.len() as i64,
+                hits: matched.into_iter().skip(offset).collect(),
+                complete: false,
+                searched_all: false,
+            });
+        }
+        after = Some(next);
+        batch = (batch * 2).min(LARGEST_BATCH);
     }
 }
 
@@ -248,6 +379,8 @@ impl<S: Store> App<S> {
         let keys = subject_keys(&auth.principal);
         let mut results = SearchResults {
             total: 0,
+            total_complete: true,
+            searched_all: true,
             page: parsed.page,
             per_page: PER_PAGE,
             results: Vec::new(),
@@ -269,7 +402,7 @@ impl<S: Store> App<S> {
             offset,
             start: SearchStart::Cheaper,
         };
-        let (total, hits) = if parsed.q.is_none() && parsed.name.is_none() {
+        let hits = if parsed.q.is_none() && parsed.name.is_none() {
             // Only filters: the principal's cases in the index's date order.
             let filter = ScopeFilter {
                 status: parsed.status,
@@ -286,11 +419,17 @@ impl<S: Store> App<S> {
                 .map(|c| c.case)
                 .collect();
             let hits = self.store.read().await?.search_hits(&page).await?;
-            (found.len() as i64, hits)
+            let counted = found.len() as i64;
+            results.total = counted.min(MAX_COUNTED - 1);
+            results.total_complete = counted < MAX_COUNTED;
+            hits
         } else {
-            self.store.read().await?.search_cases(&query).await?
+            let found = find(&mut self.store.read().await?, &query).await?;
+            results.total = found.total;
+            results.total_complete = found.complete;
+            results.searched_all = found.searched_all;
+            found.hits
         };
-        results.total = total;
         let mut c = self.store.read().await?;
         let page_cases: Vec<Uuid> = hits.iter().map(|h| h.case_id).collect();
         let mut matched = c.search_matched_rows(&query, &page_cases).await?;

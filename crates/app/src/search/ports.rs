@@ -69,22 +69,31 @@ pub struct SearchQuery {
     /// Cases opened at or after `from` and before `until`.
     pub from: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
+    /// The page wanted: `limit` matching cases after the first `offset` (newest first).
     pub limit: u32,
     pub offset: u32,
     /// Where the search starts (only speed depends on it, never the answer).
     pub start: SearchStart,
 }
 
-/// Where a search starts: from the principal's cases within the filters (the access index,
-/// then each case's few rows tested for the words), or from the rows the word index finds.
+/// Where a search starts: from the rows the word index finds for the rarer of the words and
+/// the name, or from the principal's cases within the filters, newest first, testing each
+/// case's few rows until the page is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchStart {
-    /// From the cases when fewer than [`SCOPE_FIRST_BELOW`] fall within the scope and the
-    /// filters, and fewer than the rows holding the words (counted, each up to a bound,
-    /// by index ranges); otherwise from the words.
+    /// From the words when fewer than [`WORDS_FIRST_BELOW`] rows of the whole index hold
+    /// them (counted up to that bound), otherwise from the cases.
     Cheaper,
     Words,
     Scope,
+}
+
+/// Which of a query's two parts the word index is asked for (the other is tested on the
+/// rows of each case found).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordsDriver {
+    Words,
+    Name,
 }
 
 /// One case found, with its rank and what a result shows of the case.
@@ -99,6 +108,35 @@ pub struct SearchHit {
     pub opened_at: OffsetDateTime,
 }
 
+impl SearchHit {
+    pub fn position(&self) -> CasePosition {
+        CasePosition {
+            opened_at: self.opened_at,
+            case_id: self.case_id,
+        }
+    }
+}
+
+/// Where a case stands in a search's order: newest case first (申出日 and time), then the
+/// case id, descending. Both backends compare ids byte by byte, as `Uuid`'s `Ord` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CasePosition {
+    pub opened_at: OffsetDateTime,
+    pub case_id: Uuid,
+}
+
+/// Part of a search started from the principal's cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeBatch {
+    /// How many of the principal's cases within the filters were examined.
+    pub examined: u32,
+    /// The last case examined, where the next batch goes on; `None` once no older case is
+    /// left.
+    pub next: Option<CasePosition>,
+    /// The examined cases that match, newest first.
+    pub hits: Vec<SearchHit>,
+}
+
 /// A row that matched, for excerpts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchedRow {
@@ -109,12 +147,30 @@ pub struct MatchedRow {
 }
 
 pub trait SearchReads: Send {
-    /// The cases matching `q` within its keys, by score (highest first), then newest case
-    /// first, then case id; and how many match in all, counted up to [`MAX_COUNTED`].
-    fn search_cases(
+    /// How many rows of the whole index hold `words` (in any case, seen by anyone),
+    /// counted up to `bound`: an index range, to weigh where a search starts.
+    fn count_word_rows(
+        &mut self,
+        words: &Query,
+        bound: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Every case matching `q` within its keys and filters, newest first, found from the
+    /// rows the word index gives for `driver` (the caller has counted them: the answer is
+    /// as long as that count at most).
+    fn search_from_words(
         &mut self,
         q: &SearchQuery,
-    ) -> impl Future<Output = StoreResult<(i64, Vec<SearchHit>)>> + Send;
+        driver: WordsDriver,
+    ) -> impl Future<Output = StoreResult<Vec<SearchHit>>> + Send;
+    /// Up to `batch` of the principal's cases within `q`'s filters, newest first, older
+    /// than `after` (from the newest without it), and which of them match `q`: index
+    /// ranges of the access index, then each case's few rows.
+    fn search_scope_batch(
+        &mut self,
+        q: &SearchQuery,
+        after: Option<CasePosition>,
+        batch: u32,
+    ) -> impl Future<Output = StoreResult<ScopeBatch>> + Send;
     /// The rows of `cases` that match `q`'s keywords within its keys, heaviest first.
     fn search_matched_rows(
         &mut self,
@@ -149,16 +205,20 @@ pub trait SearchWrites: SearchReads {
 /// workplace): the access index's scope of the case itself.
 pub const CASE_ROW: &str = "case";
 
-/// Totals are counted up to this many cases: nobody pages further (100 pages of 20), and a
-/// count of every match of a common word would cost as much as the matches.
+/// A list of cases by the filters alone counts up to this many (shown as 「2,000件以上」):
+/// nobody pages further (100 pages of 20).
 pub const MAX_COUNTED: i64 = 2_001;
 
-/// Up to this many cases within the principal's scope and the filters, a search may start
-/// from the cases (a worker's own, a hospital's patients, HR's last month in one status):
-/// each costs a lookup of its few rows, where a common word's list can hold a row of nearly
-/// every case in the database.
-pub const SCOPE_FIRST_BELOW: i64 = 5_000;
+/// A search starts from the word index when fewer rows than this hold its rarer part
+/// (each costs an index entry, a row and a scope check); a common word starts from the
+/// principal's cases instead, newest first, and stops when the page is full.
+pub const WORDS_FIRST_BELOW: i64 = 1_000;
 
-/// Rows per case assumed when weighing the two starts (a case has a name and a workplace
-/// row and a row per document and note).
-pub const ROWS_PER_CASE: i64 = 5;
+/// A search started from the cases examines at most this many of them, then answers with
+/// what it found and says so (the person narrows the dates or the status to go further
+/// back): a word found in none of someone's 100,000 cases must not cost 100,000 lookups.
+pub const SCAN_BUDGET: u32 = 5_000;
+
+/// The first batch of cases examined, and the largest (each batch doubles).
+pub const FIRST_BATCH: u32 = 64;
+pub const LARGEST_BATCH: u32 = 1_024;

@@ -138,22 +138,26 @@ pub struct SearchResultOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct SearchOut {
-    /// How many cases match, among those the caller may see, counted up to 2,001 (then read
-    /// it as "more than 2,000").
+    /// How many cases match, among those the caller may see: all of them when
+    /// `total_complete`, otherwise at least this many (a common word is counted one page
+    /// ahead of the page asked for; a list by status or dates up to 2,000).
     pub total: i64,
+    pub total_complete: bool,
+    /// False when the search stopped after examining the newest 5,000 of the caller's
+    /// cases within the filters: narrow the dates or the status to search older cases.
+    pub searched_all: bool,
     pub page: u32,
     pub per_page: u32,
-    /// Best match first, then the newest case.
+    /// The newest case first (申出日), then the case id.
     pub results: Vec<SearchResultOut>,
 }
 
 /// 「12件」, or 「2,000件以上」 where the count stopped.
-fn total_label(total: i64) -> String {
-    let counted = ryoritsu_app::search::ports::MAX_COUNTED;
-    let (n, more) = if total >= counted {
-        (counted - 1, "以上")
-    } else {
+fn total_label(total: i64, complete: bool) -> String {
+    let (n, more) = if complete {
         (total, "")
+    } else {
+        (total, "以上")
     };
     // Digits grouped by three, as Japanese business documents write numbers.
     let digits = n.to_string();
@@ -187,6 +191,8 @@ fn snippet_out(s: &Snippet) -> SnippetOut {
 fn search_out(r: &SearchResults) -> SearchOut {
     SearchOut {
         total: r.total,
+        total_complete: r.total_complete,
+        searched_all: r.searched_all,
         page: r.page,
         per_page: r.per_page,
         results: r
@@ -260,6 +266,9 @@ struct SearchPage {
     searched: bool,
     /// 「12件」, or 「2,000件以上」 beyond what is counted.
     total: String,
+    /// The search stopped at its budget of cases before the oldest.
+    narrow: bool,
+    scan_budget: u32,
     results: Vec<ResultRow>,
     pages: Vec<PageLink>,
     prev: Option<String>,
@@ -331,6 +340,8 @@ async fn page<S: Store>(
         errors: Vec::new(),
         searched: false,
         total: String::new(),
+        narrow: false,
+        scan_budget: ryoritsu_app::search::ports::SCAN_BUDGET,
         results: Vec::new(),
         pages: Vec::new(),
         prev: None,
@@ -345,7 +356,8 @@ async fn page<S: Store>(
     match app.search(&ctx, &auth, &p.input()).await {
         Ok(r) => {
             page.searched = true;
-            page.total = total_label(r.total);
+            page.total = total_label(r.total, r.total_complete);
+            page.narrow = !r.searched_all;
             page.results = r.results.iter().map(row).collect();
             let last = r.pages();
             page.pages = (1..=last)
@@ -392,9 +404,10 @@ pub fn routes<S: Store>(t: RouteTable<S>) -> RouteTable<S> {
 mod tests {
     #[test]
     fn totals_read_as_people_write_them() {
-        assert_eq!(super::total_label(0), "0件");
-        assert_eq!(super::total_label(12), "12件");
-        assert_eq!(super::total_label(1_234), "1,234件");
-        assert_eq!(super::total_label(2_001), "2,000件以上");
+        assert_eq!(super::total_label(0, true), "0件");
+        assert_eq!(super::total_label(12, true), "12件");
+        assert_eq!(super::total_label(1_234, true), "1,234件");
+        assert_eq!(super::total_label(20, false), "20件以上");
+        assert_eq!(super::total_label(2_000, false), "2,000件以上");
     }
 }
