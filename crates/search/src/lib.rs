@@ -456,10 +456,59 @@ impl Query {
         merged
     }
 
+    /// [`Self::matches_in`] for the part of `text` an excerpt can show: segmenting costs
+    /// far more than anything else here, so only a window is segmented, from a little before
+    /// the first place where the start of one of the query's parts occurs in the normalised
+    /// text (no match can start earlier) to a little past what the excerpt can hold. Marks
+    /// within the margins are left out (a word cut by the window may be cut differently).
+    /// `None` when the window is the whole text or holds no mark: then the whole text is
+    /// segmented.
+    fn marks_near_first(&self, text: &str, max_chars: usize) -> Option<Vec<Range<usize>>> {
+        /// Characters segmented beyond what an excerpt shows, at each end.
+        const MARGIN: usize = 24;
+        let mapped = map_text(text);
+        let first = self
+            .parts
+            .iter()
+            .flat_map(|p| p.words.first().into_iter().chain(p.whole.iter()))
+            .filter_map(|w| mapped.text.find(w.as_str()))
+            .min()?;
+        let at = mapped.original(&(first..first + 1))?.start;
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .nth(MARGIN - 1)
+            .map_or(0, |(i, _)| i);
+        let window_end = |chars: usize| {
+            text[at..]
+                .char_indices()
+                .nth(chars)
+                .map_or(text.len(), |(i, _)| at + i)
+        };
+        let end = window_end(max_chars + 2 * MARGIN);
+        if start == 0 && end == text.len() {
+            return None;
+        }
+        let trusted_end = if end == text.len() {
+            end
+        } else {
+            window_end(max_chars + MARGIN)
+        };
+        let marks: Vec<Range<usize>> = self
+            .matches_in(&text[start..end])
+            .into_iter()
+            .map(|r| r.start + start..r.end + start)
+            .filter(|r| r.start >= at && r.end <= trusted_end)
+            .collect();
+        (!marks.is_empty()).then_some(marks)
+    }
+
     /// A short excerpt of `text` around the first match, cut into plain and matched pieces,
     /// or `None` when the query's words are not in it.
     pub fn snippet(&self, text: &str, max_chars: usize) -> Option<Vec<Fragment>> {
-        let marks = self.matches_in(text);
+        let marks = self
+            .marks_near_first(text, max_chars)
+            .unwrap_or_else(|| self.matches_in(text));
         let first = marks.first()?;
         // Some context before the first match, then as much as fits.
         let before = max_chars / 4;
@@ -635,6 +684,50 @@ mod tests {
             Query::parse(&"あ".repeat(101)).unwrap_err(),
             QueryError::TooLong
         );
+    }
+
+    #[test]
+    fn an_excerpt_from_a_window_is_the_excerpt_of_the_whole_text() {
+        let long = "勤務先では事務を担当しています。".repeat(12);
+        let texts = [
+            format!(
+                "{long}診断名は胃がん（ステージⅠ）で、週二回の通院と化学療法が必要です。{long}"
+            ),
+            format!("胃がんの治療のため通院します。{long}残業は控えてください。"),
+            format!("{long}タナカ タロウ様の短時間勤務について。{long}がんばります。"),
+            format!("{long}{long}最後に在宅勤務を希望"),
+        ];
+        let mut windows = 0;
+        for q in [
+            "胃がん",
+            "通院",
+            "化学療法",
+            "がん",
+            "たなか",
+            "短時間勤務",
+            "在宅勤務",
+            "残業 通院",
+        ] {
+            let q = Query::parse(q).unwrap();
+            for t in &texts {
+                let whole = q.matches_in(t);
+                let windowed = q.marks_near_first(t, 80);
+                if let Some(w) = &windowed {
+                    // The window's marks are the whole text's marks within it.
+                    let first = w[0].start;
+                    let last = w.last().map_or(first, |r| r.end);
+                    let expected: Vec<_> = whole
+                        .iter()
+                        .filter(|r| r.start >= first && r.end <= last)
+                        .cloned()
+                        .collect();
+                    assert_eq!(w, &expected, "{q:?} in {t}");
+                    assert_eq!(whole.first(), w.first(), "{q:?} in {t}");
+                    windows += 1;
+                }
+            }
+        }
+        assert!(windows >= 10, "only {windows} excerpts came from a window");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use ryoritsu_app::search::ports::{
     CasePosition, MatchedRow, Query, ScopeBatch, SearchHit, SearchQuery, SearchRow, WordsDriver,
 };
 use ryoritsu_domain::case::CaseStatus;
-use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{PgConnection, Row as _};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -78,9 +78,13 @@ fn score_of(q: &SearchQuery, keys: &str, case: &str, args: &mut Vec<Arg>) -> Str
     };
     let p = arg(args, Arg::Text(words.tsquery()));
     let visible = row_visible(q, keys, args);
+    // `OFFSET 0` keeps the test of the words out of the case's few rows' scan: left to
+    // itself, the planner ANDs the case's index with the word's GIN list, reading a common
+    // word's whole list for every case (measured: 1.4 ms a case at 10,000 cases).
     format!(
-        "(SELECT SUM(s.weight)::bigint FROM search_rows s \
-         WHERE s.case_id = {case} AND s.words @@ {p}::tsquery AND {visible})"
+        "(SELECT SUM(s.weight)::bigint FROM (SELECT * FROM search_rows r \
+         WHERE r.case_id = {case} OFFSET 0) AS s \
+         WHERE s.words @@ {p}::tsquery AND {visible})"
     )
 }
 
@@ -90,9 +94,10 @@ fn named(q: &SearchQuery, case: &str, args: &mut Vec<Arg>) -> String {
         return "true".into();
     };
     let p = arg(args, Arg::Text(name.tsquery()));
+    // `OFFSET 0`: as in `score_of`.
     format!(
-        "EXISTS (SELECT 1 FROM search_rows s WHERE s.case_id = {case} \
-         AND s.source = 'name' AND s.words @@ {p}::tsquery)"
+        "EXISTS (SELECT 1 FROM (SELECT r.words FROM search_rows r WHERE r.case_id = {case} \
+         AND r.source = 'name' OFFSET 0) AS s WHERE s.words @@ {p}::tsquery)"
     )
 }
 
@@ -156,19 +161,23 @@ async fn hits_of(
     Ok((rows, hits))
 }
 
+/// The planner's estimate, from the column's statistics (its most common words and their
+/// frequencies), of how many rows hold `words`, up to `bound`. Counting them for real would
+/// read the word's whole GIN list (a bitmap scan cannot stop early): for a common word that
+/// grows with the database. Only the search's speed depends on this figure, never its answer.
 pub async fn count_word_rows(c: &mut PgConnection, words: &Query, bound: i64) -> StoreResult<i64> {
-    get(
-        &sqlx::query(
-            "SELECT count(*) AS n FROM (SELECT 1 FROM search_rows \
-             WHERE words @@ $1::tsquery LIMIT $2) AS capped",
-        )
-        .bind(words.tsquery())
-        .bind(bound)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(map_err)?,
-        "n",
-    )
+    let r =
+        sqlx::query("EXPLAIN (FORMAT JSON) SELECT 1 FROM search_rows WHERE words @@ $1::tsquery")
+            .bind(words.tsquery())
+            .fetch_one(&mut *c)
+            .await
+            .map_err(map_err)?;
+    let text: String = r.try_get_unchecked(0).map_err(map_err)?;
+    let plan: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ryoritsu_app::error::StoreError::Other(format!("EXPLAIN output: {e}")))?;
+    let rows = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(f64::MAX);
+    // `as` saturates: an estimate beyond i64 reads as the bound.
+    Ok((rows as i64).min(bound))
 }
 
 /// From the word index (GIN): the rows matching the driver's words (only those the
@@ -340,9 +349,11 @@ pub async fn search_matched_rows(
         let p = arg(&mut args, Arg::Text(m.clone()));
         let id = arg(&mut args, Arg::Id(*case));
         let visible = row_visible(q, &keys, &mut args);
+        // `OFFSET 0`: the case's few rows, then the words (as in `score_of`).
         let sql = format!(
-            "SELECT s.case_id, s.source, s.category, s.body FROM search_rows s \
-             WHERE s.words @@ {p}::tsquery AND s.case_id = {id} AND {visible} \
+            "SELECT s.case_id, s.source, s.category, s.body FROM \
+             (SELECT * FROM search_rows r WHERE r.case_id = {id} OFFSET 0) AS s \
+             WHERE s.words @@ {p}::tsquery AND {visible} \
              ORDER BY s.weight DESC, s.source, s.id"
         );
         let rows = bind_all(

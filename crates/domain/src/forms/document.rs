@@ -92,9 +92,10 @@ impl DraftDocument {
         attestation: Attestation,
     ) -> Result<FinalisedDocument, ValidationErrors> {
         let schema = schema(self.form, self.version);
-        let mut errs = match validate(self.form, self.version, &self.answers) {
-            Ok(_) => ValidationErrors::default(),
-            Err(e) => e,
+        // Validated once: the answers kept are the validated ones when nothing is wrong.
+        let (validated, mut errs) = match validate(self.form, self.version, &self.answers) {
+            Ok(v) => (Some(v), ValidationErrors::default()),
+            Err(e) => (None, e),
         };
         match schema.field(&attestation.signature_field) {
             Some(spec) if matches!(spec.kind, FieldKind::Signature { .. }) => {
@@ -122,10 +123,10 @@ impl DraftDocument {
                 "確定に使う署名欄がこの様式にありません。",
             )),
         }
-        if !errs.is_empty() {
+        let Some(validated) = validated.filter(|_| errs.is_empty()) else {
             return Err(errs);
-        }
-        let answers = validate(self.form, self.version, &self.answers)?.into_answers();
+        };
+        let answers = validated.into_answers();
         Ok(FinalisedDocument {
             id: self.id,
             form: self.form,

@@ -181,10 +181,10 @@ fn check_object(
         if out.contains_key(spec.id) || invalid.contains(spec.id) || !spec.kind.answerable() {
             continue;
         }
-        let place = at.child(spec);
+        // The place (its path and name formatted) only for an error.
         let enforced = match need {
             Need::All => true,
-            Need::Party(p) => place.party == Some(p),
+            Need::Party(p) => spec.filled_by.or(at.party) == Some(p),
             Need::Nothing => false,
         };
         let triggered = spec.required_when.is_some_and(|w| {
@@ -195,7 +195,7 @@ fn check_object(
             })
         });
         if enforced && (spec.required || triggered) {
-            errs.push(required(spec, &place));
+            errs.push(required(spec, &at.child(spec)));
         }
     }
     out
