@@ -101,20 +101,20 @@ fn named(q: &SearchQuery, case: &str, args: &mut Vec<Arg>) -> String {
     )
 }
 
-/// The status and date filters on the case `c`.
-fn case_filters(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
+/// The status and date filters, on the columns given (the case's, or the access index's).
+fn filters(q: &SearchQuery, status: &str, opened: &str, args: &mut Vec<Arg>) -> String {
     let mut sql = String::new();
     if let Some(s) = q.status {
         let p = arg(args, Arg::Text(s.code().to_owned()));
-        sql.push_str(&format!(" AND c.status = {p}"));
+        sql.push_str(&format!(" AND {status} = {p}"));
     }
     if let Some(f) = q.from {
         let p = arg(args, Arg::At(f));
-        sql.push_str(&format!(" AND c.created_at >= {p}"));
+        sql.push_str(&format!(" AND {opened} >= {p}"));
     }
     if let Some(u) = q.until {
         let p = arg(args, Arg::At(u));
-        sql.push_str(&format!(" AND c.created_at < {p}"));
+        sql.push_str(&format!(" AND {opened} < {p}"));
     }
     sql
 }
@@ -228,7 +228,7 @@ pub async fn search_from_words(
          WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
          AND g.subject = ANY({keys}::text[]) AND g.scope = 'case')"
     );
-    sql.push_str(&case_filters(q, &mut args));
+    sql.push_str(&filters(q, "c.status", "c.created_at", &mut args));
     sql.push_str(" ORDER BY c.created_at DESC, c.id DESC");
     Ok(hits_of(c, sql, args).await?.1)
 }
@@ -257,18 +257,7 @@ pub async fn search_scope_batch(
             "(SELECT DISTINCT g.case_id, g.opened_at FROM case_grants g \
              WHERE g.subject = {k} AND g.scope = 'case'"
         );
-        if let Some(s) = q.status {
-            let p = arg(&mut args, Arg::Text(s.code().to_owned()));
-            arm.push_str(&format!(" AND g.status = {p}"));
-        }
-        if let Some(f) = q.from {
-            let p = arg(&mut args, Arg::At(f));
-            arm.push_str(&format!(" AND g.opened_at >= {p}"));
-        }
-        if let Some(u) = q.until {
-            let p = arg(&mut args, Arg::At(u));
-            arm.push_str(&format!(" AND g.opened_at < {p}"));
-        }
+        arm.push_str(&filters(q, "g.status", "g.opened_at", &mut args));
         if let Some(pos) = after {
             let t = arg(&mut args, Arg::At(pos.opened_at));
             let id = arg(&mut args, Arg::Id(pos.case_id));
@@ -299,19 +288,14 @@ pub async fn search_scope_batch(
          ORDER BY cand.opened_at DESC, cand.case_id DESC"
     ));
     let (rows, hits) = hits_of(c, sql, args).await?;
-    let examined = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-    let next = match rows.last() {
-        Some(r) if examined >= batch => Some(CasePosition {
+    let last = match rows.last() {
+        Some(r) => Some(CasePosition {
             opened_at: ts(r, "pos")?,
             case_id: get(r, "id")?,
         }),
-        _ => None,
+        None => None,
     };
-    Ok(ScopeBatch {
-        examined,
-        next,
-        hits,
-    })
+    Ok(ScopeBatch::new(batch, rows.len(), last, hits))
 }
 
 pub async fn search_hits(c: &mut PgConnection, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {

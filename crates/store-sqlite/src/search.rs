@@ -113,19 +113,19 @@ fn named(q: &SearchQuery, case: &str, args: &mut Vec<Arg>) -> String {
     )
 }
 
-/// The status and date filters on the case `c`.
-fn case_filters(q: &SearchQuery, args: &mut Vec<Arg>) -> String {
+/// The status and date filters, on the columns given (the case's, or the access index's).
+fn filters(q: &SearchQuery, status: &str, opened: &str, args: &mut Vec<Arg>) -> String {
     let mut sql = String::new();
     if let Some(s) = q.status {
-        sql.push_str(" AND c.status = ?");
+        sql.push_str(&format!(" AND {status} = ?"));
         args.push(Arg::Text(s.code().to_owned()));
     }
     if let Some(f) = q.from {
-        sql.push_str(" AND c.created_at >= ?");
+        sql.push_str(&format!(" AND {opened} >= ?"));
         args.push(Arg::Int(unix_micros(f)));
     }
     if let Some(u) = q.until {
-        sql.push_str(" AND c.created_at < ?");
+        sql.push_str(&format!(" AND {opened} < ?"));
         args.push(Arg::Int(unix_micros(u)));
     }
     sql
@@ -207,7 +207,7 @@ pub async fn search_from_words(
          WHERE EXISTS (SELECT 1 FROM case_grants g WHERE g.case_id = c.id \
          AND g.subject IN (SELECT k FROM keys) AND g.scope = 'case')"
     ));
-    sql.push_str(&case_filters(q, &mut args));
+    sql.push_str(&filters(q, "c.status", "c.created_at", &mut args));
     sql.push_str(" ORDER BY c.created_at DESC, c.id DESC");
     let rows = bind_all(db::assembled(sql), args)
         .fetch_all(&mut *c)
@@ -240,18 +240,7 @@ pub async fn search_scope_batch(
              WHERE g.subject = ? AND g.scope = 'case'",
         );
         args.push(Arg::Text(key.clone()));
-        if let Some(s) = q.status {
-            arm.push_str(" AND g.status = ?");
-            args.push(Arg::Text(s.code().to_owned()));
-        }
-        if let Some(f) = q.from {
-            arm.push_str(" AND g.opened_at >= ?");
-            args.push(Arg::Int(unix_micros(f)));
-        }
-        if let Some(u) = q.until {
-            arm.push_str(" AND g.opened_at < ?");
-            args.push(Arg::Int(unix_micros(u)));
-        }
+        arm.push_str(&filters(q, "g.status", "g.opened_at", &mut args));
         if let Some(p) = after {
             arm.push_str(" AND (g.opened_at, g.case_id) < (?, ?)");
             args.push(Arg::Int(unix_micros(p.opened_at)));
@@ -283,25 +272,18 @@ pub async fn search_scope_batch(
         .fetch_all(&mut *c)
         .await
         .map_err(map_err)?;
-    let examined = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-    let next = match rows.last() {
-        Some(r) if examined >= batch => Some(CasePosition {
+    let last = match rows.last() {
+        Some(r) => Some(CasePosition {
             opened_at: ts(r, "pos")?,
             case_id: get(r, "id")?,
         }),
-        _ => None,
+        None => None,
     };
     let mut hits = Vec::new();
     for r in &rows {
-        if let Some(h) = hit(r)? {
-            hits.push(h);
-        }
+        hits.extend(hit(r)?);
     }
-    Ok(ScopeBatch {
-        examined,
-        next,
-        hits,
-    })
+    Ok(ScopeBatch::new(batch, rows.len(), last, hits))
 }
 
 pub async fn search_hits(c: &mut Conn, cases: &[Uuid]) -> StoreResult<Vec<SearchHit>> {

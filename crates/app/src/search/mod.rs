@@ -144,26 +144,19 @@ pub async fn find_within<C: SearchReads>(
     q: &SearchQuery,
     budget: u32,
 ) -> StoreResult<Found> {
-    let empty = Found {
-        hits: Vec::new(),
-        total: 0,
-        complete: true,
-        searched_all: true,
-    };
     if q.words.is_none() && q.name.is_none() {
-        return Ok(empty);
+        return Ok(Found {
+            hits: Vec::new(),
+            total: 0,
+            complete: true,
+            searched_all: true,
+        });
     }
     let offset = q.offset as usize;
     let want = offset + q.limit as usize;
-    let present = || {
-        if q.words.is_some() {
-            WordsDriver::Words
-        } else {
-            WordsDriver::Name
-        }
-    };
     let driver = match q.start {
-        SearchStart::Words => Some(present()),
+        SearchStart::Words if q.words.is_some() => Some(WordsDriver::Words),
+        SearchStart::Words => Some(WordsDriver::Name),
         SearchStart::Scope => None,
         SearchStart::Cheaper => {
             let mut best: Option<(i64, WordsDriver)> = None;
@@ -178,58 +171,42 @@ pub async fn find_within<C: SearchReads>(
             best.map(|(_, d)| d)
         }
     };
-    if let Some(driver) = driver {
-        let all = c.search_from_words(q, driver).await?;
-        return Ok(Found {
-            total: all.len() as i64,
-            hits: all
-                .into_iter()
-                .skip(offset)
-                .take(q.limit as usize)
-                .collect(),
-            complete: true,
-            searched_all: true,
-        });
-    }
-    let mut matched: Vec<SearchHit> = Vec::new();
-    let mut after = None;
-    let mut examined = 0u32;
-    let mut batch = (2 * (want as u32 + 1)).clamp(FIRST_BATCH, LARGEST_BATCH);
-    loop {
-        let b = c
-            .search_scope_batch(q, after, batch.min(budget - examined))
-            .await?;
-        examined += b.examined;
-        matched.extend(b.hits);
-        if matched.len() > want {
-            // One case past the page: there are more; the count stops here.
-            matched.truncate(want);
-            return Ok(Found {
-                total: want as i64,
-                hits: matched.into_iter().skip(offset).collect(),
-                complete: false,
-                searched_all: true,
-            });
+    // Every case matching in order (complete), or the newest ones and why the search stopped.
+    let (mut matched, complete, searched_all) = match driver {
+        Some(driver) => (c.search_from_words(q, driver).await?, true, true),
+        None => {
+            let mut matched: Vec<SearchHit> = Vec::new();
+            let mut after = None;
+            let mut examined = 0u32;
+            let mut batch = (2 * (want as u32 + 1)).clamp(FIRST_BATCH, LARGEST_BATCH);
+            loop {
+                let b = c
+                    .search_scope_batch(q, after, batch.min(budget - examined))
+                    .await?;
+                examined += b.examined;
+                matched.extend(b.hits);
+                match b.next {
+                    // One case past the page: there are more; the count stops here.
+                    _ if matched.len() > want => {
+                        matched.truncate(want);
+                        break (matched, false, true);
+                    }
+                    None => break (matched, true, true),
+                    Some(_) if examined >= budget => break (matched, false, false),
+                    Some(next) => after = Some(next),
+                }
+                batch = (batch * 2).min(LARGEST_BATCH);
+            }
         }
-        let Some(next) = b.next else {
-            return Ok(Found {
-                total: matched.len() as i64,
-                hits: matched.into_iter().skip(offset).collect(),
-                complete: true,
-                searched_all: true,
-            });
-        };
-        if examined >= budget {
-            return Ok(Found {
-                total: matched.len() as i64,
-                hits: matched.into_iter().skip(offset).collect(),
-                complete: false,
-                searched_all: false,
-            });
-        }
-        after = Some(next);
-        batch = (batch * 2).min(LARGEST_BATCH);
-    }
+    };
+    let total = matched.len() as i64;
+    matched.truncate(want);
+    Ok(Found {
+        hits: matched.into_iter().skip(offset).collect(),
+        total,
+        complete,
+        searched_all,
+    })
 }
 
 /// A parsed search: the queries and the filters.

@@ -137,6 +137,24 @@ pub struct ScopeBatch {
     pub hits: Vec<SearchHit>,
 }
 
+impl ScopeBatch {
+    /// A batch of `batch` asked for, `examined` given, the last of them at `last`: a full
+    /// batch may have older cases after it; a short one was the end of the scope.
+    pub fn new(
+        batch: u32,
+        examined: usize,
+        last: Option<CasePosition>,
+        hits: Vec<SearchHit>,
+    ) -> ScopeBatch {
+        let examined = u32::try_from(examined).unwrap_or(u32::MAX);
+        ScopeBatch {
+            examined,
+            next: last.filter(|_| examined >= batch),
+            hits,
+        }
+    }
+}
+
 /// A row that matched, for excerpts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchedRow {

@@ -154,11 +154,7 @@ pub struct SearchOut {
 
 /// 「12件」, or 「2,000件以上」 where the count stopped.
 fn total_label(total: i64, complete: bool) -> String {
-    let (n, more) = if complete {
-        (total, "")
-    } else {
-        (total, "以上")
-    };
+    let (n, more) = (total, if complete { "" } else { "以上" });
     // Digits grouped by three, as Japanese business documents write numbers.
     let digits = n.to_string();
     let mut grouped = String::new();
