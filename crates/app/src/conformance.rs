@@ -541,6 +541,66 @@ pub async fn story<S: Store + Tamper>(
     );
     drop(conn);
 
+    // Jobs queued while a batch is being written go together into the next one; there a
+    // failing job rolls back to its savepoint alone and the others are kept.
+    let (release, held) = tokio::sync::oneshot::channel::<()>();
+    let holding = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.writer()
+                .write(move |_tx| {
+                    Box::pin(async move {
+                        let _ = held.await;
+                        Ok(())
+                    })
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let queued = |key: &'static str, fail: bool| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.writer()
+                .write(move |tx| {
+                    Box::pin(async move {
+                        tx.put_setting(key, "x").await?;
+                        if fail {
+                            return Err(AppError::Conflict("story"));
+                        }
+                        Ok(())
+                    })
+                })
+                .await
+        })
+    };
+    let failing = queued("batched-half-written", true);
+    let kept = queued("batched-kept", false);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let _ = release.send(());
+    holding.await.map_err(|x| x.to_string())?.map_err(e)?;
+    ensure!(
+        failing.await.map_err(|x| x.to_string())?.is_err(),
+        "the failing job of a batch reports its error"
+    );
+    kept.await.map_err(|x| x.to_string())?.map_err(e)?;
+    let mut conn = store.read().await.map_err(|x| x.to_string())?;
+    ensure!(
+        conn.get_setting("batched-half-written")
+            .await
+            .map_err(|x| x.to_string())?
+            .is_none(),
+        "no half-write from a failing job of a batch"
+    );
+    ensure!(
+        conn.get_setting("batched-kept")
+            .await
+            .map_err(|x| x.to_string())?
+            .is_some(),
+        "the other job of the batch kept"
+    );
+    drop(conn);
+
     // The audit chain holds, and the append-only guard refuses changes.
     let report = app
         .verify_audit(None)

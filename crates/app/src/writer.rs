@@ -2,7 +2,8 @@
 //! one transaction (group commit).
 //!
 //! A client hands over a job and waits. The writer takes every job that is waiting, runs
-//! each inside its own savepoint (a failing job is rolled back alone), commits once, and
+//! each inside its own savepoint (a failing job is rolled back alone; a job alone in its
+//! batch needs none, since its error rolls back the transaction), commits once, and
 //! only then answers each client: nothing is acknowledged before it is durable. While one
 //! commit is being synced to disk the next jobs queue up, so the batch size follows the
 //! load by itself.
@@ -108,6 +109,25 @@ async fn run_batch<S: Store>(store: &S, batch: Vec<Job<S::Tx>>) {
             return;
         }
     };
+    if n == 1 {
+        // Alone in its transaction, a job needs no savepoint (opening one costs the copy of
+        // every page it then changes): its error rolls back the transaction.
+        if let Some(job) = batch.into_iter().next() {
+            let (ok, completion) = job(&mut tx).await;
+            let outcome = if ok {
+                tx.commit().await
+            } else {
+                // The job's own error is what its client hears.
+                let _ = tx.rollback().await;
+                Ok(())
+            };
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, jobs = 1, "write batch failed");
+            }
+            completion(outcome);
+        }
+        return;
+    }
     let mut completions = Vec::with_capacity(n);
     let mut broken: Option<StoreError> = None;
     for job in batch {

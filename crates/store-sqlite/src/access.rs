@@ -186,12 +186,30 @@ pub async fn cases_with_consents_naming(
 /// Rows per INSERT: twelve values each, well inside SQLite's limit of bound parameters.
 const ROWS_PER_INSERT: usize = 500;
 
-pub async fn replace_case_grants(
+pub async fn change_case_grants(
     c: &mut Conn,
     case: &GrantedCase,
+    remove: &[CaseGrant],
     rows: &[CaseGrant],
 ) -> StoreResult<()> {
-    db::query("DELETE FROM case_grants WHERE case_id = $1")
+    for g in remove {
+        db::query(
+            "DELETE FROM case_grants WHERE case_id = $1 AND subject = $2 AND scope = $3 \
+             AND source = $4 AND relation = $5",
+        )
+        .bind(case.id)
+        .bind(g.subject.key())
+        .bind(g.scope.code())
+        .bind(g.source.code())
+        .bind(g.relation.kind())
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    }
+    // The rows kept follow the case's status (written with the rows, and by
+    // `set_grants_status` when a step changes it).
+    db::query("UPDATE case_grants SET status = $1 WHERE case_id = $2 AND status <> $1")
+        .bind(case.status.code())
         .bind(case.id)
         .execute(&mut *c)
         .await
@@ -345,13 +363,19 @@ pub(crate) use impl_access_reads;
 macro_rules! impl_access_writes {
     ($t:ty) => {
         impl ryoritsu_app::access::ports::AccessWrites for $t {
-            async fn replace_case_grants(
+            async fn change_case_grants(
                 &mut self,
                 case: &ryoritsu_app::access::ports::GrantedCase,
-                rows: &[ryoritsu_domain::policy::CaseGrant],
+                remove: &[ryoritsu_domain::policy::CaseGrant],
+                add: &[ryoritsu_domain::policy::CaseGrant],
             ) -> ryoritsu_app::StoreResult<()> {
-                $crate::access::replace_case_grants($crate::rows::AsConn::conn(self), case, rows)
-                    .await
+                $crate::access::change_case_grants(
+                    $crate::rows::AsConn::conn(self),
+                    case,
+                    remove,
+                    add,
+                )
+                .await
             }
             async fn set_grants_status(
                 &mut self,

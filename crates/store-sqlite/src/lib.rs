@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod cases;
+mod checkpoint;
 mod db;
 mod hospital;
 mod rows;
@@ -70,6 +71,7 @@ struct Inner {
     /// The read connections; a permit is taken before looking for a free one.
     readers: Vec<Arc<tokio::sync::Mutex<Conn>>>,
     permits: Arc<Semaphore>,
+    checkpointer: checkpoint::Checkpointer,
     closed: AtomicBool,
 }
 
@@ -105,12 +107,14 @@ impl SqliteStore {
             .map(|_| Conn::open(&path, false).map(|c| Arc::new(tokio::sync::Mutex::new(c))))
             .collect::<Result<Vec<_>, _>>()
             .map_err(map_err)?;
+        let checkpointer = checkpoint::Checkpointer::start(&path).map_err(map_err)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 write: Arc::new(tokio::sync::Mutex::new(write)),
                 readers,
                 permits: Arc::new(Semaphore::new(READERS)),
+                checkpointer,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -173,8 +177,27 @@ impl SqliteStore {
 }
 
 /// The write transaction: it holds the write connection until it commits or rolls back
-/// (dropped unfinished, it rolls back).
-pub struct SqliteTx(OwnedMutexGuard<Conn>);
+/// (dropped unfinished, it rolls back). The search index's writes wait in `search` until
+/// the commit (search.rs, `PendingSearch`).
+pub struct SqliteTx {
+    conn: OwnedMutexGuard<Conn>,
+    search: search::PendingSearch,
+    store: Arc<Inner>,
+}
+
+impl SqliteTx {
+    fn new(conn: OwnedMutexGuard<Conn>, store: Arc<Inner>) -> SqliteTx {
+        SqliteTx {
+            conn,
+            search: search::PendingSearch::default(),
+            store,
+        }
+    }
+
+    pub(crate) fn parts(&mut self) -> (&mut Conn, &mut search::PendingSearch) {
+        (&mut self.conn, &mut self.search)
+    }
+}
 
 /// A read connection, free again when dropped (the connection before the permit).
 pub struct SqliteConn {
@@ -187,7 +210,7 @@ pub struct SqliteSnapshot(SqliteConn);
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        self.0.abandon();
+        self.conn.abandon();
     }
 }
 
@@ -199,7 +222,7 @@ impl Drop for SqliteConn {
 
 impl rows::AsConn for SqliteTx {
     fn conn(&mut self) -> &mut Conn {
-        &mut self.0
+        &mut self.conn
     }
 }
 impl rows::AsConn for SqliteConn {
@@ -248,7 +271,6 @@ cases::support_tasks::impl_support_task_writes!(SqliteTx);
 search::impl_search_reads!(SqliteTx);
 search::impl_search_reads!(SqliteConn);
 search::impl_search_reads!(SqliteSnapshot);
-search::impl_search_writes!(SqliteTx);
 hospital::impl_guidance_reads!(SqliteTx);
 hospital::impl_guidance_reads!(SqliteConn);
 hospital::impl_guidance_reads!(SqliteSnapshot);
@@ -256,22 +278,31 @@ hospital::impl_guidance_writes!(SqliteTx);
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {
-        self.0.batch("SAVEPOINT job").map_err(map_err)
+        self.conn.batch("SAVEPOINT job").map_err(map_err)?;
+        self.search.savepoint();
+        Ok(())
     }
     async fn release_savepoint(&mut self) -> StoreResult<()> {
-        self.0.batch("RELEASE job").map_err(map_err)
+        self.conn.batch("RELEASE job").map_err(map_err)?;
+        self.search.release();
+        Ok(())
     }
     async fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
-        self.0
+        self.search.rollback_to_savepoint();
+        self.conn
             .batch("ROLLBACK TO job; RELEASE job")
             .map_err(map_err)
     }
     async fn commit(mut self) -> StoreResult<()> {
-        // Should the commit fail, dropping `self` rolls back what is left.
-        self.0.batch("COMMIT").map_err(map_err)
+        // Should either fail, dropping `self` rolls back what is left.
+        let (conn, search) = self.parts();
+        search.apply(conn).await?;
+        self.conn.batch("COMMIT").map_err(map_err)?;
+        self.store.checkpointer.committed();
+        Ok(())
     }
     async fn rollback(mut self) -> StoreResult<()> {
-        self.0.batch("ROLLBACK").map_err(map_err)
+        self.conn.batch("ROLLBACK").map_err(map_err)
     }
 }
 
@@ -292,7 +323,7 @@ impl Store for SqliteStore {
         // IMMEDIATE: the write lock is taken now, so the transaction never fails half-way
         // on a lock upgrade.
         conn.batch("BEGIN IMMEDIATE").map_err(map_err)?;
-        Ok(SqliteTx(conn))
+        Ok(SqliteTx::new(conn, self.inner.clone()))
     }
 
     async fn read(&self) -> StoreResult<SqliteConn> {
@@ -369,6 +400,7 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.inner.closed.store(true, Ordering::SeqCst);
         self.inner.permits.close();
+        self.inner.checkpointer.stop().await;
         // Each connection is closed once it is free; the last to close checkpoints the WAL
         // into the database file.
         for slot in self.inner.readers.iter().chain([&self.inner.write]) {
@@ -393,7 +425,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END;";
 impl Tamper for SqliteStore {
     async fn tamper_audit(&self, sql: &str) -> Result<u64, String> {
         let mut tx = self.begin().await.map_err(|e| e.to_string())?;
-        let c = &mut tx.0;
+        let c = &mut tx.conn;
         c.batch("DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_event_no_delete")
             .map_err(|e| e.to_string())?;
         let n = db::assembled(tampering(sql))

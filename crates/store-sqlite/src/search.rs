@@ -304,6 +304,8 @@ pub async fn search_hits(c: &mut Conn, cases: &[Uuid]) -> StoreResult<Vec<Search
     Ok(out)
 }
 
+/// The rows of the page's cases that hold the words and that the principal may read, in one
+/// statement (the cases travel as a JSON list of their ids in hex).
 pub async fn search_matched_rows(
     c: &mut Conn,
     q: &SearchQuery,
@@ -312,35 +314,42 @@ pub async fn search_matched_rows(
     let Some(words) = &q.words else {
         return Ok(Vec::new());
     };
-    let phrases = words.phrases();
-    let keys = keys_json(q);
-    let mut out = Vec::new();
-    for case in cases {
-        let mut args = vec![Arg::Text(keys.clone()), Arg::Id(*case)];
-        let matched = words_hold(&phrases, &mut args);
-        let sql = format!(
-            "WITH keys AS (SELECT value AS k FROM json_each(?)) \
-             SELECT s.case_id, s.source, s.category, s.body \
-             FROM search_rows s CROSS JOIN search_words w \
-             WHERE s.case_id = ? AND w.rowid = s.id AND {matched} \
-             AND {ROW_VISIBLE} \
-             ORDER BY s.weight DESC, s.source, s.id"
-        );
-        row_visible_args(q, &mut args);
-        let rows = bind_all(db::assembled(sql), args)
-            .fetch_all(&mut *c)
-            .await
-            .map_err(map_err)?;
-        for r in &rows {
-            out.push(MatchedRow {
+    if cases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let page = serde_json::Value::from(
+        cases
+            .iter()
+            .map(|c| c.simple().to_string())
+            .collect::<Vec<_>>(),
+    )
+    .to_string();
+    let mut args = vec![Arg::Text(keys_json(q)), Arg::Text(page)];
+    let matched = words_hold(&words.phrases(), &mut args);
+    let sql = format!(
+        "WITH keys AS (SELECT value AS k FROM json_each(?)), \
+         page AS (SELECT unhex(value) AS id FROM json_each(?)) \
+         SELECT s.case_id, s.source, s.category, s.body \
+         FROM page CROSS JOIN search_rows s CROSS JOIN search_words w \
+         WHERE s.case_id = page.id AND w.rowid = s.id AND {matched} \
+         AND {ROW_VISIBLE} \
+         ORDER BY s.weight DESC, s.source, s.id"
+    );
+    row_visible_args(q, &mut args);
+    let rows = bind_all(db::assembled(sql), args)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(MatchedRow {
                 case_id: get(r, "case_id")?,
                 source: get(r, "source")?,
                 category: get(r, "category")?,
                 body: get(r, "body")?,
-            });
-        }
-    }
-    Ok(out)
+            })
+        })
+        .collect()
 }
 
 pub async fn count_search_rows(c: &mut Conn) -> StoreResult<i64> {
@@ -377,7 +386,7 @@ async fn insert_row(c: &mut Conn, r: &SearchRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn put_search_row(c: &mut Conn, r: &SearchRow) -> StoreResult<()> {
+async fn put_search_row(c: &mut Conn, r: &SearchRow) -> StoreResult<()> {
     db::query(
         "DELETE FROM search_words WHERE rowid IN \
          (SELECT id FROM search_rows WHERE case_id = $1 AND source = $2)",
@@ -399,7 +408,7 @@ pub async fn put_search_row(c: &mut Conn, r: &SearchRow) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn replace_search_rows(c: &mut Conn, case: Uuid, rows: &[SearchRow]) -> StoreResult<()> {
+async fn replace_search_rows(c: &mut Conn, case: Uuid, rows: &[SearchRow]) -> StoreResult<()> {
     db::query(
         "DELETE FROM search_words WHERE rowid IN (SELECT id FROM search_rows WHERE case_id = $1)",
     )
@@ -418,7 +427,74 @@ pub async fn replace_search_rows(c: &mut Conn, case: Uuid, rows: &[SearchRow]) -
     Ok(())
 }
 
-pub async fn clear_search_rows(c: &mut Conn) -> StoreResult<()> {
+/// A write to the search index, held by the write transaction until it commits.
+enum SearchWrite {
+    Put(SearchRow),
+    Replace(Uuid, Vec<SearchRow>),
+    Clear,
+}
+
+/// The search index's writes of one write transaction, applied together just before it
+/// commits.
+///
+/// FTS5 keeps a transaction's new words in memory and writes them out as a new segment of
+/// its index whenever a savepoint opens. The group-commit writer opens a savepoint for
+/// every job of a batch, so writing each job's words in its job cost one segment per job
+/// (and the merging of all those small segments later), inside the one task every write
+/// waits for. Held here, a batch's words go to FTS5 once, after the last job, as one
+/// segment. A job rolled back to its savepoint drops the writes it had queued.
+#[derive(Default)]
+pub(crate) struct PendingSearch {
+    writes: Vec<SearchWrite>,
+    /// How many writes were queued when the current job's savepoint opened.
+    mark: Option<usize>,
+}
+
+impl PendingSearch {
+    pub(crate) fn savepoint(&mut self) {
+        self.mark = Some(self.writes.len());
+    }
+
+    pub(crate) fn release(&mut self) {
+        self.mark = None;
+    }
+
+    pub(crate) fn rollback_to_savepoint(&mut self) {
+        if let Some(m) = self.mark.take() {
+            self.writes.truncate(m);
+        }
+    }
+
+    fn put(&mut self, row: &SearchRow) {
+        self.writes.push(SearchWrite::Put(row.clone()));
+    }
+
+    /// Applies the queued writes, in the order they were made. A row put again later in
+    /// the transaction is written once, as it was last put (whatever lies between, a later
+    /// put of the same source replaces it).
+    pub(crate) async fn apply(&mut self, c: &mut Conn) -> StoreResult<()> {
+        let writes = std::mem::take(&mut self.writes);
+        self.mark = None;
+        let mut later = std::collections::HashSet::new();
+        let mut superseded = vec![false; writes.len()];
+        for (i, w) in writes.iter().enumerate().rev() {
+            if let SearchWrite::Put(r) = w {
+                superseded[i] = !later.insert((r.case_id, r.source.as_str()));
+            }
+        }
+        for (w, superseded) in writes.iter().zip(superseded) {
+            match w {
+                SearchWrite::Put(_) if superseded => {}
+                SearchWrite::Put(row) => put_search_row(c, row).await?,
+                SearchWrite::Replace(case, rows) => replace_search_rows(c, *case, rows).await?,
+                SearchWrite::Clear => clear_search_rows(c).await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn clear_search_rows(c: &mut Conn) -> StoreResult<()> {
     db::query("/* full scan: maintenance */ DELETE FROM search_words")
         .execute(&mut *c)
         .await
@@ -438,6 +514,7 @@ macro_rules! impl_search_reads {
                 words: &ryoritsu_app::search::ports::Query,
                 bound: i64,
             ) -> ryoritsu_app::StoreResult<i64> {
+                $crate::search::Settle::settle(self).await?;
                 $crate::search::count_word_rows($crate::rows::AsConn::conn(self), words, bound)
                     .await
             }
@@ -446,6 +523,7 @@ macro_rules! impl_search_reads {
                 q: &ryoritsu_app::search::ports::SearchQuery,
                 driver: ryoritsu_app::search::ports::WordsDriver,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::SearchHit>> {
+                $crate::search::Settle::settle(self).await?;
                 $crate::search::search_from_words($crate::rows::AsConn::conn(self), q, driver).await
             }
             async fn search_scope_batch(
@@ -454,6 +532,7 @@ macro_rules! impl_search_reads {
                 after: Option<ryoritsu_app::search::ports::CasePosition>,
                 batch: u32,
             ) -> ryoritsu_app::StoreResult<ryoritsu_app::search::ports::ScopeBatch> {
+                $crate::search::Settle::settle(self).await?;
                 $crate::search::search_scope_batch(
                     $crate::rows::AsConn::conn(self),
                     q,
@@ -467,6 +546,7 @@ macro_rules! impl_search_reads {
                 q: &ryoritsu_app::search::ports::SearchQuery,
                 cases: &[uuid::Uuid],
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::MatchedRow>> {
+                $crate::search::Settle::settle(self).await?;
                 $crate::search::search_matched_rows($crate::rows::AsConn::conn(self), q, cases)
                     .await
             }
@@ -474,9 +554,11 @@ macro_rules! impl_search_reads {
                 &mut self,
                 cases: &[uuid::Uuid],
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::search::ports::SearchHit>> {
+                $crate::search::Settle::settle(self).await?;
                 $crate::search::search_hits($crate::rows::AsConn::conn(self), cases).await
             }
             async fn count_search_rows(&mut self) -> ryoritsu_app::StoreResult<i64> {
+                $crate::search::Settle::settle(self).await?;
                 $crate::search::count_search_rows($crate::rows::AsConn::conn(self)).await
             }
         }
@@ -484,27 +566,51 @@ macro_rules! impl_search_reads {
 }
 pub(crate) use impl_search_reads;
 
-macro_rules! impl_search_writes {
-    ($t:ty) => {
-        impl ryoritsu_app::search::ports::SearchWrites for $t {
-            async fn put_search_row(
-                &mut self,
-                row: &ryoritsu_app::search::ports::SearchRow,
-            ) -> ryoritsu_app::StoreResult<()> {
-                $crate::search::put_search_row($crate::rows::AsConn::conn(self), row).await
-            }
-            async fn replace_search_rows(
-                &mut self,
-                case: uuid::Uuid,
-                rows: &[ryoritsu_app::search::ports::SearchRow],
-            ) -> ryoritsu_app::StoreResult<()> {
-                $crate::search::replace_search_rows($crate::rows::AsConn::conn(self), case, rows)
-                    .await
-            }
-            async fn clear_search_rows(&mut self) -> ryoritsu_app::StoreResult<()> {
-                $crate::search::clear_search_rows($crate::rows::AsConn::conn(self)).await
-            }
-        }
-    };
+impl ryoritsu_app::search::ports::SearchWrites for crate::SqliteTx {
+    async fn put_search_row(
+        &mut self,
+        row: &ryoritsu_app::search::ports::SearchRow,
+    ) -> ryoritsu_app::StoreResult<()> {
+        self.search.put(row);
+        Ok(())
+    }
+    async fn replace_search_rows(
+        &mut self,
+        case: uuid::Uuid,
+        rows: &[ryoritsu_app::search::ports::SearchRow],
+    ) -> ryoritsu_app::StoreResult<()> {
+        self.search
+            .writes
+            .push(SearchWrite::Replace(case, rows.to_vec()));
+        Ok(())
+    }
+    async fn clear_search_rows(&mut self) -> ryoritsu_app::StoreResult<()> {
+        self.search.writes.push(SearchWrite::Clear);
+        Ok(())
+    }
 }
-pub(crate) use impl_search_writes;
+
+/// Before a read of the search index: the transaction's own queued writes are applied
+/// first, so that it reads what it wrote. Read connections have none.
+pub(crate) trait Settle: Send {
+    fn settle(&mut self) -> impl std::future::Future<Output = StoreResult<()>> + Send;
+}
+
+impl Settle for crate::SqliteTx {
+    async fn settle(&mut self) -> StoreResult<()> {
+        let (conn, search) = self.parts();
+        search.apply(conn).await
+    }
+}
+
+impl Settle for crate::SqliteConn {
+    async fn settle(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+impl Settle for crate::SqliteSnapshot {
+    async fn settle(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+}

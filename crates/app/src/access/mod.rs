@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use ryoritsu_domain::case::CaseStatus;
 use ryoritsu_domain::policy::{
-    CaseContext, HandlingRules, RulesDelta, case_grants, rules_delta, subject_keys,
+    CaseContext, CaseGrant, HandlingRules, RulesDelta, case_grants, rules_delta, subject_keys,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -30,15 +30,37 @@ use ports::{AccessReads, AccessWrites, CaseCursor, GrantedCase, ScopeRange};
 /// The most cases one page of any list holds.
 pub const MAX_PAGE: u32 = 200;
 
-/// Rewrites the rows of one case from its context (inside the write transaction that changed
-/// the case, its parties or its consents, after the change).
+/// Brings the rows of one case up to date with its context (inside the write transaction
+/// that changed the case, its parties or its consents, after the change). Only the rows
+/// that differ are written: a consent adds a row or two to the twenty or so a case holds,
+/// and rewriting them all changed every index page they sit on, inside the writer.
 pub async fn refresh_case<T: AccessWrites>(
     tx: &mut T,
     case: GrantedCase,
     ctx: &CaseContext,
 ) -> Result<(), AppError> {
-    tx.replace_case_grants(&case, &case_grants(ctx)).await?;
+    let wanted: BTreeSet<CaseGrant> = case_grants(ctx).into_iter().map(as_stored).collect();
+    let held: BTreeSet<CaseGrant> = tx
+        .case_grants(case.id)
+        .await?
+        .into_iter()
+        .map(as_stored)
+        .collect();
+    let remove: Vec<CaseGrant> = held.difference(&wanted).copied().collect();
+    let add: Vec<CaseGrant> = wanted.difference(&held).copied().collect();
+    tx.change_case_grants(&case, &remove, &add).await?;
     Ok(())
+}
+
+/// A row as the stores keep it: times to the microsecond.
+fn as_stored(mut g: CaseGrant) -> CaseGrant {
+    let micros = |t: OffsetDateTime| {
+        t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(t)
+    };
+    g.valid_from = g.valid_from.map(micros);
+    g.valid_until = g.valid_until.map(micros);
+    g
 }
 
 /// The changes to the rows of an employer's cases after its rules went from `old` to `new`:

@@ -103,11 +103,13 @@ pub trait AccessReads: Send {
 }
 
 pub trait AccessWrites: AccessReads {
-    /// Replaces every row of the case with `rows` (all of which must be about it).
-    fn replace_case_grants(
+    /// Changes the rows of the case: deletes `remove` (rows it holds), then inserts `add`
+    /// (all about it, none held), and sets the case's status on every row of it.
+    fn change_case_grants(
         &mut self,
         case: &GrantedCase,
-        rows: &[CaseGrant],
+        remove: &[CaseGrant],
+        add: &[CaseGrant],
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// The case's status changed: its rows follow.
     fn set_grants_status(

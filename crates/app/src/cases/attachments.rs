@@ -36,6 +36,17 @@ pub struct ScanContent {
 
 /// Which physician's documents of a case are confirmed transcriptions of paper, for the
 /// state machine (see [`PaperOriginals`]).
+/// The same, from the forms the store found transcribed ([`CaseReads::paper_original_forms`]).
+///
+/// [`CaseReads::paper_original_forms`]: crate::cases::ports::CaseReads::paper_original_forms
+pub fn paper_originals_of(forms: &[FormKind]) -> PaperOriginals {
+    let mut p = PaperOriginals::default();
+    for f in forms {
+        p.note(*f);
+    }
+    p
+}
+
 pub fn paper_originals(documents: &[DocumentRecord]) -> PaperOriginals {
     let mut p = PaperOriginals::default();
     for d in documents {

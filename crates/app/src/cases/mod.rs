@@ -378,7 +378,7 @@ impl<S: Store> App<S> {
         let mut c = self.store.read().await?;
         // The steps offered depend on transcriptions of paper originals.
         loaded.facts.paper =
-            crate::cases::attachments::paper_originals(&c.list_documents(id).await?);
+            crate::cases::attachments::paper_originals_of(&c.paper_original_forms(id).await?);
         let tasks = c
             .list_tasks(crate::cases::ports::TaskFilter {
                 case: id,

@@ -233,6 +233,12 @@ pub trait CaseReads: Send {
         &mut self,
         case: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<DocumentRecord>>> + Send;
+    /// The forms of which the case holds a finalised transcription of a paper original
+    /// (read without decoding the documents; the case page asks for nothing more).
+    fn paper_original_forms(
+        &mut self,
+        case: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<FormKind>>> + Send;
     /// Every document of every case, for backups.
     fn list_all_documents(
         &mut self,

@@ -274,6 +274,23 @@ pub async fn list_documents(
     all(rows, document)
 }
 
+pub async fn paper_original_forms(
+    c: &mut PgConnection,
+    case_id: Uuid,
+) -> StoreResult<Vec<FormKind>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT form FROM documents WHERE case_id = $1 AND stage = 'finalised' \
+         AND (body::jsonb -> 'document' ->> 'transcribed_from') IS NOT NULL",
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|r| code(r, "form", FormKind::from_code))
+        .collect()
+}
+
 pub async fn list_all_documents(c: &mut PgConnection) -> StoreResult<Vec<DocumentRecord>> {
     let rows = sqlx::query(
         "/* full scan: backup */ SELECT * FROM documents \
@@ -886,6 +903,12 @@ macro_rules! impl_case_reads {
                 case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::DocumentRecord>> {
                 $crate::cases::list_documents($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn paper_original_forms(
+                &mut self,
+                case: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::forms::FormKind>> {
+                $crate::cases::paper_original_forms($crate::rows::AsConn::conn(self), case).await
             }
             async fn list_all_documents(
                 &mut self,

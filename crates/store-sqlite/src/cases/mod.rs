@@ -288,6 +288,20 @@ pub async fn list_documents(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<Docu
     all(rows, document)
 }
 
+pub async fn paper_original_forms(c: &mut Conn, case_id: Uuid) -> StoreResult<Vec<FormKind>> {
+    let rows = db::query(
+        "SELECT DISTINCT form FROM documents WHERE case_id = $1 AND stage = 'finalised' \
+         AND json_extract(body, '$.document.transcribed_from') IS NOT NULL",
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|r| code(r, "form", FormKind::from_code))
+        .collect()
+}
+
 pub async fn list_all_documents(c: &mut Conn) -> StoreResult<Vec<DocumentRecord>> {
     let rows = db::query(
         "/* full scan: backup */ SELECT * FROM documents \
@@ -880,6 +894,12 @@ macro_rules! impl_case_reads {
                 case: uuid::Uuid,
             ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_app::cases::ports::DocumentRecord>> {
                 $crate::cases::list_documents($crate::rows::AsConn::conn(self), case).await
+            }
+            async fn paper_original_forms(
+                &mut self,
+                case: uuid::Uuid,
+            ) -> ryoritsu_app::StoreResult<Vec<ryoritsu_domain::forms::FormKind>> {
+                $crate::cases::paper_original_forms($crate::rows::AsConn::conn(self), case).await
             }
             async fn list_all_documents(
                 &mut self,
