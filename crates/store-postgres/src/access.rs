@@ -10,8 +10,8 @@ use ryoritsu_domain::org::Role;
 use ryoritsu_domain::policy::{
     CaseGrant, CaseRelation, GrantScope, GrantSource, RulesDelta, Subject,
 };
+use sqlx::PgConnection;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -183,58 +183,73 @@ pub async fn cases_with_consents_naming(
     rows.iter().map(|r| get(r, "case_id")).collect()
 }
 
-/// Rows per INSERT: twelve values each, well inside PostgreSQL's limit of bound parameters.
-const ROWS_PER_INSERT: usize = 500;
-
-pub async fn change_case_grants(
+/// Brings the case's rows to `wanted` in one statement (each statement is a round trip
+/// inside the one writer): rows whose key is no longer wanted are deleted, wanted rows are
+/// inserted, and a held row whose other columns changed is updated in place. The deleted
+/// and the upserted rows have different keys, so no row is touched twice by the statement;
+/// a row left as it was is not rewritten.
+pub async fn set_case_grants(
     c: &mut PgConnection,
     case: &GrantedCase,
-    remove: &[CaseGrant],
-    rows: &[CaseGrant],
+    wanted: &[CaseGrant],
 ) -> StoreResult<()> {
-    for g in remove {
-        sqlx::query(
-            "DELETE FROM case_grants WHERE case_id = $1 AND subject = $2 AND scope = $3 \
-             AND source = $4 AND relation = $5",
-        )
-        .bind(case.id)
-        .bind(g.subject.key())
-        .bind(g.scope.code())
-        .bind(g.source.code())
-        .bind(g.relation.kind())
-        .execute(&mut *c)
-        .await
-        .map_err(map_err)?;
+    let mut subject = Vec::with_capacity(wanted.len());
+    let mut relation = Vec::with_capacity(wanted.len());
+    let mut relation_org = Vec::with_capacity(wanted.len());
+    let mut role = Vec::with_capacity(wanted.len());
+    let mut scope = Vec::with_capacity(wanted.len());
+    let mut source = Vec::with_capacity(wanted.len());
+    let mut valid_from = Vec::with_capacity(wanted.len());
+    let mut valid_until = Vec::with_capacity(wanted.len());
+    for g in wanted {
+        subject.push(g.subject.key());
+        relation.push(g.relation.kind());
+        relation_org.push(g.relation.organisation());
+        role.push(g.relation.role().code());
+        scope.push(g.scope.code());
+        source.push(g.source.code());
+        valid_from.push(g.valid_from);
+        valid_until.push(g.valid_until);
     }
-    // The rows kept follow the case's status (written with the rows, and by
-    // `set_grants_status` when a step changes it).
-    sqlx::query("UPDATE case_grants SET status = $1 WHERE case_id = $2 AND status <> $1")
-        .bind(case.status.code())
-        .bind(case.id)
-        .execute(&mut *c)
-        .await
-        .map_err(map_err)?;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO case_grants (case_id, employer_id, subject, relation, relation_org, \
-             role, scope, source, valid_from, valid_until, opened_at, status) ",
-        );
-        q.push_values(chunk, |mut b, g| {
-            b.push_bind(case.id)
-                .push_bind(case.employer)
-                .push_bind(g.subject.key())
-                .push_bind(g.relation.kind())
-                .push_bind(g.relation.organisation())
-                .push_bind(g.relation.role().code())
-                .push_bind(g.scope.code())
-                .push_bind(g.source.code())
-                .push_bind(g.valid_from)
-                .push_bind(g.valid_until)
-                .push_bind(case.opened_at)
-                .push_bind(case.status.code());
-        });
-        q.build().execute(&mut *c).await.map_err(map_err)?;
-    }
+    sqlx::query(
+        "WITH want AS ( \
+           SELECT * FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], \
+             $8::text[], $9::timestamptz[], $10::timestamptz[]) \
+             AS w (subject, relation, relation_org, role, scope, source, valid_from, valid_until) \
+         ), gone AS ( \
+           DELETE FROM case_grants g WHERE g.case_id = $1 AND NOT EXISTS ( \
+             SELECT 1 FROM want w WHERE w.subject = g.subject AND w.scope = g.scope \
+             AND w.source = g.source AND w.relation = g.relation) \
+         ) \
+         INSERT INTO case_grants AS g (case_id, employer_id, subject, relation, relation_org, \
+           role, scope, source, valid_from, valid_until, opened_at, status) \
+         SELECT $1, $2, w.subject, w.relation, w.relation_org, w.role, w.scope, w.source, \
+           w.valid_from, w.valid_until, $11, $12 FROM want w \
+         ON CONFLICT (case_id, subject, scope, source, relation) DO UPDATE SET \
+           employer_id = EXCLUDED.employer_id, relation_org = EXCLUDED.relation_org, \
+           role = EXCLUDED.role, valid_from = EXCLUDED.valid_from, \
+           valid_until = EXCLUDED.valid_until, opened_at = EXCLUDED.opened_at, \
+           status = EXCLUDED.status \
+         WHERE (g.employer_id, g.relation_org, g.role, g.valid_from, g.valid_until, \
+           g.opened_at, g.status) IS DISTINCT FROM (EXCLUDED.employer_id, \
+           EXCLUDED.relation_org, EXCLUDED.role, EXCLUDED.valid_from, EXCLUDED.valid_until, \
+           EXCLUDED.opened_at, EXCLUDED.status)",
+    )
+    .bind(case.id)
+    .bind(case.employer)
+    .bind(&subject)
+    .bind(&relation)
+    .bind(&relation_org)
+    .bind(&role)
+    .bind(&scope)
+    .bind(&source)
+    .bind(&valid_from)
+    .bind(&valid_until)
+    .bind(case.opened_at)
+    .bind(case.status.code())
+    .execute(&mut *c)
+    .await
+    .map_err(map_err)?;
     Ok(())
 }
 
@@ -364,19 +379,13 @@ pub(crate) use impl_access_reads;
 macro_rules! impl_access_writes {
     ($t:ty) => {
         impl ryoritsu_app::access::ports::AccessWrites for $t {
-            async fn change_case_grants(
+            async fn set_case_grants(
                 &mut self,
                 case: &ryoritsu_app::access::ports::GrantedCase,
-                remove: &[ryoritsu_domain::policy::CaseGrant],
-                add: &[ryoritsu_domain::policy::CaseGrant],
+                wanted: &[ryoritsu_domain::policy::CaseGrant],
             ) -> ryoritsu_app::StoreResult<()> {
-                $crate::access::change_case_grants(
-                    $crate::rows::AsConn::conn(self),
-                    case,
-                    remove,
-                    add,
-                )
-                .await
+                $crate::access::set_case_grants($crate::rows::AsConn::conn(self), case, wanted)
+                    .await
             }
             async fn set_grants_status(
                 &mut self,

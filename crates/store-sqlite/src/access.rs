@@ -186,13 +186,16 @@ pub async fn cases_with_consents_naming(
 /// Rows per INSERT: twelve values each, well inside SQLite's limit of bound parameters.
 const ROWS_PER_INSERT: usize = 500;
 
-pub async fn change_case_grants(
+/// Reads the rows held and writes only the difference (a read costs no round trip here, and
+/// rows left alone keep their index pages untouched).
+pub async fn set_case_grants(
     c: &mut Conn,
     case: &GrantedCase,
-    remove: &[CaseGrant],
-    rows: &[CaseGrant],
+    wanted: &[CaseGrant],
 ) -> StoreResult<()> {
-    for g in remove {
+    let held = case_grants(&mut *c, case.id).await?;
+    let (remove, rows) = ryoritsu_app::access::grants_diff(held, wanted);
+    for g in &remove {
         db::query(
             "DELETE FROM case_grants WHERE case_id = $1 AND subject = $2 AND scope = $3 \
              AND source = $4 AND relation = $5",
@@ -363,19 +366,13 @@ pub(crate) use impl_access_reads;
 macro_rules! impl_access_writes {
     ($t:ty) => {
         impl ryoritsu_app::access::ports::AccessWrites for $t {
-            async fn change_case_grants(
+            async fn set_case_grants(
                 &mut self,
                 case: &ryoritsu_app::access::ports::GrantedCase,
-                remove: &[ryoritsu_domain::policy::CaseGrant],
-                add: &[ryoritsu_domain::policy::CaseGrant],
+                wanted: &[ryoritsu_domain::policy::CaseGrant],
             ) -> ryoritsu_app::StoreResult<()> {
-                $crate::access::change_case_grants(
-                    $crate::rows::AsConn::conn(self),
-                    case,
-                    remove,
-                    add,
-                )
-                .await
+                $crate::access::set_case_grants($crate::rows::AsConn::conn(self), case, wanted)
+                    .await
             }
             async fn set_grants_status(
                 &mut self,

@@ -31,25 +31,31 @@ use ports::{AccessReads, AccessWrites, CaseCursor, GrantedCase, ScopeRange};
 pub const MAX_PAGE: u32 = 200;
 
 /// Brings the rows of one case up to date with its context (inside the write transaction
-/// that changed the case, its parties or its consents, after the change). Only the rows
-/// that differ are written: a consent adds a row or two to the twenty or so a case holds,
-/// and rewriting them all changed every index page they sit on, inside the writer.
+/// that changed the case, its parties or its consents, after the change). The store writes
+/// only the rows that differ ([`AccessWrites::set_case_grants`]): a consent adds a row or two
+/// to the twenty or so a case holds, and rewriting them all changed every index page they
+/// sit on, inside the writer.
 pub async fn refresh_case<T: AccessWrites>(
     tx: &mut T,
     case: GrantedCase,
     ctx: &CaseContext,
 ) -> Result<(), AppError> {
     let wanted: BTreeSet<CaseGrant> = case_grants(ctx).into_iter().map(as_stored).collect();
-    let held: BTreeSet<CaseGrant> = tx
-        .case_grants(case.id)
-        .await?
-        .into_iter()
-        .map(as_stored)
-        .collect();
-    let remove: Vec<CaseGrant> = held.difference(&wanted).copied().collect();
-    let add: Vec<CaseGrant> = wanted.difference(&held).copied().collect();
-    tx.change_case_grants(&case, &remove, &add).await?;
+    let wanted: Vec<CaseGrant> = wanted.into_iter().collect();
+    tx.set_case_grants(&case, &wanted).await?;
     Ok(())
+}
+
+/// The rows to delete (held, not wanted) and to insert (wanted, not held) to bring `held`
+/// to `wanted`, for a store that diffs on its side of the port (where a read costs no round
+/// trip).
+pub fn grants_diff(held: Vec<CaseGrant>, wanted: &[CaseGrant]) -> (Vec<CaseGrant>, Vec<CaseGrant>) {
+    let wanted: BTreeSet<CaseGrant> = wanted.iter().copied().map(as_stored).collect();
+    let held: BTreeSet<CaseGrant> = held.into_iter().map(as_stored).collect();
+    (
+        held.difference(&wanted).copied().collect(),
+        wanted.difference(&held).copied().collect(),
+    )
 }
 
 /// A row as the stores keep it: times to the microsecond.

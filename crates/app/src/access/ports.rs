@@ -103,13 +103,13 @@ pub trait AccessReads: Send {
 }
 
 pub trait AccessWrites: AccessReads {
-    /// Changes the rows of the case: deletes `remove` (rows it holds), then inserts `add`
-    /// (all about it, none held), and sets the case's status on every row of it.
-    fn change_case_grants(
+    /// Brings the rows of the case to exactly `wanted` (each unique by the table's key,
+    /// times to the microsecond), with the case's status on every row, writing only the
+    /// rows that differ.
+    fn set_case_grants(
         &mut self,
         case: &GrantedCase,
-        remove: &[CaseGrant],
-        add: &[CaseGrant],
+        wanted: &[CaseGrant],
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// The case's status changed: its rows follow.
     fn set_grants_status(

@@ -369,6 +369,50 @@ pub async fn story<S: Store>(store: &S) {
 
     search_both_ways(store, &hr, &op, &doctors).await;
 
+    // A refresh writes only the difference, and its result is the policy's answer whatever
+    // it started from: the hospital's consent now ends later (its rows change in place), the
+    // 産業医's is gone (its rows go), the case is closed (every row follows); then back.
+    let mut changed = context(0, &defaults);
+    changed.consents[0].expires_at = Some(at(900));
+    changed.consents.truncate(1);
+    let mut closed = granted(&case(0));
+    closed.status = CaseStatus::Closed;
+    for (ctx, row) in [
+        (changed, closed),
+        (context(0, &defaults), granted(&case(0))),
+    ] {
+        let mut tx = store.begin().await.unwrap();
+        refresh_case(&mut tx, row, &ctx).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut c = store.read().await.unwrap();
+        assert_eq!(
+            c.case_grants(case_id(0)).await.unwrap(),
+            case_grants(&ctx),
+            "rows of case 0 after a refresh"
+        );
+        let ids = [case_id(0)];
+        let until = ctx.consents[0].expires_at.unwrap_or(at(0));
+        assert_eq!(
+            c.cases_granting(
+                &ids,
+                std::slice::from_ref(&doctors),
+                medical,
+                until - Duration::minutes(1)
+            )
+            .await
+            .unwrap(),
+            vec![case_id(0)],
+            "the consent's rows carry its new end"
+        );
+        drop(c);
+        let closed_now = all_pages(store, &hr, Some(CaseStatus::Closed)).await;
+        assert_eq!(
+            closed_now.iter().any(|c| c.case == case_id(0)),
+            row.status == CaseStatus::Closed,
+            "every row of the case follows its status"
+        );
+    }
+
     // A status change follows; the status range finds it.
     let mut tx = store.begin().await.unwrap();
     tx.set_grants_status(case_id(4), CaseStatus::Closed)
