@@ -19,6 +19,7 @@ use crate::cases::ports::{CaseReads, CaseWrites};
 use crate::cases::support_task_ports::{SupportTaskReads, SupportTaskWrites};
 use crate::error::{StoreError, StoreResult};
 use crate::hospital::ports::{GuidanceReads, GuidanceWrites};
+use crate::loader::ports::BulkWrites;
 use crate::search::ports::{SearchReads, SearchWrites};
 
 pub trait Clock: Send + Sync + 'static {
@@ -176,6 +177,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     type Tx: WriteRepo
         + AccountWrites
         + AccessWrites
+        + BulkWrites
         + CaseWrites
         + AttachmentWrites
         + CorrectionWrites

@@ -11,6 +11,7 @@ mod access;
 mod accounts;
 mod cases;
 mod hospital;
+mod loader;
 mod rows;
 mod search;
 
@@ -196,6 +197,7 @@ hospital::impl_guidance_reads!(PgTx);
 hospital::impl_guidance_reads!(PgConn);
 hospital::impl_guidance_reads!(PgSnapshot);
 hospital::impl_guidance_writes!(PgTx);
+loader::impl_bulk_writes!(PgTx);
 
 impl TxControl for PgTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

@@ -4,10 +4,13 @@
 //! into the database file and syncs it. SQLite's automatic checkpoint runs inside the commit
 //! that passes 1,000 pages, on the connection that commits: here the group-commit writer,
 //! which every write waits for. Under the benchmark that was an eighth of the writer's time.
-//! The write connection therefore has automatic checkpoints off (`wal_autocheckpoint=0`),
-//! and this thread, with a connection of its own, runs a PASSIVE checkpoint (it never
-//! blocks the writer or a reader) a second after commits happen. What is durable does not
-//! change: a commit is on disk in the WAL before it is acknowledged, whoever copies it on.
+//! This thread, with a connection of its own, therefore runs a PASSIVE checkpoint (it never
+//! blocks the writer or a reader) soon after commits happen, and copies most pages. It
+//! cannot bound the WAL alone: the WAL starts again from its beginning only when a write
+//! begins after a checkpoint that copied all of it, which under writes without a pause
+//! never happens. So the writer keeps an automatic checkpoint at `db::WAL_LIMIT` as well
+//! (it then copies only what this thread has not). What is durable does not change: a
+//! commit is on disk in the WAL before it is acknowledged, whoever copies it on.
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};

@@ -27,6 +27,10 @@ pub use ryoritsu_app::conformance::plans::STATEMENT_TARGET;
 
 pub type Result<T> = std::result::Result<T, rusqlite::Error>;
 
+/// How large the WAL may grow before the writer checkpoints itself, in bytes (and how much
+/// of its file is kept when it starts again).
+pub const WAL_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// An open connection, with the settings every connection of the store has.
 pub struct Conn(Connection);
 
@@ -55,11 +59,16 @@ impl Conn {
         }
         if writable {
             // Checkpoints run on a thread of their own (checkpoint.rs), not inside the
-            // writer's commits.
-            c.pragma_update(None, "wal_autocheckpoint", 0)?;
-            // The WAL is used again from its start after each checkpoint; at most this much
-            // of the file is kept when it is.
-            c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+            // writer's commits. That thread cannot bound the WAL alone: the WAL is used
+            // again from its start only when a write begins after a checkpoint that copied
+            // all of it, and under writes without a pause new frames always arrive while
+            // it copies (a bulk load grew it to 51 GB). So the writer checkpoints itself
+            // once the WAL passes `WAL_LIMIT` (it copies only what the thread has not), and
+            // its next transaction starts the WAL again.
+            let page_size: i64 = c.pragma_query_value(None, "page_size", |r| r.get(0))?;
+            c.pragma_update(None, "wal_autocheckpoint", WAL_LIMIT / page_size.max(512))?;
+            // At most this much of the file is kept when the WAL starts again.
+            c.pragma_update(None, "journal_size_limit", WAL_LIMIT)?;
         }
         // Plans do not depend on the values bound: without this SQLite prepares a
         // statement again whenever a new value of a `LIMIT ?` (or of a parameter its
@@ -491,6 +500,37 @@ mod tests {
 
     fn conn() -> Conn {
         Conn(Connection::open_in_memory().unwrap())
+    }
+
+    /// Writes without a pause and no other checkpointer: the WAL stays near its limit
+    /// instead of growing with everything written.
+    #[tokio::test]
+    async fn the_wal_stays_bounded_under_writes_without_a_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let mut c = Conn::open(&path, true).unwrap();
+        c.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            .unwrap();
+        let value = "両".repeat(350_000); // about a megabyte
+        let written = 2 * WAL_LIMIT as usize / value.len() + 1;
+        for i in 0..written {
+            c.batch("BEGIN").unwrap();
+            query("INSERT OR REPLACE INTO t (id, v) VALUES (?, ?)")
+                .bind(i64::try_from(i % 8).unwrap())
+                .bind(value.as_str())
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.batch("COMMIT").unwrap();
+        }
+        let wal = std::fs::metadata(dir.path().join("wal.db-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            wal <= WAL_LIMIT as u64 + 2 * value.len() as u64,
+            "WAL of {wal} bytes after writing {} bytes",
+            written * value.len()
+        );
     }
 
     #[tokio::test]

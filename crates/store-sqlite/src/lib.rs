@@ -275,6 +275,8 @@ hospital::impl_guidance_reads!(SqliteTx);
 hospital::impl_guidance_reads!(SqliteConn);
 hospital::impl_guidance_reads!(SqliteSnapshot);
 hospital::impl_guidance_writes!(SqliteTx);
+// Row by row: here a statement costs no round trip.
+impl ryoritsu_app::loader::ports::BulkWrites for SqliteTx {}
 
 impl TxControl for SqliteTx {
     async fn savepoint(&mut self) -> StoreResult<()> {

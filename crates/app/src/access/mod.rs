@@ -40,10 +40,15 @@ pub async fn refresh_case<T: AccessWrites>(
     case: GrantedCase,
     ctx: &CaseContext,
 ) -> Result<(), AppError> {
-    let wanted: BTreeSet<CaseGrant> = case_grants(ctx).into_iter().map(as_stored).collect();
-    let wanted: Vec<CaseGrant> = wanted.into_iter().collect();
-    tx.set_case_grants(&case, &wanted).await?;
+    tx.set_case_grants(&case, &stored_grants(ctx)).await?;
     Ok(())
+}
+
+/// The rows of a case as the stores keep them: the policy's answer, times to the
+/// microsecond, in order.
+pub fn stored_grants(ctx: &CaseContext) -> Vec<CaseGrant> {
+    let rows: BTreeSet<CaseGrant> = case_grants(ctx).into_iter().map(as_stored).collect();
+    rows.into_iter().collect()
 }
 
 /// The rows to delete (held, not wanted) and to insert (wanted, not held) to bring `held`

@@ -139,11 +139,23 @@ async fn header_rows<R: AccountReads + CaseReads>(
             .unwrap_or_default(),
         None => String::new(),
     };
+    Ok(header_rows_of(id, &name, &reading, &employer, &workplace))
+}
+
+/// The name and workplace rows of a case whose worker is `name` (`reading`, may be empty) at
+/// `employer`'s `workplace` (may be empty).
+pub fn header_rows_of(
+    id: Uuid,
+    name: &str,
+    reading: &str,
+    employer: &str,
+    workplace: &str,
+) -> Vec<SearchRow> {
     // The name row: every case has one (a case is found by its worker's name), and the
     // name filter looks only here, never at the workplace.
-    let mut words = ryoritsu_search::name_words(&name);
-    words.extend(ryoritsu_search::name_words(&reading));
-    let mut body = name;
+    let mut words = ryoritsu_search::name_words(name);
+    words.extend(ryoritsu_search::name_words(reading));
+    let mut body = name.to_owned();
     if !reading.is_empty() {
         body.push_str(&format!("（{reading}）"));
     }
@@ -152,7 +164,7 @@ async fn header_rows<R: AccountReads + CaseReads>(
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("　");
-    Ok(vec![
+    vec![
         SearchRow {
             case_id: id,
             source: "name".into(),
@@ -171,7 +183,7 @@ async fn header_rows<R: AccountReads + CaseReads>(
             words: ryoritsu_search::index_words(&place),
             body: place,
         },
-    ])
+    ]
 }
 
 /// The index rows of one case, built from its records as they are now.

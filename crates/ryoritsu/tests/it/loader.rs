@@ -16,6 +16,7 @@ use ryoritsu_app::conformance::Tamper;
 use ryoritsu_app::loader::LoadOptions;
 use ryoritsu_app::ports::Store;
 use ryoritsu_app::search::SearchInput;
+use ryoritsu_app::search::ports::SearchReads;
 use ryoritsu_app::testing::ManualClock;
 use ryoritsu_app::{App, RandomIds, RequestContext, SystemClock};
 use ryoritsu_domain::account::LoginName;
@@ -188,37 +189,39 @@ impl WithStore for Check {
         assert!(all_in_scope(&app, &bench).await.is_empty());
 
         // Search finds the generated text and the workers' names.
-        let found = app
-            .search(
-                &ctx,
-                &hr,
-                &SearchInput {
-                    q: "製造ライン作業".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let by_text = SearchInput {
+            q: "製造ライン作業".into(),
+            ..Default::default()
+        };
+        let by_name = SearchInput {
+            name: worker.user.display_name.to_string(),
+            ..Default::default()
+        };
+        let search = async |input: &SearchInput| {
+            let found = app.search(&ctx, &hr, input).await.unwrap();
+            let ids: Vec<Uuid> = found.results.iter().map(|r| r.case_id).collect();
+            (found.total, ids)
+        };
+        let text_before = search(&by_text).await;
         assert!(
-            found.total > 0,
+            text_before.0 > 0,
             "an occupation of the generated forms is found"
         );
-        let name = worker.user.display_name.to_string();
-        let found = app
-            .search(
-                &ctx,
-                &hr,
-                &SearchInput {
-                    name: name.clone(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let name_before = search(&by_name).await;
         assert!(
-            found.results.iter().any(|r| r.case_id == case.id),
-            "the case is found by its worker's name {name}"
+            name_before.1.contains(&case.id),
+            "the case is found by its worker's name {}",
+            by_name.name
         );
+
+        // The loader's search rows are those a rebuild of the index writes from the records:
+        // as many, and the same searches find the same.
+        let held = c.count_search_rows().await.unwrap();
+        drop(c);
+        let rebuilt = app.reindex().await.unwrap();
+        assert_eq!(held, rebuilt as i64, "search rows as a rebuild writes them");
+        assert_eq!(search(&by_text).await, text_before);
+        assert_eq!(search(&by_name).await, name_before);
 
         // Every event chained in order.
         let report = app.verify_audit(None).await.unwrap().unwrap();

@@ -168,7 +168,7 @@ fn handling_rules(r: &PgRow) -> StoreResult<HandlingRulesRecord> {
 }
 
 /// The stage column's value and the revision a document body holds.
-fn stage_of(body: &DocumentBody) -> (&'static str, u32) {
+pub(crate) fn stage_of(body: &DocumentBody) -> (&'static str, u32) {
     match body {
         DocumentBody::Draft(d) => ("draft", d.revision),
         DocumentBody::Finalised(f) => ("finalised", f.revision()),

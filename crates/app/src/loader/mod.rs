@@ -19,11 +19,15 @@
 //!   login name. The dates follow the app's clock: the same seed on the same day (or the same
 //!   manual clock) gives the same cases.
 //! - **Speed**: the next batch is generated on a blocking thread while the current one is
-//!   written; each batch is one transaction.
+//!   written, with its access and search rows; each batch is one transaction, written by
+//!   kind of row ([`ports::BulkWrites`]: on PostgreSQL each kind of row of the whole batch in
+//!   one statement, instead of a round trip per row).
 //!
 //! The bench accounts the load generator signs in as (`bench-worker-001` … `-032` at the demo
 //! employer and `bench-other`, an HR officer of a second employer) are created once, through
 //! the use cases, with the demo password.
+
+pub mod ports;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,27 +47,26 @@ use ryoritsu_domain::forms::{
 };
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::{OrganisationKind, Role, RoleDetail};
-use ryoritsu_domain::policy::{Action, CaseContext, HandlingRules, Principal, decide};
+use ryoritsu_domain::policy::{Action, CaseContext, CaseGrant, HandlingRules, Principal, decide};
 use ryoritsu_domain::prefecture::Prefecture;
 use ryoritsu_domain::{FieldError, ValidationErrors};
 use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
 use uuid::Uuid;
 
-use crate::access::{self, ports::AccessWrites};
+use crate::access;
 use crate::accounts::orgs::{NewOrganisation, NewWorkplace};
-use crate::accounts::ports::{
-    AccountReads, AccountWrites, MembershipRecord, UserRecord, WorkplaceRecord,
-};
+use crate::accounts::ports::{AccountReads, MembershipRecord, UserRecord, WorkplaceRecord};
 use crate::accounts::{NewUser, parse_reading};
 use crate::cases::ports::{
-    CaseEventRecord, CasePartyRecord, CaseReads, CaseRecord, CaseWrites, DocumentBody,
-    DocumentRecord, PartyKind, TaskRecord,
+    CaseEventRecord, CasePartyRecord, CaseReads, CaseRecord, DocumentBody, DocumentRecord,
+    PartyKind, TaskRecord,
 };
 use crate::cases::search_index;
 use crate::error::AppError;
 use crate::ports::{ReadRepo, Store, TxControl, WriteRepo};
-use crate::search::ports::SearchWrites;
+use crate::search::ports::SearchRow;
 use crate::{App, RequestContext};
+use ports::{BulkWrites, CaseRows};
 
 /// The seed when none is given.
 pub const DEFAULT_SEED: u64 = 1;
@@ -150,7 +153,7 @@ impl LoadCounts {
         self.consents += g.consents.len() as u64;
         self.parties += g.parties.len() as u64;
         self.audit_events += g.audit.len() as u64;
-        self.access_rows += g.grants as u64;
+        self.access_rows += g.grants.len() as u64;
     }
 
     /// Every row written, search rows not counted (the store derives them).
@@ -210,6 +213,7 @@ struct Actor {
 struct World {
     seed: u64,
     employer: Uuid,
+    employer_name: String,
     workplaces: Vec<WorkplaceRecord>,
     hospital: Uuid,
     /// Who creates the workers' accounts (the demo operator, or the command line's nil user).
@@ -304,9 +308,7 @@ impl<S: Store> App<S> {
             }
             let mut tx = self.store.begin().await?;
             let written = async {
-                for g in &cases {
-                    write_case(&mut tx, g).await?;
-                }
+                write_cases(&mut tx, &cases).await?;
                 tx.put_setting(&key, &(first_case + end).to_string())
                     .await?;
                 Ok::<(), AppError>(())
@@ -390,6 +392,7 @@ impl<S: Store> App<S> {
         Ok(World {
             seed,
             employer,
+            employer_name: DEMO_EMPLOYER.to_owned(),
             workplaces,
             hospital,
             operator,
@@ -514,33 +517,31 @@ impl<S: Store> App<S> {
     }
 }
 
-/// Writes one generated case, as the use cases would have left it.
-async fn write_case<T>(tx: &mut T, g: &GeneratedCase) -> Result<(), AppError>
-where
-    T: WriteRepo + AccountWrites + CaseWrites + AccessWrites + SearchWrites,
-{
-    tx.insert_user(&g.user).await?;
-    tx.insert_membership(&g.membership).await?;
-    tx.set_user_reading(g.user.id, Some(&g.reading)).await?;
-    tx.insert_case(&g.case).await?;
-    for p in &g.parties {
-        tx.insert_case_party(p).await?;
-    }
-    for d in &g.documents {
-        tx.insert_document(d).await?;
-    }
-    for c in &g.consents {
-        tx.insert_consent(c).await?;
-    }
-    for e in &g.events {
-        tx.insert_case_event(e).await?;
-    }
-    for t in &g.tasks {
-        tx.insert_task(t).await?;
-    }
-    access::refresh_case(tx, crate::cases::granted(&g.case), &g.context).await?;
-    search_index::refresh_case_index(tx, g.case.id).await?;
-    tx.append_audits(&g.audit).await?;
+/// Writes a batch of generated cases, as the use cases would have left them: their rows by
+/// kind, then their audit events in order (each case's in time order, case after case).
+async fn write_cases<T: WriteRepo + BulkWrites>(
+    tx: &mut T,
+    cases: &[GeneratedCase],
+) -> Result<(), AppError> {
+    let rows: Vec<CaseRows<'_>> = cases
+        .iter()
+        .map(|g| CaseRows {
+            user: &g.user,
+            reading: &g.reading,
+            membership: &g.membership,
+            case: &g.case,
+            parties: &g.parties,
+            documents: &g.documents,
+            consents: &g.consents,
+            events: &g.events,
+            tasks: &g.tasks,
+            grants: &g.grants,
+            search: &g.search,
+        })
+        .collect();
+    tx.insert_cases(&rows).await?;
+    let audit: Vec<AuditEvent> = cases.iter().flat_map(|g| g.audit.iter().cloned()).collect();
+    tx.append_audits(&audit).await?;
     Ok(())
 }
 
@@ -560,9 +561,11 @@ struct GeneratedCase {
     consents: Vec<Consent>,
     /// In order of time.
     audit: Vec<AuditEvent>,
-    /// The policy's view, as `cases::load_case` would build it from the rows above.
-    context: CaseContext,
-    grants: usize,
+    /// The access rows the policy gives for the case's context (as `cases::load_case`
+    /// would build it from the rows above).
+    grants: Vec<CaseGrant>,
+    /// The search rows, as a rebuild of the index would write them.
+    search: Vec<SearchRow>,
 }
 
 /// A small deterministic random source: one ChaCha8 stream per case.
@@ -1689,7 +1692,21 @@ impl Gen<'_> {
             consents: self.consents.clone(),
             rules: self.w.rules.clone(),
         };
-        let grants = ryoritsu_domain::policy::case_grants(&context).len();
+        let grants = access::stored_grants(&context);
+        let workplace = self
+            .case
+            .workplace_id
+            .and_then(|id| self.w.workplaces.iter().find(|p| p.id == id))
+            .map(|p| p.name.to_string())
+            .unwrap_or_default();
+        let mut search = search_index::header_rows_of(
+            self.case.id,
+            user.display_name.as_str(),
+            &reading,
+            &self.w.employer_name,
+            &workplace,
+        );
+        search.extend(self.documents.iter().map(search_index::document_row));
         GeneratedCase {
             user,
             reading,
@@ -1701,8 +1718,8 @@ impl Gen<'_> {
             tasks: self.tasks,
             consents: self.consents,
             audit: self.audit,
-            context,
             grants,
+            search,
         }
     }
 
@@ -2997,6 +3014,7 @@ mod tests {
         World {
             seed: 1,
             employer,
+            employer_name: DEMO_EMPLOYER.into(),
             workplaces: vec![
                 wp(2, "本社工場（東京都大田区）", true),
                 wp(3, "城南営業所", false),
