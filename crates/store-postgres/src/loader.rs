@@ -288,6 +288,16 @@ pub async fn insert_cases(c: &mut PgConnection, cases: &[CaseRows<'_>]) -> Store
     Ok(())
 }
 
+/// `ANALYZE` of every table of the database (a sample of each, seconds at a million cases).
+pub(crate) async fn analyze(c: &mut PgConnection) -> StoreResult<()> {
+    sqlx::query("ANALYZE")
+        .persistent(false)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
 macro_rules! impl_bulk_writes {
     ($t:ty) => {
         impl ryoritsu_app::loader::ports::BulkWrites for $t {
@@ -296,6 +306,10 @@ macro_rules! impl_bulk_writes {
                 cases: &[ryoritsu_app::loader::ports::CaseRows<'_>],
             ) -> ryoritsu_app::StoreResult<()> {
                 $crate::loader::insert_cases($crate::rows::AsConn::conn(self), cases).await
+            }
+
+            async fn refresh_statistics(&mut self) -> ryoritsu_app::StoreResult<()> {
+                $crate::loader::analyze($crate::rows::AsConn::conn(self)).await
             }
         }
     };

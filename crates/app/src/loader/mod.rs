@@ -311,6 +311,9 @@ impl<S: Store> App<S> {
                 write_cases(&mut tx, &cases).await?;
                 tx.put_setting(&key, &(first_case + end).to_string())
                     .await?;
+                if end == total {
+                    tx.refresh_statistics().await?;
+                }
                 Ok::<(), AppError>(())
             }
             .await;

@@ -68,4 +68,13 @@ pub trait BulkWrites: AccountWrites + CaseWrites + AccessWrites + SearchWrites +
             Ok(())
         }
     }
+
+    /// Brings the planner's statistics up to date after a load, in the load's last
+    /// transaction. Nothing by default: SQLite plans these statements from their indexes
+    /// alone. PostgreSQL plans from statistics that only its autovacuum would otherwise
+    /// gather, some time after the load: until then it takes a million-row table for an
+    /// empty one and a search for the first page can run for seconds.
+    fn refresh_statistics(&mut self) -> impl Future<Output = StoreResult<()>> + Send {
+        async { Ok(()) }
+    }
 }
