@@ -120,6 +120,8 @@ pub struct App<S: Store> {
     /// A hash checked when the sign-in name is unknown, so that unknown and known names
     /// take the same time.
     dummy_hash: Arc<String>,
+    /// Words the search has found common lately (see [`search::CommonWords`]).
+    common_words: Arc<search::CommonWords>,
 }
 
 impl<S: Store> Clone for App<S> {
@@ -131,6 +133,7 @@ impl<S: Store> Clone for App<S> {
             ids: self.ids.clone(),
             config: self.config.clone(),
             dummy_hash: self.dummy_hash.clone(),
+            common_words: self.common_words.clone(),
         }
     }
 }
@@ -154,6 +157,7 @@ impl<S: Store> App<S> {
             ids,
             config: Arc::new(config),
             dummy_hash: Arc::new(dummy),
+            common_words: Arc::default(),
         })
     }
 

@@ -47,7 +47,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub active: bool,
     pub operator: bool,
-    /// Demo accounts exist only in a demo database.
+    /// Demo accounts exist only in a demo database, and its sign-in page offers them (the
+    /// workers `demo load` generates are not demo accounts: they cannot sign in).
     pub demo: bool,
     pub totp_secret: Option<Vec<u8>>,
     /// A secret shown for enrolment, not yet confirmed by a code.

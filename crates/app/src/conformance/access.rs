@@ -26,8 +26,8 @@ use crate::access::{apply_rules_change, refresh_case};
 use crate::accounts::ports::{AccountWrites, OrganisationRecord, UserRecord};
 use crate::cases::ports::{CaseRecord, CaseWrites};
 use crate::ports::{Store, TxControl};
-use crate::search::ports::{SearchQuery, SearchRow, SearchStart, SearchWrites};
-use crate::search::{find, find_within};
+use crate::search::ports::{SCAN_BUDGET, SearchQuery, SearchRow, SearchStart, SearchWrites};
+use crate::search::{CommonWords, find, find_within};
 
 const T0: OffsetDateTime = datetime!(2026-04-01 09:00:00.123456 UTC);
 
@@ -527,6 +527,24 @@ async fn search_both_ways<S: Store>(store: &S, hr: &str, op: &str, doctors: &str
         .await
         .unwrap();
         assert_eq!(from_words, from_scope, "both starts agree on {q:?}");
+        // Words remembered as common start from the cases without being counted: the
+        // same answer.
+        let common = CommonWords::default();
+        for part in [&q.words, &q.name].into_iter().flatten() {
+            common.remember(part.fts5());
+        }
+        let remembered = find_within(
+            &mut c,
+            &SearchQuery {
+                start: SearchStart::Cheaper,
+                ..q.clone()
+            },
+            SCAN_BUDGET,
+            Some(&common),
+        )
+        .await
+        .unwrap();
+        assert_eq!(from_words, remembered, "a remembered common word, on {q:?}");
         assert!(from_words.complete && from_words.searched_all);
         assert_eq!(from_words.total, from_words.hits.len() as i64);
         // Newest first, then the case id, descending.
@@ -612,6 +630,7 @@ async fn search_both_ways<S: Store>(store: &S, hr: &str, op: &str, doctors: &str
             ..query(hr, Some("通院"), None)
         },
         3,
+        None,
     )
     .await
     .unwrap();

@@ -16,7 +16,9 @@
 
 pub mod ports;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use ryoritsu_domain::audit::{AuditAction, AuditEvent};
 use ryoritsu_domain::case::CaseStatus;
@@ -135,14 +137,44 @@ pub struct Found {
 /// [`SCAN_BUDGET`] cases have been examined. The cost is bounded by those constants and
 /// the page, never by the number of cases in the database.
 pub async fn find<C: SearchReads>(c: &mut C, q: &SearchQuery) -> StoreResult<Found> {
-    find_within(c, q, SCAN_BUDGET).await
+    find_within(c, q, SCAN_BUDGET, None).await
 }
 
-/// [`find`], examining at most `budget` cases when it starts from them.
+/// Words that lately stood in at least [`WORDS_FIRST_BELOW`] rows of the index. Such a
+/// word stays common (rows are rarely removed), and counting its rows up to the bound
+/// costs a walk through that many entries of the word index on every search: a search
+/// for it starts from the cases without counting again. Only the choice of where a
+/// search starts depends on this, never what it finds.
+#[derive(Debug, Default)]
+pub struct CommonWords(Mutex<HashMap<String, Instant>>);
+
+impl CommonWords {
+    /// How long a count is trusted.
+    const KEPT: Duration = Duration::from_secs(600);
+    /// Words remembered at most (the memo starts again when full).
+    const MOST: usize = 4_096;
+
+    pub(crate) fn is_common(&self, key: &str) -> bool {
+        let Ok(m) = self.0.lock() else { return false };
+        m.get(key).is_some_and(|at| at.elapsed() < Self::KEPT)
+    }
+
+    pub(crate) fn remember(&self, key: String) {
+        let Ok(mut m) = self.0.lock() else { return };
+        if m.len() >= Self::MOST {
+            m.clear();
+        }
+        m.insert(key, Instant::now());
+    }
+}
+
+/// [`find`], examining at most `budget` cases when it starts from them; `common` spares
+/// counting the rows of words known to be common.
 pub async fn find_within<C: SearchReads>(
     c: &mut C,
     q: &SearchQuery,
     budget: u32,
+    common: Option<&CommonWords>,
 ) -> StoreResult<Found> {
     if q.words.is_none() && q.name.is_none() {
         return Ok(Found {
@@ -162,7 +194,18 @@ pub async fn find_within<C: SearchReads>(
             let mut best: Option<(i64, WordsDriver)> = None;
             for (part, driver) in [(&q.words, WordsDriver::Words), (&q.name, WordsDriver::Name)] {
                 if let Some(words) = part {
-                    let n = c.count_word_rows(words, WORDS_FIRST_BELOW).await?;
+                    let key = words.fts5();
+                    let n = if common.is_some_and(|m| m.is_common(&key)) {
+                        WORDS_FIRST_BELOW
+                    } else {
+                        let n = c.count_word_rows(words, WORDS_FIRST_BELOW).await?;
+                        if n >= WORDS_FIRST_BELOW
+                            && let Some(m) = common
+                        {
+                            m.remember(key);
+                        }
+                        n
+                    };
                     if n < WORDS_FIRST_BELOW && best.is_none_or(|(m, _)| n < m) {
                         best = Some((n, driver));
                     }
@@ -401,7 +444,13 @@ impl<S: Store> App<S> {
             results.total_complete = counted < MAX_COUNTED;
             hits
         } else {
-            let found = find(&mut self.store.read().await?, &query).await?;
+            let found = find_within(
+                &mut self.store.read().await?,
+                &query,
+                SCAN_BUDGET,
+                Some(&self.common_words),
+            )
+            .await?;
             results.total = found.total;
             results.total_complete = found.complete;
             results.searched_all = found.searched_all;
@@ -500,5 +549,25 @@ impl<S: Store> App<S> {
                 .await?;
         }
         Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CommonWords;
+
+    #[test]
+    fn common_words_are_remembered_until_the_memo_is_full() {
+        let m = CommonWords::default();
+        assert!(!m.is_common("'通院'"));
+        m.remember("'通院'".into());
+        assert!(m.is_common("'通院'"));
+        assert!(!m.is_common("'残業'"));
+        for i in 0..CommonWords::MOST {
+            m.remember(format!("'w{i}'"));
+        }
+        // Full: it started again, so the first word is counted again.
+        assert!(!m.is_common("'通院'"));
+        assert!(m.is_common(&format!("'w{}'", CommonWords::MOST - 1)));
     }
 }

@@ -119,12 +119,22 @@ impl WithStore for Check {
         for case in &cases {
             let user = c.get_user(case.worker_id).await.unwrap().unwrap();
             if user.login.as_str().starts_with("demo-s1-") {
-                assert!(user.demo, "generated workers are demo accounts");
+                assert!(
+                    !user.demo,
+                    "generated workers are not offered on the sign-in page"
+                );
                 generated = Some(case);
                 break;
             }
         }
         let case = generated.expect("a generated case");
+        // The sign-in page of the demo offers the demo's people, not the generated ones.
+        let offered = app.demo_sign_ins().await.unwrap();
+        assert!(
+            offered.iter().all(|d| !d.login.starts_with("demo-s")),
+            "no generated worker on the sign-in page"
+        );
+        assert!(offered.iter().any(|d| d.login == "jinji"));
         let worker = acting_as(&app, case.worker_id).await;
         assert_eq!(all_in_scope(&app, &worker).await, vec![case.id]);
 
