@@ -144,7 +144,9 @@ pub async fn find<C: SearchReads>(c: &mut C, q: &SearchQuery) -> StoreResult<Fou
 /// word stays common (rows are rarely removed), and counting its rows up to the bound
 /// costs a walk through that many entries of the word index on every search: a search
 /// for it starts from the cases without counting again. Only the choice of where a
-/// search starts depends on this, never what it finds.
+/// search starts depends on this, never what it finds. A map behind a lock is enough here
+/// (a few thousand short keys, one lookup per search, forgotten all at once when full): a
+/// caching crate would add eviction policies and threads this does not need.
 #[derive(Debug, Default)]
 pub struct CommonWords(Mutex<HashMap<String, Instant>>);
 
