@@ -673,6 +673,7 @@ impl<S: Store> App<S> {
             created_at: now,
             updated_at: now,
             version: 1,
+            withheld: Vec::new(),
         };
         let mut ev = self.correction_event(
             ctx,
@@ -685,12 +686,14 @@ impl<S: Store> App<S> {
         ev.target = Some(format!("document:{}", doc.id));
         ev.purpose = Some(format!("correction:{}", request.id));
         let d = doc.clone();
-        let row = crate::cases::search_index::document_row(&doc);
+        let rows = crate::cases::search_index::document_rows(&doc);
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     tx.insert_document(&d).await?;
-                    tx.put_search_row(&row).await?;
+                    for row in &rows {
+                        tx.put_search_row(row).await?;
+                    }
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })

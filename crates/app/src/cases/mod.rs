@@ -1134,6 +1134,24 @@ impl<S: Store> App<S> {
             }
             errs.into_result(())?;
         }
+        let mut answers = answers;
+        // Someone else's document: what this editor was not shown stays as it was (they can
+        // neither erase nor replace an answer they may not read, a plan's treatment status),
+        // and their copy of the result leaves it out again.
+        let reader = match &existing {
+            Some(before) if before.created_by != auth.user.id => {
+                let access = case_access(&auth.principal, &loaded.context, now)?;
+                ryoritsu_domain::forms::keep_withheld(
+                    draft.form,
+                    draft.version,
+                    &draft.answers,
+                    &mut answers,
+                    |c| access.may_view(c),
+                );
+                Some(access)
+            }
+            _ => None,
+        };
         draft.answers = answers;
         draft.answers = draft.check()?;
         let record = DocumentRecord {
@@ -1145,6 +1163,7 @@ impl<S: Store> App<S> {
             created_at: existing.as_ref().map_or(now, |d| d.created_at),
             updated_at: now,
             version: existing.as_ref().map_or(1, |d| d.version + 1),
+            withheld: Vec::new(),
         };
         let mut ev = self.case_event(
             ctx,
@@ -1156,7 +1175,7 @@ impl<S: Store> App<S> {
         ev.category = Some(category);
         ev.target = Some(format!("document:{}", record.id));
         let r = record.clone();
-        let row = search_index::document_row(&record);
+        let rows = search_index::document_rows(&record);
         let new = existing.is_none();
         self.writer
             .write(move |tx| {
@@ -1166,12 +1185,18 @@ impl<S: Store> App<S> {
                     } else if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
-                    tx.put_search_row(&row).await?;
+                    for row in &rows {
+                        tx.put_search_row(row).await?;
+                    }
                     tx.append_audit(&ev).await?;
                     Ok(())
                 })
             })
             .await?;
+        let mut record = record;
+        if let Some(access) = reader {
+            record.withheld = withhold_for(&mut record, |c| access.may_view(c)).withheld;
+        }
         Ok(record)
     }
 
@@ -1233,7 +1258,7 @@ impl<S: Store> App<S> {
         ev.category = Some(doc.form.category());
         ev.target = Some(format!("document:{}", doc.id));
         let r = record.clone();
-        let row = search_index::document_row(&record);
+        let rows = search_index::document_rows(&record);
         // The scan waiting for it is transcribed once the copy is confirmed.
         let done: Vec<case::TaskKind> = if transcription {
             vec![case::TaskKind::TranscribeScan]
@@ -1246,7 +1271,9 @@ impl<S: Store> App<S> {
                     if !tx.update_document(&r).await? {
                         return Err(AppError::PreconditionFailed);
                     }
-                    tx.put_search_row(&row).await?;
+                    for row in &rows {
+                        tx.put_search_row(row).await?;
+                    }
                     if !done.is_empty() {
                         tx.close_tasks(r.case_id, &done, r.updated_at).await?;
                     }
@@ -1682,13 +1709,21 @@ impl<S: Store> App<S> {
         let all = self.store.read().await?.list_documents(case_id).await?;
         // A document is read by those who may see its category, and always by the person
         // who wrote it (the physician working on an opinion sees their own draft).
+        // Within a document, an answer revealing more than the form's category (a plan's
+        // treatment status) reaches only those who may view that too; its author sees it.
+        let mut categories: BTreeSet<InformationCategory> = BTreeSet::new();
         let visible: Vec<DocumentRecord> = all
             .into_iter()
             .filter(|d| access.may_view(d.form.category()) || d.created_by == auth.user.id)
             .filter(|d| wanted(d))
+            .map(|mut d| {
+                let author = d.created_by == auth.user.id;
+                let shown = withhold_for(&mut d, |c| author || access.may_view(c));
+                categories.extend(shown.revealed);
+                d.withheld = shown.withheld;
+                d
+            })
             .collect();
-        let categories: BTreeSet<InformationCategory> =
-            visible.iter().map(|d| d.form.category()).collect();
         let events: Vec<AuditEvent> = categories
             .into_iter()
             .filter(|c| c.is_sensitive())
@@ -1809,6 +1844,22 @@ impl<S: Store> App<S> {
 /// The organisation a document comes from: the 主治医's hospital for the opinions, the
 /// employer for the 勤務情報提供書 and the plans. The card is the worker's own: handing it
 /// over is the worker's act, not a provision by an organisation.
+/// Takes out of a reader's copy of `d` the answers they may not see.
+fn withhold_for(
+    d: &mut DocumentRecord,
+    may_view: impl Fn(InformationCategory) -> bool,
+) -> ryoritsu_domain::forms::Shown {
+    match &mut d.body {
+        DocumentBody::Draft(draft) => ryoritsu_domain::forms::withhold(
+            draft.form,
+            draft.version,
+            &mut draft.answers,
+            may_view,
+        ),
+        DocumentBody::Finalised(f) => f.withhold(may_view),
+    }
+}
+
 fn origin_organisation(loaded: &LoadedCase, doc: &DocumentRecord) -> Option<Uuid> {
     // A transcription copies what the worker handed over themselves.
     let transcribed = match &doc.body {

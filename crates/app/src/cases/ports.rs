@@ -103,9 +103,35 @@ pub struct DocumentRecord {
     #[serde(with = "ryoritsu_domain::time_format::micros")]
     pub updated_at: OffsetDateTime,
     pub version: i64,
+    /// The fields left out of this reader's copy because they reveal what the reader may not
+    /// see ([`ryoritsu_domain::forms::withhold`]); never stored, empty as read from the store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 impl DocumentRecord {
+    /// What a reader is told of the answers left out of their copy, e.g. 「「治療・投薬等の
+    /// 状況、今後の予定」は、本人の同意がないため表示していません。」; `None` when nothing was.
+    /// (Only answers that need the worker's consent are ever left out.)
+    pub fn withheld_notice(&self) -> Option<String> {
+        if self.withheld.is_empty() {
+            return None;
+        }
+        let version = match &self.body {
+            DocumentBody::Draft(d) => d.version,
+            DocumentBody::Finalised(f) => f.version(),
+        };
+        let schema = ryoritsu_domain::forms::schema(self.form, version);
+        let labels: String = self
+            .withheld
+            .iter()
+            .map(|p| format!("「{}」", schema.label_of(p).unwrap_or("一部の欄")))
+            .collect();
+        Some(format!(
+            "{labels}は、本人の同意がないため表示していません。"
+        ))
+    }
+
     pub fn is_finalised(&self) -> bool {
         matches!(self.body, DocumentBody::Finalised(_))
     }

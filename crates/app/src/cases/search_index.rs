@@ -9,7 +9,11 @@
 //! case is built at once only by a rebuild ([`rebuild_index`], after a restore).
 
 use ryoritsu_domain::audit::{AuditAction, Outcome};
-use ryoritsu_domain::forms::{AnswerValue, Answers, FieldKind, FieldSpec, FormKind, schema};
+use std::collections::{BTreeMap, BTreeSet};
+
+use ryoritsu_domain::forms::{
+    AnswerValue, Answers, FieldKind, FieldSpec, FormSchema, gate, schema,
+};
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::policy::Action;
 use uuid::Uuid;
@@ -31,10 +35,18 @@ const WEIGHT_DOCUMENT: i32 = 2;
 const WEIGHT_NOTE: i32 = 2;
 
 /// The words a document's answers contribute: free text, and the printed labels of the
-/// options chosen (so 「短時間勤務」 finds a plan that ticks that measure). Dates, numbers
+/// options chosen (so 「短時間勤務」 finds a plan that ticks that measure), each under the
+/// category that decides who may read it ([`ryoritsu_domain::forms::gate`]). Dates, numbers
 /// and yes/no answers are left to the filters.
-fn answer_texts(fields: &[FieldSpec], answers: &Answers, out: &mut Vec<String>) {
+fn answer_texts(
+    fields: &[FieldSpec],
+    answers: &Answers,
+    (document, within): (InformationCategory, InformationCategory),
+    out: &mut BTreeMap<InformationCategory, Vec<String>>,
+) {
     for f in fields {
+        let category = FormSchema::category_of(f, within);
+        let texts = out.entry(gate(document, category)).or_default();
         let Some(value) = answers.get(f.id) else {
             continue;
         };
@@ -42,10 +54,10 @@ fn answer_texts(fields: &[FieldSpec], answers: &Answers, out: &mut Vec<String>) 
             (FieldKind::Text { .. } | FieldKind::Multiline { .. }, AnswerValue::Text(s))
                 if !s.trim().is_empty() =>
             {
-                out.push(s.clone());
+                texts.push(s.clone());
             }
             (FieldKind::SingleChoice { options }, AnswerValue::Text(code)) => {
-                out.extend(
+                texts.extend(
                     options
                         .iter()
                         .filter(|o| o.code == code)
@@ -53,7 +65,7 @@ fn answer_texts(fields: &[FieldSpec], answers: &Answers, out: &mut Vec<String>) 
                 );
             }
             (FieldKind::MultipleChoice { options }, AnswerValue::List(codes)) => {
-                out.extend(
+                texts.extend(
                     options
                         .iter()
                         .filter(|o| codes.iter().any(|c| c == o.code))
@@ -61,11 +73,11 @@ fn answer_texts(fields: &[FieldSpec], answers: &Answers, out: &mut Vec<String>) 
                 );
             }
             (FieldKind::Group { fields }, AnswerValue::Group(parts)) => {
-                answer_texts(fields, parts, out);
+                answer_texts(fields, parts, (document, category), out);
             }
             (FieldKind::Table { columns, .. }, AnswerValue::Rows(rows)) => {
                 for row in rows {
-                    answer_texts(columns, row, out);
+                    answer_texts(columns, row, (document, category), out);
                 }
             }
             _ => {}
@@ -73,30 +85,60 @@ fn answer_texts(fields: &[FieldSpec], answers: &Answers, out: &mut Vec<String>) 
     }
 }
 
-fn document_text(form: FormKind, body: &DocumentBody) -> String {
-    let (version, answers) = match body {
-        DocumentBody::Draft(d) => (d.version, &d.answers),
-        DocumentBody::Finalised(f) => (f.version(), f.answers()),
-    };
-    let fields: Vec<FieldSpec> = schema(form, version).fields().copied().collect();
-    let mut out = Vec::new();
-    answer_texts(&fields, answers, &mut out);
-    out.join("\n")
+/// Every category that decides who reads some answer of `form` in `version`.
+fn gates_of(
+    fields: &[FieldSpec],
+    (document, within): (InformationCategory, InformationCategory),
+    out: &mut BTreeSet<InformationCategory>,
+) {
+    for f in fields {
+        let category = FormSchema::category_of(f, within);
+        out.insert(gate(document, category));
+        if let Some(parts) = f.kind.sub_fields() {
+            gates_of(parts, (document, category), out);
+        }
+        if let FieldKind::Table { columns, .. } = f.kind {
+            gates_of(columns, (document, category), out);
+        }
+    }
 }
 
-/// The row of one document as it now is (saved, finalised, transcribed). Built before the
-/// write job, which only stores it: the words are segmented outside the writer.
-pub fn document_row(d: &DocumentRecord) -> SearchRow {
-    let text = document_text(d.form, &d.body);
-    SearchRow {
-        case_id: d.case_id,
-        source: format!("document:{}:{}", d.form.code(), d.id),
-        category: d.form.category().code().into(),
-        author: Some(d.created_by),
-        weight: WEIGHT_DOCUMENT,
-        words: ryoritsu_search::index_words(&text),
-        body: text,
-    }
+/// The rows of one document as it now is (saved, finalised, transcribed): one under the
+/// form's category, and one more for each category some of its answers need beyond it (a
+/// plan's treatment lines are medical), always written (empty when those answers are) so
+/// that a save replaces what an earlier one indexed. Built before the write job, which only
+/// stores them: the words are segmented outside the writer.
+pub fn document_rows(d: &DocumentRecord) -> Vec<SearchRow> {
+    let (version, answers) = match &d.body {
+        DocumentBody::Draft(x) => (x.version, &x.answers),
+        DocumentBody::Finalised(f) => (f.version(), f.answers()),
+    };
+    let own = d.form.category();
+    let fields: Vec<FieldSpec> = schema(d.form, version).fields().copied().collect();
+    let mut texts = BTreeMap::new();
+    answer_texts(&fields, answers, (own, own), &mut texts);
+    let mut gates = BTreeSet::from([own]);
+    gates_of(&fields, (own, own), &mut gates);
+    gates
+        .into_iter()
+        .map(|category| {
+            let text = texts.remove(&category).unwrap_or_default().join("\n");
+            let source = if category == own {
+                format!("document:{}:{}", d.form.code(), d.id)
+            } else {
+                format!("document:{}:{}:{}", d.form.code(), d.id, category.code())
+            };
+            SearchRow {
+                case_id: d.case_id,
+                source,
+                category: category.code().into(),
+                author: Some(d.created_by),
+                weight: WEIGHT_DOCUMENT,
+                words: ryoritsu_search::index_words(&text),
+                body: text,
+            }
+        })
+        .collect()
 }
 
 /// The row of one consultation note, built before the write job like a document's.
@@ -192,7 +234,12 @@ pub async fn case_index_rows<R: ReadRepo + AccountReads + CaseReads + SearchRead
     case: &CaseRecord,
 ) -> Result<Vec<SearchRow>, AppError> {
     let mut rows = header_rows(c, case).await?;
-    rows.extend(c.list_documents(case.id).await?.iter().map(document_row));
+    rows.extend(
+        c.list_documents(case.id)
+            .await?
+            .iter()
+            .flat_map(document_rows),
+    );
     rows.extend(
         c.list_consultation_notes(case.id)
             .await?

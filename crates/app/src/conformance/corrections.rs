@@ -101,6 +101,7 @@ fn document(id: Uuid) -> DocumentRecord {
         created_at: T0,
         updated_at: T0,
         version: 1,
+        withheld: Vec::new(),
     }
 }
 

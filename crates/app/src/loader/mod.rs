@@ -1636,6 +1636,7 @@ impl Gen<'_> {
                     created_at: at,
                     updated_at: at,
                     version: 1,
+                    withheld: Vec::new(),
                 });
                 self.documents.len() - 1
             }
@@ -1712,7 +1713,7 @@ impl Gen<'_> {
             &self.w.employer_name,
             &workplace,
         );
-        search.extend(self.documents.iter().map(search_index::document_row));
+        search.extend(self.documents.iter().flat_map(search_index::document_rows));
         GeneratedCase {
             user,
             reading,

@@ -9,6 +9,7 @@ use super::options::{
 };
 use super::schema::{FROM_2026, FieldKind, FieldSpec, FormSchema, field, fixed, heading, part};
 use super::{FormKind, FormVersion, Party};
+use crate::info::InformationCategory as C;
 
 use FieldKind as K;
 use Party::{AttendingPhysician as Physician, Employer, Worker};
@@ -317,11 +318,13 @@ static CONTINUATION_OPINION: &[FieldSpec] = &[
     )
     .required(),
     field("work_measures", WORK_MEASURES_LABEL, LONG, Physician)
+        .about(C::WorkMeasures)
         .hint(WORK_MEASURES_HINT)
         .required_when("fitness_for_work", "fit_with_conditions"),
     field("other_considerations", "その他配慮事項", LONG, Physician)
+        .about(C::WorkMeasures)
         .hint(OTHER_CONSIDERATIONS_HINT),
-    field("measure_period", "上記の措置期間", K::DateRange, Physician),
+    field("measure_period", "上記の措置期間", K::DateRange, Physician).about(C::WorkMeasures),
     // 2026 additions [C as draft]; that they go on this form and where is [I].
     field(
         "clinic_contact",
@@ -381,11 +384,13 @@ static RETURN_TO_WORK_OPINION: &[FieldSpec] = &[
     field("leave_until", "休業（～年月日）", K::Date, Physician)
         .required_when("return_opinion", "not_yet"),
     field("work_measures", WORK_MEASURES_LABEL, LONG, Physician)
+        .about(C::WorkMeasures)
         .hint(WORK_MEASURES_HINT)
         .required_when("return_opinion", "fit_with_conditions"),
     field("other_considerations", "その他配慮事項", LONG, Physician)
+        .about(C::WorkMeasures)
         .hint(OTHER_CONSIDERATIONS_HINT),
-    field("measure_period", "上記の措置期間", K::DateRange, Physician),
+    field("measure_period", "上記の措置期間", K::DateRange, Physician).about(C::WorkMeasures),
     // 2026 additions: §1b lists them for 主治医意見書; applying them to 1c too is [I].
     field(
         "clinic_contact",
@@ -427,7 +432,7 @@ const PLAN_PERIODS: &[FieldSpec] = &[
     part("period", "期間", K::Text { max_chars: 50 }).required(),
     part("working_hours", "勤務時間", SHORT),
     part("measures", "就業上の措置・治療への配慮等", MEDIUM),
-    part("treatment_schedule", "（参考）治療等の予定", MEDIUM),
+    part("treatment_schedule", "（参考）治療等の予定", MEDIUM).about(C::Medical),
 ];
 
 /// Generates the plan's field list; the return-to-work plan adds 職場復帰日.
@@ -449,7 +454,8 @@ macro_rules! plan_fields {
             field("department", "所属", SHORT, Employer),
             field("employee_number", "従業員番号", K::Text { max_chars: 50 }, Employer),
             $($return_date,)?
-            field("treatment_status", "治療・投薬等の状況、今後の予定", LONG, Employer),
+            field("treatment_status", "治療・投薬等の状況、今後の予定", LONG, Employer)
+                .about(C::Medical),
             // The table has no printed label; this one names it in messages [I].
             field(
                 "plan_periods",
@@ -563,7 +569,8 @@ static SUPPORT_CARD: &[FieldSpec] = &[
         "職務内容（有期雇用の場合は雇用契約期間も併せてご記入ください）",
         LONG,
         Worker,
-    ),
+    )
+    .about(C::WorkInformation),
     field(
         "work_hours",
         "勤務時間",
@@ -571,13 +578,15 @@ static SUPPORT_CARD: &[FieldSpec] = &[
             fields: WORK_HOURS_CARD,
         },
         Worker,
-    ),
+    )
+    .about(C::WorkInformation),
     field(
         "tasks",
         "1 上記職務内容に含まれる作業",
         K::Group { fields: CARD_TASKS },
         Worker,
     )
+    .about(C::WorkInformation)
     .hint("右記(1)～(3)について該当する作業に〇を記してください"),
     // [P] any further 本人 items (e.g. a free 「2.」 section) were not captured.
     // 2026 additions to the 本人欄 [C as draft; row mapping I].
@@ -621,11 +630,12 @@ static SUPPORT_CARD: &[FieldSpec] = &[
         LONG,
         Physician,
     )
+    .about(C::WorkMeasures)
     .required_when("work_opinion", "fit_with_conditions"),
     // [P] headings イ and ウ were not captured (a fragment reads 「…・アの配慮の補足」); the
     // labels are the bare letters until checked against card.pdf.
-    field("consideration_b", "医師記載欄 イ", LONG, Physician),
-    field("consideration_c", "医師記載欄 ウ", LONG, Physician),
+    field("consideration_b", "医師記載欄 イ", LONG, Physician).about(C::WorkMeasures),
+    field("consideration_c", "医師記載欄 ウ", LONG, Physician).about(C::WorkMeasures),
     // 2026 addition to the 医師欄 [C as draft; row mapping I].
     field(
         "clinic_contact",

@@ -203,6 +203,15 @@ impl FinalisedDocument {
     pub fn attestation(&self) -> &Attestation {
         &self.attestation
     }
+
+    /// Makes this a reader's copy: the answers the reader may not see are taken out
+    /// ([`super::withhold`]). Such a copy is shown, never stored.
+    pub fn withhold(
+        &mut self,
+        may_view: impl Fn(crate::info::InformationCategory) -> bool,
+    ) -> super::Shown {
+        super::withhold(self.form, self.version, &mut self.answers, may_view)
+    }
 }
 
 /// The stored shape. Loading re-runs finalisation so a stored row cannot smuggle in answers

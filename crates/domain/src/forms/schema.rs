@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 
 use super::{FormKind, FormVersion, Party};
+use crate::info::InformationCategory;
 
 /// One option of a choice: stable code for storage, label as printed on the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,6 +101,11 @@ pub struct FieldSpec {
     pub versions: &'static [FormVersion],
     /// Who fills it in; `None` for fixed text, and for parts that follow their group.
     pub filled_by: Option<Party>,
+    /// What the answer reveals, where that differs from its form's category (a plan's
+    /// 治療・投薬等の状況 is medical; an opinion's 就業上の措置 are work measures); `None`: the
+    /// form's category (parts: their field's). [`FormSchema::category_of`] resolves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<InformationCategory>,
 }
 
 pub(crate) const ALL_VERSIONS: &[FormVersion] = &[FormVersion::V2024, FormVersion::V2026];
@@ -117,6 +123,12 @@ impl FieldSpec {
 
     pub(crate) const fn hint(mut self, hint: &'static str) -> FieldSpec {
         self.hint = Some(hint);
+        self
+    }
+
+    /// What the answer reveals (see [`FieldSpec::category`]).
+    pub(crate) const fn about(mut self, category: InformationCategory) -> FieldSpec {
+        self.category = Some(category);
         self
     }
 
@@ -151,6 +163,7 @@ pub(crate) const fn field(
         required_when: None,
         versions: ALL_VERSIONS,
         filled_by: Some(party),
+        category: None,
     }
 }
 
@@ -165,6 +178,7 @@ pub(crate) const fn part(id: &'static str, label: &'static str, kind: FieldKind)
         required_when: None,
         versions: ALL_VERSIONS,
         filled_by: None,
+        category: None,
     }
 }
 
@@ -217,15 +231,42 @@ impl FormSchema {
     pub fn field(&self, id: &str) -> Option<&'static FieldSpec> {
         self.fields().find(|f| f.id == id)
     }
+
+    /// The label of a field, or of a part (`group.part`, `table.column`) as printed.
+    pub fn label_of(&self, path: &str) -> Option<&'static str> {
+        let mut ids = path.split('.');
+        let mut spec = self.field(ids.next()?)?;
+        for id in ids {
+            let within = match spec.kind {
+                FieldKind::Table { columns, .. } => columns,
+                k => k.sub_fields()?,
+            };
+            spec = within.iter().find(|f| f.id == id)?;
+        }
+        Some(spec.label)
+    }
+
+    /// The information category of the form as a whole: a document is listed to those who
+    /// may view it.
+    pub fn category(&self) -> InformationCategory {
+        self.form.category()
+    }
+
+    /// What an answer to `spec` reveals: its own category, or else `within`'s (the
+    /// enclosing field's for a part; the form's for a field).
+    pub fn category_of(spec: &FieldSpec, within: InformationCategory) -> InformationCategory {
+        spec.category.unwrap_or(within)
+    }
 }
 
 impl Serialize for FormSchema {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let fields: Vec<&FieldSpec> = self.fields().collect();
-        let mut st = s.serialize_struct("FormSchema", 4)?;
+        let mut st = s.serialize_struct("FormSchema", 5)?;
         st.serialize_field("form", &self.form)?;
         st.serialize_field("version", &self.version)?;
         st.serialize_field("title", self.title)?;
+        st.serialize_field("category", &self.category())?;
         st.serialize_field("fields", &fields)?;
         st.end()
     }

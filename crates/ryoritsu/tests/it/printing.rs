@@ -517,3 +517,183 @@ fn base64_decode(s: &str) -> Vec<u8> {
     assert!(out.status.success(), "base64: {out:?}");
     out.stdout
 }
+
+/// The medical lines of a plan (its 「治療・投薬等の状況」 and the 「（参考）治療等の予定」 of its
+/// periods) reach a 所属長 who may read the plan but has no consent to medical information
+/// through no channel: not the API, the document page, the PDF, FHIR nor the search; what
+/// they read is logged as 就業上の措置 only. The HR officer who wrote them still reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plans_treatment_lines_reach_no_channel_of_a_manager_without_medical_consent() {
+    let s = TestServer::demo().await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let mut manager = signed_in(&s, "manager").await;
+    let (case, _) = demo_case(&mut worker).await;
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let r = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({
+                "form": "support_plan",
+                "answers": {
+                    "created_on": today,
+                    "employee_name": "田中 太郎",
+                    "treatment_status": "外来で抗がん剤治療を半年間",
+                    "plan_periods": [
+                        {"period": "1か月目", "measures": "短時間勤務の継続", "treatment_schedule": "毎週火曜に点滴"}
+                    ],
+                    "job_duties": "経理事務の補助"
+                }
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let plan = r.json()["id"].as_str().unwrap().to_owned();
+    // The worker names the 所属長 on the case.
+    let me = manager.get("/api/v1/me").await.json();
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/parties"),
+            Some(json!({
+                "kind": "line_manager",
+                "organisation_id": me["memberships"][0]["organisation_id"],
+                "user_id": me["id"],
+            })),
+            &[],
+        )
+        .await;
+    assert!(
+        r.status == 204 || r.status == 409,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    // The lines as written (the search page repeats the words searched for).
+    let medical = ["外来で抗がん剤治療を半年間", "毎週火曜に点滴"];
+    let medical_reads = |log: &Value| {
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "read" && e["category"] == "medical")
+            .count()
+    };
+    let before = medical_reads(&worker.get("/api/v1/me/access-log?limit=500").await.json());
+
+    // The API: the plan without its medical lines, and which were left out.
+    let docs = manager
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await;
+    assert_eq!(docs.status, 200);
+    let mine = docs
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == plan.as_str())
+        .expect("the 所属長 reads the plan")
+        .clone();
+    assert_eq!(
+        mine["withheld"],
+        json!(["treatment_status", "plan_periods.treatment_schedule"])
+    );
+    assert!(mine.to_string().contains("短時間勤務の継続"));
+    let one = manager
+        .get(&format!("/api/v1/cases/{case}/documents/{plan}"))
+        .await;
+    // The page, the PDF, FHIR and the search.
+    let page = manager
+        .get(&format!("/cases/{case}/documents/{plan}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("本人の同意がないため表示していません"),
+        "the page says what is hidden and why"
+    );
+    assert!(page.body.contains("短時間勤務の継続"));
+    let fhir_qr = manager.get("/fhir/R4/QuestionnaireResponse").await;
+    let fhir_cp = manager.get("/fhir/R4/CarePlan").await;
+    assert_eq!(fhir_cp.status, 200, "{}", fhir_cp.body);
+    assert!(
+        fhir_cp.body.contains("短時間勤務の継続"),
+        "{}",
+        fhir_cp.body
+    );
+    let search = manager
+        .get(&format!(
+            "/api/v1/search?q={}",
+            crate::harness::enc("抗がん剤")
+        ))
+        .await;
+    let search_page = manager
+        .get(&format!("/search?q={}", crate::harness::enc("点滴")))
+        .await;
+    for (what, body) in [
+        ("documents", &docs.body),
+        ("document", &one.body),
+        ("page", &page.body),
+        ("QuestionnaireResponse", &fhir_qr.body),
+        ("CarePlan", &fhir_cp.body),
+        ("search", &search.body),
+        ("search page", &search_page.body),
+    ] {
+        for secret in medical {
+            assert!(!body.contains(secret), "所属長 {what} shows {secret}");
+        }
+    }
+    assert_eq!(search.status, 200, "{}", search.body);
+    assert_eq!(search.json()["total"], 0, "{}", search.body);
+    if !pdftotext_missing() {
+        let pdf = raw(
+            &manager,
+            &format!("/cases/{case}/documents/{plan}/pdf"),
+            None,
+            None,
+        )
+        .await;
+        assert!(pdf.is_pdf());
+        let text = pdf_text(&pdf.bytes);
+        for secret in medical {
+            assert!(!text.contains(secret), "所属長 PDF shows {secret}");
+            assert!(
+                !text.contains("抗がん剤") && !text.contains("点滴"),
+                "{text}"
+            );
+        }
+        assert!(
+            text.contains("本人の同意がないため表示していません"),
+            "{text}"
+        );
+    }
+    // Logged as what was read: work measures, no medical information.
+    let log = worker.get("/api/v1/me/access-log?limit=500").await.json();
+    assert_eq!(medical_reads(&log), before, "{log}");
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "read" && e["category"] == "work_measures"),
+        "{log}"
+    );
+    // The author reads what they wrote, and a search finds it for them.
+    let own = hr
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .body;
+    assert!(own.contains("抗がん剤") && own.contains("点滴"));
+    let found = hr
+        .get(&format!(
+            "/api/v1/search?q={}",
+            crate::harness::enc("抗がん剤")
+        ))
+        .await;
+    assert!(
+        found.json()["total"].as_i64().unwrap() >= 1,
+        "{}",
+        found.body
+    );
+}

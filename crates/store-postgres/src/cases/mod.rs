@@ -90,6 +90,7 @@ fn document(r: &PgRow) -> StoreResult<DocumentRecord> {
         created_at: get(r, "created_at")?,
         updated_at: get(r, "updated_at")?,
         version: get(r, "version")?,
+        withheld: Vec::new(),
     })
 }
 

@@ -360,6 +360,7 @@ pub async fn all(admin: &str) {
         created_at: at(3),
         updated_at: at(3),
         version: 1,
+        withheld: Vec::new(),
     };
     tx.insert_document(&doc1).await.unwrap();
     assert_eq!(
@@ -443,6 +444,7 @@ pub async fn all(admin: &str) {
         created_at: at(12),
         updated_at: at(12),
         version: 1,
+        withheld: Vec::new(),
     };
     tx.insert_document(&other).await.unwrap();
     assert_eq!(

@@ -115,6 +115,7 @@ fn document(r: &Row) -> StoreResult<DocumentRecord> {
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
         version: get(r, "version")?,
+        withheld: Vec::new(),
     })
 }
 

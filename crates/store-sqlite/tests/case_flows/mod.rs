@@ -387,6 +387,7 @@ pub async fn documents_keep_finalised_versions_unchanged() {
         created_at: at(1),
         updated_at: at(1),
         version: 1,
+        withheld: Vec::new(),
     };
     let mut tx = store.begin().await.unwrap();
     tx.insert_case(&case_record(case, WORKER, EMPLOYER, T0))

@@ -157,6 +157,11 @@ pub struct DocumentOut {
     pub transcribed_from: Option<Uuid>,
     #[schema(value_type = Object)]
     pub answers: Answers,
+    /// Fields left out of `answers` because they reveal what this reader may not see (a
+    /// plan's treatment status without the worker's consent to medical information): a
+    /// field's id, or `table.column` / `group.part`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
     pub confirmed_by: Option<Uuid>,
     pub confirmed_at: Option<String>,
     pub version: i64,
@@ -198,6 +203,7 @@ pub fn document_out(d: &DocumentRecord) -> DocumentOut {
             DocumentBody::Finalised(x) => x.transcribed_from(),
         },
         answers,
+        withheld: d.withheld.clone(),
         confirmed_by: by,
         confirmed_at: at,
         version: d.version,

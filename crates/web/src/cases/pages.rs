@@ -1469,6 +1469,8 @@ struct DocumentPage {
     confirmed: Vec<(&'static str, String)>,
     /// For the worker, on a 確定 document: where to ask for its correction.
     correction_request: Option<String>,
+    /// The answers left out for this reader, in words.
+    withheld: Option<String>,
 }
 
 /// A read-only answer as escaped HTML.
@@ -1694,6 +1696,7 @@ fn document_render<S: Store>(
                     v.case_id, d.id
                 )
             }),
+        withheld: v.doc.and_then(DocumentRecord::withheld_notice),
     };
     render(&page, status)
 }

@@ -76,9 +76,14 @@ async fn render_document(
     share_code: Option<String>,
 ) -> Result<Vec<u8>, Failure> {
     let (version, answers, finalised) = parts(d);
+    let notes: Vec<String> = (!finalised)
+        .then(|| DRAFT_NOTE.to_owned())
+        .into_iter()
+        .chain(d.withheld_notice())
+        .collect();
     let opts = RenderOptions {
         share_code_qr: share_code,
-        hidden_note: (!finalised).then(|| DRAFT_NOTE.to_owned()),
+        hidden_note: (!notes.is_empty()).then(|| notes.join("\n")),
     };
     render(d.form, version, Some(answers.clone()), opts).await
 }
