@@ -100,6 +100,13 @@ coded_enum! {
 }
 
 impl Role {
+    /// The roles of a medical institution's staff (the 主治医, the MSW or nurse coordinator):
+    /// that one of them acts in a case tells who treats the worker, which is health
+    /// information.
+    pub fn is_medical_institution_staff(self) -> bool {
+        matches!(self, Role::AttendingPhysician | Role::HospitalCoordinator)
+    }
+
     /// The organisation kinds in which this role may be held. The system operator holds no
     /// organisation membership.
     pub fn allowed_in(self, kind: OrganisationKind) -> bool {

@@ -23,6 +23,7 @@ use ryoritsu_domain::case::{self, CaseFacts, CasePath, CaseState, Step, StepRefu
 use ryoritsu_domain::consent::{
     Consent, ConsentDraft, DisclosedDocument, DisclosureRecord, EXPLANATION_VERSION,
 };
+use ryoritsu_domain::forms::Reader;
 use ryoritsu_domain::forms::{Answers, Attestation, DraftDocument, FormKind, FormVersion, Party};
 use ryoritsu_domain::info::InformationCategory;
 use ryoritsu_domain::org::{OrganisationKind, Role};
@@ -808,7 +809,10 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
         case_id: Uuid,
     ) -> Result<std::collections::BTreeMap<Uuid, String>, AppError> {
-        let (loaded, _) = self.case_access(auth, case_id).await?;
+        let (loaded, access) = self.case_access(auth, case_id).await?;
+        // Who treats the worker is health information: a cancer centre's name alone tells
+        // the diagnosis. Without medical information a hospital is 「医療機関」.
+        let sees_medical = sees_who_treats(&loaded, &access);
         let mut ids: BTreeSet<Uuid> = loaded.context.hospitals.iter().copied().collect();
         ids.extend(loaded.context.coordinators.iter().map(|c| c.organisation));
         ids.insert(loaded.case.employer_id);
@@ -816,7 +820,12 @@ impl<S: Store> App<S> {
         let mut out = std::collections::BTreeMap::new();
         for id in ids {
             if let Some(o) = c.get_organisation(id).await? {
-                out.insert(id, o.name.to_string());
+                let name = if o.kind == OrganisationKind::MedicalInstitution && !sees_medical {
+                    OrganisationKind::MedicalInstitution.label().to_owned()
+                } else {
+                    o.name.to_string()
+                };
+                out.insert(id, name);
             }
         }
         Ok(out)
@@ -1146,7 +1155,10 @@ impl<S: Store> App<S> {
                     draft.version,
                     &draft.answers,
                     &mut answers,
-                    |c| access.may_view(c),
+                    &Reader {
+                        may_view: &|c| access.may_view(c),
+                        treats: treats(&loaded, &access),
+                    },
                 );
                 Some(access)
             }
@@ -1195,7 +1207,8 @@ impl<S: Store> App<S> {
             .await?;
         let mut record = record;
         if let Some(access) = reader {
-            record.withheld = withhold_for(&mut record, |c| access.may_view(c)).withheld;
+            let treating = treats(&loaded, &access);
+            record.withheld = withhold_for(&mut record, |c| access.may_view(c), treating).withheld;
         }
         Ok(record)
     }
@@ -1664,20 +1677,39 @@ impl<S: Store> App<S> {
         auth: &Authenticated,
         case_id: Uuid,
     ) -> Result<std::collections::BTreeMap<Uuid, String>, AppError> {
-        let (loaded, _) = self.case_access(auth, case_id).await?;
+        let (loaded, access) = self.case_access(auth, case_id).await?;
         let mut c = self.store.read().await?;
-        let mut ids: BTreeSet<Uuid> = c
-            .list_case_parties(case_id)
-            .await?
-            .iter()
-            .filter_map(|p| p.user_id)
-            .collect();
-        ids.extend(c.list_case_events(case_id).await?.iter().map(|e| e.actor));
+        let parties = c.list_case_parties(case_id).await?;
+        let events = c.list_case_events(case_id).await?;
+        // The hospital's people (the 主治医, the MSW) are named only to those who may see
+        // medical information: who treats the worker is health information too.
+        let mut treating: BTreeSet<Uuid> = BTreeSet::new();
+        if !sees_who_treats(&loaded, &access) {
+            for p in &parties {
+                let Some(user) = p.user_id else { continue };
+                let hospital = p.kind == PartyKind::Hospital
+                    || loaded.context.hospitals.contains(&p.organisation_id)
+                    || c.get_organisation(p.organisation_id)
+                        .await?
+                        .is_some_and(|o| o.kind == OrganisationKind::MedicalInstitution);
+                if hospital {
+                    treating.insert(user);
+                }
+            }
+            treating.extend(
+                events
+                    .iter()
+                    .filter(|e| e.actor_role.is_medical_institution_staff())
+                    .map(|e| e.actor),
+            );
+        }
+        let mut ids: BTreeSet<Uuid> = parties.iter().filter_map(|p| p.user_id).collect();
+        ids.extend(events.iter().map(|e| e.actor));
         ids.insert(loaded.case.worker_id);
         let mut out = std::collections::BTreeMap::new();
-        for id in ids {
-            if let Some(u) = c.get_user(id).await? {
-                out.insert(id, u.display_name.to_string());
+        for id in ids.difference(&treating) {
+            if let Some(u) = c.get_user(*id).await? {
+                out.insert(*id, u.display_name.to_string());
             }
         }
         Ok(out)
@@ -1712,13 +1744,14 @@ impl<S: Store> App<S> {
         // Within a document, an answer revealing more than the form's category (a plan's
         // treatment status) reaches only those who may view that too; its author sees it.
         let mut categories: BTreeSet<InformationCategory> = BTreeSet::new();
+        let treating = treats(&loaded, &access);
         let visible: Vec<DocumentRecord> = all
             .into_iter()
             .filter(|d| access.may_view(d.form.category()) || d.created_by == auth.user.id)
             .filter(|d| wanted(d))
             .map(|mut d| {
                 let author = d.created_by == auth.user.id;
-                let shown = withhold_for(&mut d, |c| author || access.may_view(c));
+                let shown = withhold_for(&mut d, |c| author || access.may_view(c), treating);
                 categories.extend(shown.revealed);
                 d.withheld = shown.withheld;
                 d
@@ -1845,19 +1878,41 @@ impl<S: Store> App<S> {
 /// employer for the 勤務情報提供書 and the plans. The card is the worker's own: handing it
 /// over is the worker's act, not a provision by an organisation.
 /// Takes out of a reader's copy of `d` the answers they may not see.
+/// `treats`: the reader acts for a hospital treating the worker ([`treats`]).
 fn withhold_for(
     d: &mut DocumentRecord,
     may_view: impl Fn(InformationCategory) -> bool,
+    treats: bool,
 ) -> ryoritsu_domain::forms::Shown {
+    let reader = Reader {
+        may_view: &may_view,
+        treats,
+    };
     match &mut d.body {
-        DocumentBody::Draft(draft) => ryoritsu_domain::forms::withhold(
-            draft.form,
-            draft.version,
-            &mut draft.answers,
-            may_view,
-        ),
-        DocumentBody::Finalised(f) => f.withhold(may_view),
+        DocumentBody::Draft(draft) => {
+            ryoritsu_domain::forms::withhold(draft.form, draft.version, &mut draft.answers, &reader)
+        }
+        DocumentBody::Finalised(f) => f.withhold(&reader),
     }
+}
+
+/// Whether the principal may know who treats the worker (the hospital, its 主治医 and MSW,
+/// the physician's steps): those who may see medical information, and the treating
+/// hospital's own staff.
+pub fn sees_who_treats(loaded: &LoadedCase, access: &CaseAccess) -> bool {
+    access.may_view(InformationCategory::Medical) || treats(loaded, access)
+}
+
+/// Whether the principal acts for a hospital treating the worker in this case (its
+/// physician, its MSW): who treats the worker is no secret to them.
+fn treats(loaded: &LoadedCase, access: &CaseAccess) -> bool {
+    access.relations().iter().any(|r| match r {
+        CaseRelation::Hospital { .. } => true,
+        CaseRelation::Coordinator { organisation, .. } => {
+            loaded.context.hospitals.contains(organisation)
+        }
+        _ => false,
+    })
 }
 
 fn origin_organisation(loaded: &LoadedCase, doc: &DocumentRecord) -> Option<Uuid> {

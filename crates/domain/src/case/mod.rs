@@ -142,6 +142,29 @@ coded_enum! {
     }
 }
 
+impl StepKind {
+    /// The physician's steps: their record says what the physician concluded about the
+    /// worker's health.
+    pub fn is_clinical(self) -> bool {
+        matches!(
+            self,
+            StepKind::RecordOpinion
+                | StepKind::RecordReturnOpinion
+                | StepKind::CardPhysicianSection
+        )
+    }
+
+    /// The step as the case history shows it: to those who may not see medical
+    /// information a clinical step is only 「主治医の意見が届きました」.
+    pub fn history_label(self, sees_medical: bool) -> &'static str {
+        if self.is_clinical() && !sees_medical {
+            "主治医の意見が届きました"
+        } else {
+            self.label()
+        }
+    }
+}
+
 coded_enum! {
     /// Date inputs that must not lie in the past.
     DateField {

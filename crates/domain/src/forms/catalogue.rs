@@ -174,6 +174,7 @@ static WORK_INFORMATION: &[FieldSpec] = &[
         K::Group { fields: ADDRESSEE },
         Worker,
     )
+    .names_who_treats()
     .hint("（主治医所属・氏名）　先生"),
     // [R] unverified against the MHLW sample: the lead text.
     fixed(

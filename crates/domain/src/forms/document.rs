@@ -206,11 +206,8 @@ impl FinalisedDocument {
 
     /// Makes this a reader's copy: the answers the reader may not see are taken out
     /// ([`super::withhold`]). Such a copy is shown, never stored.
-    pub fn withhold(
-        &mut self,
-        may_view: impl Fn(crate::info::InformationCategory) -> bool,
-    ) -> super::Shown {
-        super::withhold(self.form, self.version, &mut self.answers, may_view)
+    pub fn withhold(&mut self, reader: &super::Reader<'_>) -> super::Shown {
+        super::withhold(self.form, self.version, &mut self.answers, reader)
     }
 }
 

@@ -36,7 +36,7 @@ pub use schema::{
     SIGNATURE_FIELDS,
 };
 pub use validate::{ValidatedAnswers, check_draft, validate, validate_part};
-pub use withhold::{Shown, gate, keep_withheld, withhold};
+pub use withhold::{Reader, Shown, gate, keep_withheld, withhold};
 
 coded_enum! {
     /// The official sample forms. 1d has two variants: the return-to-work plan adds 職場復帰日.

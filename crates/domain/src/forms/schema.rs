@@ -106,6 +106,10 @@ pub struct FieldSpec {
     /// form's category (parts: their field's). [`FormSchema::category_of`] resolves it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<InformationCategory>,
+    /// The answer names who treats the worker (the hospital, the 主治医): medical
+    /// information to everyone but that hospital's own staff.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub names_who_treats: bool,
 }
 
 pub(crate) const ALL_VERSIONS: &[FormVersion] = &[FormVersion::V2024, FormVersion::V2026];
@@ -129,6 +133,14 @@ impl FieldSpec {
     /// What the answer reveals (see [`FieldSpec::category`]).
     pub(crate) const fn about(mut self, category: InformationCategory) -> FieldSpec {
         self.category = Some(category);
+        self
+    }
+
+    /// The answer names who treats the worker: medical information, which the treating
+    /// hospital's staff read all the same (see [`FieldSpec::names_who_treats`]).
+    pub(crate) const fn names_who_treats(mut self) -> FieldSpec {
+        self.category = Some(InformationCategory::Medical);
+        self.names_who_treats = true;
         self
     }
 
@@ -164,6 +176,7 @@ pub(crate) const fn field(
         versions: ALL_VERSIONS,
         filled_by: Some(party),
         category: None,
+        names_who_treats: false,
     }
 }
 
@@ -179,6 +192,7 @@ pub(crate) const fn part(id: &'static str, label: &'static str, kind: FieldKind)
         versions: ALL_VERSIONS,
         filled_by: None,
         category: None,
+        names_who_treats: false,
     }
 }
 

@@ -30,6 +30,22 @@ pub fn gate(document: InformationCategory, field: InformationCategory) -> Inform
     }
 }
 
+/// Who reads a document, as [`withhold`] needs to know.
+pub struct Reader<'a> {
+    /// Whether they may view a category of this case.
+    pub may_view: &'a dyn Fn(InformationCategory) -> bool,
+    /// Whether they are staff of a hospital treating the worker in this case: answers
+    /// naming who treats the worker name them.
+    pub treats: bool,
+}
+
+impl Reader<'_> {
+    /// `names`: the field, or one enclosing it, names who treats the worker.
+    fn sees(&self, names: bool, gate: InformationCategory) -> bool {
+        (self.treats && names) || (self.may_view)(gate)
+    }
+}
+
 /// What a reader's copy of a document left out and what the rest reveals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Shown {
@@ -40,24 +56,23 @@ pub struct Shown {
     pub revealed: BTreeSet<InformationCategory>,
 }
 
-/// Takes out of `answers` every answer the reader may not see (`may_view` says which
-/// categories they may view) and reports what it took and what the rest reveals.
+/// Takes out of `answers` every answer the reader may not see and reports what it took and
+/// what the rest reveals.
 pub fn withhold(
     form: FormKind,
     version: FormVersion,
     answers: &mut Answers,
-    may_view: impl Fn(InformationCategory) -> bool,
+    reader: &Reader<'_>,
 ) -> Shown {
     let schema = schema(form, version);
     let document = schema.category();
     let mut shown = Shown::default();
     walk(
         &schema.fields().collect::<Vec<_>>(),
-        document,
-        document,
+        (document, document, false),
         answers,
         "",
-        &may_view,
+        reader,
         &mut shown,
     );
     shown
@@ -65,11 +80,10 @@ pub fn withhold(
 
 fn walk(
     fields: &[&FieldSpec],
-    document: InformationCategory,
-    within: InformationCategory,
+    (document, within, naming): (InformationCategory, InformationCategory, bool),
     answers: &mut Answers,
     prefix: &str,
-    may_view: &dyn Fn(InformationCategory) -> bool,
+    reader: &Reader<'_>,
     shown: &mut Shown,
 ) {
     for spec in fields {
@@ -85,7 +99,8 @@ fn walk(
         let Some(value) = answers.get_mut(spec.id) else {
             continue;
         };
-        if !may_view(gate(document, category)) {
+        let names = naming || spec.names_who_treats;
+        if !reader.sees(names, gate(document, category)) {
             answers.remove(spec.id);
             if !shown.withheld.contains(&path) {
                 shown.withheld.push(path);
@@ -96,12 +111,26 @@ fn walk(
             (FieldKind::Table { columns, .. }, AnswerValue::Rows(rows)) => {
                 let columns: Vec<&FieldSpec> = columns.iter().collect();
                 for row in rows.iter_mut() {
-                    walk(&columns, document, category, row, &path, may_view, shown);
+                    walk(
+                        &columns,
+                        (document, category, names),
+                        row,
+                        &path,
+                        reader,
+                        shown,
+                    );
                 }
             }
             (FieldKind::Group { fields }, AnswerValue::Group(parts)) => {
                 let fields: Vec<&FieldSpec> = fields.iter().collect();
-                walk(&fields, document, category, parts, &path, may_view, shown);
+                walk(
+                    &fields,
+                    (document, category, names),
+                    parts,
+                    &path,
+                    reader,
+                    shown,
+                );
             }
             (_, AnswerValue::Text(s)) if s.trim().is_empty() => {}
             (_, AnswerValue::List(l)) if l.is_empty() => {}
@@ -120,34 +149,33 @@ pub fn keep_withheld(
     version: FormVersion,
     previous: &Answers,
     submitted: &mut Answers,
-    may_view: impl Fn(InformationCategory) -> bool,
+    reader: &Reader<'_>,
 ) {
     let schema = schema(form, version);
     let document = schema.category();
     restore(
         &schema.fields().collect::<Vec<_>>(),
-        document,
-        document,
+        (document, document, false),
         previous,
         submitted,
-        &may_view,
+        reader,
     );
 }
 
 fn restore(
     fields: &[&FieldSpec],
-    document: InformationCategory,
-    within: InformationCategory,
+    (document, within, naming): (InformationCategory, InformationCategory, bool),
     previous: &Answers,
     submitted: &mut Answers,
-    may_view: &dyn Fn(InformationCategory) -> bool,
+    reader: &Reader<'_>,
 ) {
     for spec in fields {
         if !spec.kind.answerable() {
             continue;
         }
         let category = FormSchema::category_of(spec, within);
-        if !may_view(gate(document, category)) {
+        let names = naming || spec.names_who_treats;
+        if !reader.sees(names, gate(document, category)) {
             match previous.get(spec.id) {
                 Some(v) => submitted.insert(spec.id.to_owned(), v.clone()),
                 None => submitted.remove(spec.id),
@@ -169,7 +197,7 @@ fn restore(
                 let blank = Answers::new();
                 for (i, row) in rows.iter_mut().enumerate() {
                     let was = before.get(i).unwrap_or(&blank);
-                    restore(&columns, document, category, was, row, may_view);
+                    restore(&columns, (document, category, names), was, row, reader);
                 }
             }
             (FieldKind::Group { fields }, Some(AnswerValue::Group(parts)), before) => {
@@ -179,7 +207,7 @@ fn restore(
                     Some(AnswerValue::Group(b)) => b,
                     _ => &blank,
                 };
-                restore(&fields, document, category, was, parts, may_view);
+                restore(&fields, (document, category, names), was, parts, reader);
             }
             _ => {}
         }
@@ -205,12 +233,49 @@ mod tests {
         .unwrap()
     }
 
+    fn reader(may_view: &dyn Fn(C) -> bool) -> Reader<'_> {
+        Reader {
+            may_view,
+            treats: false,
+        }
+    }
+
+    #[test]
+    fn the_addressee_of_the_work_information_is_read_by_the_hospital_it_names() {
+        let answers: Answers = serde_json::from_value(serde_json::json!({
+            "addressee": {"institution": "がん研究センター", "physician_name": "伊藤 健一"},
+            "occupation": "経理"
+        }))
+        .unwrap();
+        let work = |c: C| c == C::WorkInformation;
+        for (treats, shown) in [(false, false), (true, true)] {
+            let mut a = answers.clone();
+            let r = withhold(
+                FormKind::WorkInformation,
+                FormVersion::V2026,
+                &mut a,
+                &Reader {
+                    may_view: &work,
+                    treats,
+                },
+            );
+            let text = serde_json::to_string(&a).unwrap();
+            assert_eq!(text.contains("がん研究センター"), shown, "{text}");
+            assert_eq!(text.contains("伊藤"), shown, "{text}");
+            assert!(text.contains("経理"));
+            assert_eq!(r.withheld.is_empty(), shown);
+        }
+    }
+
     #[test]
     fn a_plan_without_medical_consent_loses_its_medical_lines() {
         let mut a = plan();
-        let shown = withhold(FormKind::SupportPlan, FormVersion::V2026, &mut a, |c| {
-            c == C::WorkMeasures
-        });
+        let shown = withhold(
+            FormKind::SupportPlan,
+            FormVersion::V2026,
+            &mut a,
+            &reader(&|c| c == C::WorkMeasures),
+        );
         assert_eq!(
             shown.withheld,
             ["treatment_status", "plan_periods.treatment_schedule"]
@@ -225,9 +290,12 @@ mod tests {
     #[test]
     fn with_medical_consent_the_plan_is_whole_and_both_categories_are_read() {
         let mut a = plan();
-        let shown = withhold(FormKind::SupportPlan, FormVersion::V2024, &mut a, |c| {
-            matches!(c, C::WorkMeasures | C::Medical)
-        });
+        let shown = withhold(
+            FormKind::SupportPlan,
+            FormVersion::V2024,
+            &mut a,
+            &reader(&|c| matches!(c, C::WorkMeasures | C::Medical)),
+        );
         assert!(shown.withheld.is_empty());
         assert_eq!(
             shown.revealed,
@@ -248,7 +316,7 @@ mod tests {
             FormKind::ContinuationOpinion,
             FormVersion::V2026,
             &mut a,
-            |c| c == C::Medical,
+            &reader(&|c| c == C::Medical),
         );
         assert!(shown.withheld.is_empty());
         assert_eq!(
@@ -272,9 +340,12 @@ mod tests {
     fn an_editor_who_was_not_shown_an_answer_cannot_erase_or_replace_it() {
         let previous = plan();
         let mut shown = previous.clone();
-        withhold(FormKind::SupportPlan, FormVersion::V2026, &mut shown, |c| {
-            c == C::WorkMeasures
-        });
+        withhold(
+            FormKind::SupportPlan,
+            FormVersion::V2026,
+            &mut shown,
+            &reader(&|c| c == C::WorkMeasures),
+        );
         // The editor changes a measure, adds a row, and tries to write a treatment line.
         let mut submitted = shown.clone();
         submitted.insert(
@@ -295,7 +366,7 @@ mod tests {
             FormVersion::V2026,
             &previous,
             &mut submitted,
-            |c| c == C::WorkMeasures,
+            &reader(&|c| c == C::WorkMeasures),
         );
         let text = serde_json::to_string(&submitted).unwrap();
         assert!(text.contains("外来で抗がん剤治療を半年間"), "{text}");
@@ -384,7 +455,12 @@ mod whole_schema {
                         .map(|(_, c)| *c)
                         .collect();
                     let mut a = all.clone();
-                    let shown = withhold(form, version, &mut a, |c| may.contains(&c));
+                    let may_view = |c| may.contains(&c);
+                    let reader = Reader {
+                        may_view: &may_view,
+                        treats: false,
+                    };
+                    let shown = withhold(form, version, &mut a, &reader);
                     let text = serde_json::to_string(&a).unwrap();
                     for (mark, gates) in &marks {
                         assert_eq!(
@@ -401,7 +477,8 @@ mod whole_schema {
                     .count();
             }
         }
-        // The plans' treatment lines, in both plans and both editions.
-        assert_eq!(medical_lines, 8);
+        // The plans' treatment lines, in both plans and both editions, and the work
+        // information's addressee (institution and physician) in both editions.
+        assert_eq!(medical_lines, 12);
     }
 }

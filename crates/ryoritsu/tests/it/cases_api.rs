@@ -1366,3 +1366,77 @@ async fn access_follows_each_cases_own_parties_consents_over_time_and_closure() 
     )
     .await;
 }
+
+/// Who treats the worker is health information: the hospital's name (a cancer centre's
+/// name alone tells the diagnosis), the 主治医's and the MSW's names and the physician's
+/// steps reach only those who may see medical information. Others read 「医療機関」 and
+/// 「主治医の意見が届きました」, on the page, in the API, the CSV and FHIR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_treats_the_worker_reaches_only_those_who_may_see_medical_information() {
+    let s = TestServer::demo().await;
+    let case = demo_case(&s).await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let mut manager = signed_in(&s, "manager").await;
+    let me = manager.get("/api/v1/me").await.json();
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/parties"),
+            Some(json!({
+                "kind": "line_manager",
+                "organisation_id": me["memberships"][0]["organisation_id"],
+                "user_id": me["id"],
+            })),
+            &[],
+        )
+        .await;
+    assert!(
+        r.status == 204 || r.status == 409,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+    // The worker sees whom they chose, and the physician's step by name.
+    let own = worker.get(&format!("/cases/{case}")).await.body;
+    for seen in ["都立さくら総合病院", "伊藤 健一", "主治医意見書の記録"] {
+        assert!(own.contains(seen), "the worker's page lacks {seen}");
+    }
+    let parties = worker.get(&format!("/api/v1/cases/{case}")).await.json()["parties"].clone();
+    let hospital = parties
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "hospital")
+        .expect("the demo case's hospital")["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (who, c) in [("所属長", &mut manager), ("HR", &mut hr)] {
+        let page = c.get(&format!("/cases/{case}")).await;
+        assert_eq!(page.status, 200, "{who}");
+        for hidden in ["都立さくら総合病院", "伊藤 健一", "主治医意見書の記録"]
+        {
+            assert!(
+                !page.body.contains(hidden),
+                "{who}'s case page shows {hidden}"
+            );
+        }
+        assert!(page.body.contains("医療機関"), "{who}");
+        assert!(page.body.contains("主治医の意見が届きました"), "{who}");
+        let api = c.get(&format!("/api/v1/cases/{case}")).await;
+        assert_eq!(api.status, 200, "{who}");
+        assert!(!api.body.contains(&hospital), "{who}: {}", api.body);
+        assert!(
+            api.body.contains("\"hospital\""),
+            "{who} still sees that a hospital takes part"
+        );
+        for p in ["/cases.csv", "/api/v1/cases.csv", "/cases", "/api/v1/cases"] {
+            let r = c.get(p).await;
+            assert!(r.status < 400, "{who} {p}");
+            for hidden in ["都立さくら総合病院", "伊藤 健一"] {
+                assert!(!r.body.contains(hidden), "{who} {p} shows {hidden}");
+            }
+        }
+    }
+}

@@ -42,7 +42,11 @@ pub struct TaskOut {
 #[derive(Serialize, ToSchema)]
 pub struct PartyOut {
     pub kind: String,
-    pub organisation_id: Uuid,
+    /// Absent for the hospital and its people when the caller may not see medical
+    /// information: who treats the worker is health information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
 }
 
@@ -128,10 +132,15 @@ fn case_out(loaded: &LoadedCase, access: &CaseAccess, details: Option<&CaseDetai
         parties: details.map_or_else(Vec::new, |d| {
             d.parties
                 .iter()
-                .map(|p| PartyOut {
-                    kind: p.kind.code().into(),
-                    organisation_id: p.organisation_id,
-                    user_id: p.user_id,
+                .map(|p| {
+                    let treating = p.kind == PartyKind::Hospital
+                        || loaded.context.hospitals.contains(&p.organisation_id);
+                    let named = !treating || ryoritsu_app::cases::sees_who_treats(loaded, access);
+                    PartyOut {
+                        kind: p.kind.code().into(),
+                        organisation_id: named.then_some(p.organisation_id),
+                        user_id: p.user_id.filter(|_| named),
+                    }
                 })
                 .collect()
         }),

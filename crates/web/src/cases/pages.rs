@@ -1191,6 +1191,7 @@ async fn case_render_with<S: Store>(
             .map(candidate_choice)
             .collect()
     };
+    let sees_medical = ryoritsu_app::cases::sees_who_treats(&d.loaded, access);
     let events = d
         .events
         .iter()
@@ -1201,7 +1202,10 @@ async fn case_render_with<S: Store>(
                 .get("step")
                 .and_then(|s| s.as_str())
                 .and_then(StepKind::from_code)
-                .map_or_else(|| "手続き".to_owned(), |k| k.label().to_owned()),
+                .map_or_else(
+                    || "手続き".to_owned(),
+                    |k| k.history_label(sees_medical).to_owned(),
+                ),
             actor: people.get(&e.actor).cloned().unwrap_or_default(),
             role: e.actor_role.label(),
             status: e.to_status.label(),
