@@ -395,7 +395,7 @@ impl<S: Store> App<S> {
         let worker2 = acting_as(&self.store, "worker2").await?;
         let hr = acting_as(&self.store, "jinji").await?;
         let doctor = acting_as(&self.store, "doctor").await?;
-        let today = self.now().date();
+        let today = self.today();
         let answers = |v: serde_json::Value| -> Result<ryoritsu_domain::forms::Answers, AppError> {
             serde_json::from_value(v).map_err(|e| AppError::Internal(e.to_string()))
         };

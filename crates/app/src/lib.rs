@@ -173,6 +173,11 @@ impl<S: Store> App<S> {
         self.clock.now()
     }
 
+    /// Today in Japan: the business date of everything done now.
+    pub fn today(&self) -> time::Date {
+        ryoritsu_domain::time_format::japan_date(self.now())
+    }
+
     pub fn new_id(&self) -> Uuid {
         self.ids.new_id()
     }

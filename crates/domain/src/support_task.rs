@@ -19,7 +19,7 @@
 //! - A closed case is read-only: no new tasks, nothing marked done.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, Month, OffsetDateTime};
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
@@ -54,11 +54,8 @@ pub mod field {
     }
 }
 
-/// The calendar date in Japan at `now`: due dates and "today" are Japanese dates.
-pub fn japan_date(now: OffsetDateTime) -> Date {
-    now.to_offset(UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC))
-        .date()
-}
+/// The calendar date in Japan at a moment: due dates and "today" are Japanese dates.
+pub use crate::time_format::japan_date;
 
 /// The input, as typed.
 #[derive(Debug, Clone, Copy, Default)]

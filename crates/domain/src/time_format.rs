@@ -1,8 +1,18 @@
 //! Server times are UTC with microsecond precision everywhere: both stores keep exactly
 //! that, so canonical forms compare equal across backends.
 
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+/// Japan's offset: business dates (申出日, due dates, 今日) are days of the Japanese
+/// calendar, whatever the server's clock zone.
+pub const JST: UtcOffset = time::macros::offset!(+9);
+
+/// The day in Japan at the moment `t` (a 申出 at 00:30 JST is filed that day, not the
+/// UTC day before).
+pub fn japan_date(t: OffsetDateTime) -> Date {
+    t.to_offset(JST).date()
+}
 
 /// Drops sub-microsecond digits and moves to UTC.
 pub fn truncate_micros(t: OffsetDateTime) -> OffsetDateTime {

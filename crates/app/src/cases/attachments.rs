@@ -110,7 +110,8 @@ impl<S: Store> App<S> {
             kind: TaskKind::TranscribeScan,
             assignee_role: Role::HrOfficer,
             assignee_organisation: loaded.case.employer_id,
-            due: now.date() + time::Duration::days(TRANSCRIPTION_DAYS),
+            due: ryoritsu_domain::time_format::japan_date(now)
+                + time::Duration::days(TRANSCRIPTION_DAYS),
             opened_at: now,
             closed_at: None,
         });

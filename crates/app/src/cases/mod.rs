@@ -401,7 +401,7 @@ impl<S: Store> App<S> {
     /// a week ahead) that the state machine accepts: pages offer exactly these.
     pub fn available_steps(&self, loaded: &LoadedCase, access: &CaseAccess) -> Vec<Step> {
         use ryoritsu_domain::case::{Confirmer, FitnessForWork, Outcome, ReturnToWorkFitness};
-        let today = self.now().date();
+        let today = self.today();
         let later = today + time::Duration::days(7);
         let much_later = today + time::Duration::days(30);
         let samples = [
@@ -883,7 +883,7 @@ impl<S: Store> App<S> {
             &Step::FileRequest,
             Role::Worker,
             &loaded.facts,
-            now.date(),
+            ryoritsu_domain::time_format::japan_date(now),
         )
         .map_err(refused)?;
         let (case, tasks, event) =
@@ -994,7 +994,13 @@ impl<S: Store> App<S> {
         let mut first_refusal = None;
         let mut planned = None;
         for role in roles {
-            match case::apply(&loaded.case.state, &step, role, &loaded.facts, now.date()) {
+            match case::apply(
+                &loaded.case.state,
+                &step,
+                role,
+                &loaded.facts,
+                ryoritsu_domain::time_format::japan_date(now),
+            ) {
                 Ok(t) => {
                     let closed = t.closed.clone();
                     planned = Some((self.plan_step(auth, &loaded, &step, role, t)?, closed));

@@ -248,7 +248,7 @@ impl<S: Store> App<S> {
         let Some(settings) = self.config.notices.as_ref() else {
             return Ok(0);
         };
-        let today = self.now().date();
+        let today = self.today();
         let mut c = self.store.read().await?;
         let tasks = c.unreminded_overdue_tasks(today).await?;
         let mut cases: BTreeMap<Uuid, Option<LoadedCase>> = BTreeMap::new();

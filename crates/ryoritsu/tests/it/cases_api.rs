@@ -1440,3 +1440,41 @@ async fn who_treats_the_worker_reaches_only_those_who_may_see_medical_informatio
         }
     }
 }
+
+/// Business dates are Japanese dates: a 申出 filed at 00:30 in Japan (15:30 UTC the day
+/// before) is dated that Japanese day, in the API, on the page and in the CSV.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_filed_at_half_past_midnight_in_japan_is_dated_that_day() {
+    let s = TestServer::demo().await;
+    // The test clock starts at 2026-04-01 00:00 UTC; 15:30 later it is 00:30 on 4月2日 in Japan.
+    s.clock.advance(time::Duration::minutes(15 * 60 + 30));
+    let mut worker = signed_in(&s, "worker2").await;
+    let employer = worker.get("/api/v1/me").await.json()["memberships"][0]["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = worker
+        .api(
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"employer_id": employer, "path": "continuation"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["requested_on"], "2026-04-02", "{}", r.body);
+    let case = r.json()["id"].as_str().unwrap().to_owned();
+    let page = worker.get(&format!("/cases/{case}")).await.body;
+    assert!(
+        page.contains("令和8年4月2日"),
+        "the page dates the 申出 in Japan"
+    );
+    assert!(!page.contains("令和8年4月1日"), "no UTC date on the page");
+    let mut hr = signed_in(&s, "jinji").await;
+    let csv = hr.get("/api/v1/cases.csv").await.body;
+    let line = csv
+        .lines()
+        .find(|l| l.contains(&case))
+        .expect("the new case in HR's CSV");
+    assert!(line.contains("2026-04-02"), "{line}");
+}

@@ -122,7 +122,7 @@ async fn the_leave_and_return_path_runs_through_the_pages_to_a_return() {
     )
     .await;
     assert!(p.body.contains("休業中"));
-    assert!(p.body.contains("2026年6月30日"), "the expected end");
+    assert!(p.body.contains("令和8年6月30日（2026年）"), "the expected end");
     let p = step_ok(
         &mut hr,
         &case,
@@ -197,7 +197,7 @@ async fn the_leave_and_return_path_runs_through_the_pages_to_a_return() {
     let w = step_ok(&mut worker, &case, &[("step", "confirm_plan")]).await;
     assert!(w.body.contains("支援中（プラン実施中）"));
     assert!(w.body.contains("職場復帰日"));
-    assert!(w.body.contains("2026年8月1日"));
+    assert!(w.body.contains("令和8年8月1日（2026年）"));
 
     // HR closes the case with its outcome; nothing can be done on it any more.
     let closed = step_ok(

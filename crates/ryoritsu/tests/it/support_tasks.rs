@@ -224,7 +224,7 @@ async fn an_agency_coordinator_keeps_tasks_once_the_worker_consents() {
         "{}",
         home.body
     );
-    assert!(home.body.contains("2026年5月10日"));
+    assert!(home.body.contains("令和8年5月10日（2026年）"));
     assert!(
         home.body
             .contains(&format!("/cases/{case}#support-task-{id}"))
@@ -446,7 +446,7 @@ async fn the_hospital_coordinator_keeps_tasks_through_the_case_page() {
     assert!(page.body.contains("支援タスクを追加しました。"));
     assert!(page.body.contains(TITLE));
     assert!(page.body.contains("外来の日（火曜）を避ける"));
-    assert!(page.body.contains("2026年4月20日"));
+    assert!(page.body.contains("令和8年4月20日（2026年）"));
     assert!(page.body.contains("渡辺 由美（都立さくら総合病院）"));
     assert!(
         page.body

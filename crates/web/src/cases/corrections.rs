@@ -48,9 +48,7 @@ fn failure(e: AppError) -> Failure {
 }
 
 fn today<S: Store>(app: &App<S>) -> Date {
-    app.now()
-        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC))
-        .date()
+    app.today()
 }
 
 // ---- API ------------------------------------------------------------------------------

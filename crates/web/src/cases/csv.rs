@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use ryoritsu_app::access::ports::CaseCursor;
 use ryoritsu_app::accounts::Authenticated;
 use ryoritsu_app::ports::Store;
+use ryoritsu_domain::time_format::japan_date;
 use ryoritsu_domain::wareki;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::Date;
 
 use super::api::ListQuery;
 use crate::http::csv::{CsvEncoding, disposition, download, encode};
@@ -37,14 +38,6 @@ pub const CASE_HEADINGS: [&str; 12] = [
     "終了時の結果",
     "最終更新日（和暦）",
 ];
-
-fn jst() -> UtcOffset {
-    UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC)
-}
-
-fn jst_date(t: OffsetDateTime) -> Date {
-    t.to_offset(jst()).date()
-}
 
 fn iso(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
@@ -116,7 +109,7 @@ async fn case_rows<S: Store>(
                 String::new()
             },
             s.outcome.map(|o| o.label().to_owned()).unwrap_or_default(),
-            wareki::format(jst_date(c.updated_at)),
+            wareki::format(japan_date(c.updated_at)),
         ]);
     }
     Ok((rows, page.next))
@@ -147,7 +140,7 @@ async fn case_list_csv<S: Store>(
         Ok(e) => e,
         Err(f) => return f.into_response(),
     };
-    let today = jst_date(st.app.now());
+    let today = st.app.today();
     let (rows, next) = match case_rows(st, auth, q, today).await {
         Ok(r) => r,
         Err(f) => return f.into_response(),

@@ -104,9 +104,7 @@ fn iso_date(d: Date) -> String {
 }
 
 fn today<S: Store>(app: &App<S>) -> Date {
-    app.now()
-        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC))
-        .date()
+    app.today()
 }
 
 fn is_worker(access: &CaseAccess) -> bool {

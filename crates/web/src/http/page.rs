@@ -141,17 +141,10 @@ pub(crate) fn render<T: Template>(t: &T) -> Response {
     }
 }
 
-/// Dates as people read them here: 2026年4月1日 9:05 (Japan time).
+/// Moments as people read them here, in Japan time: 令和8年4月1日（2026年） 9:05.
 pub fn jp_datetime(t: OffsetDateTime) -> String {
-    let jst = t.to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!(
-        "{}年{}月{}日 {}:{:02}",
-        jst.year(),
-        u8::from(jst.month()),
-        jst.day(),
-        jst.hour(),
-        jst.minute()
-    )
+    let jst = t.to_offset(ryoritsu_domain::time_format::JST);
+    format!("{} {}:{:02}", jp_date(jst.date()), jst.hour(), jst.minute())
 }
 
 #[derive(Template)]
@@ -189,9 +182,9 @@ pub fn error_page(f: &Failure) -> Html<String> {
     Html(page.render().unwrap_or_else(|_| f.message.clone()))
 }
 
-/// 2026年4月8日
+/// Dates in 和暦 with the 西暦 year beside them: 令和8年4月8日（2026年）.
 pub fn jp_date(d: Date) -> String {
-    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+    format!("{}（{}年）", ryoritsu_domain::wareki::format(d), d.year())
 }
 
 /// HTML-escapes text for element content and double- or single-quoted attributes.
