@@ -1721,6 +1721,33 @@ impl<S: Store> App<S> {
         Ok(out)
     }
 
+    /// Who confirmed (確定) a document the principal has read, by the name of the account
+    /// whose session finalised it, never a name typed on a signature line. `None` for a
+    /// draft, and for a hospital's staff when the principal may not know who treats the
+    /// worker.
+    pub async fn confirmer_name(
+        &self,
+        auth: &Authenticated,
+        d: &DocumentRecord,
+    ) -> Result<Option<String>, AppError> {
+        let DocumentBody::Finalised(f) = &d.body else {
+            return Ok(None);
+        };
+        let (loaded, access) = self.case_access(auth, d.case_id).await?;
+        let mut c = self.store.read().await?;
+        if !sees_who_treats(&loaded, &access)
+            && c.list_memberships_of_user(f.confirmed_by())
+                .await?
+                .iter()
+                .any(|m| m.role.is_medical_institution_staff())
+        {
+            return Ok(None);
+        }
+        Ok(c.get_user(f.confirmed_by())
+            .await?
+            .map(|u| u.display_name.to_string()))
+    }
+
     /// The documents of a case the principal may read, and an audit record of each
     /// category of sensitive information read.
     pub async fn read_documents(

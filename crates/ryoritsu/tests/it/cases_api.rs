@@ -1478,3 +1478,59 @@ async fn a_request_filed_at_half_past_midnight_in_japan_is_dated_that_day() {
         .expect("the new case in HR's CSV");
     assert!(line.contains("2026-04-02"), "{line}");
 }
+
+/// The document page names who confirmed a document by the account that did it: a name
+/// typed on a signature line never becomes the 確定者.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_confirmer_is_the_account_that_finalised_never_a_typed_name() {
+    let s = TestServer::demo().await;
+    let case = demo_case(&s).await;
+    let mut hr = signed_in(&s, "jinji").await;
+    let me = hr.get("/api/v1/me").await.json()["display_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(me, "鈴木 一郎");
+    let today = "2026-04-01";
+    let r = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents"),
+            Some(json!({
+                "form": "support_plan",
+                "answers": {
+                    "created_on": today,
+                    "employee_name": "田中 太郎",
+                    "plan_periods": [{"period": "1か月目", "measures": "短時間勤務"}],
+                    "hr_signature": {"date": today, "name": "鈴木 一郎"}
+                }
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let tag = etag(&r);
+    let r = hr
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/documents/{id}/finalise"),
+            Some(json!({"signature_field": "hr_signature", "party": "employer"})),
+            &[("if-match", tag.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = hr.get(&format!("/cases/{case}/documents/{id}")).await;
+    assert_eq!(page.status, 200);
+    let row = |label: &str| {
+        let at = page
+            .body
+            .find(label)
+            .unwrap_or_else(|| panic!("no {label}"));
+        let rest = &page.body[at..];
+        rest[..rest.find("</dd>").unwrap_or(rest.len())].to_owned()
+    };
+    assert!(row("確定者").contains(&me), "{}", row("確定者"));
+    assert!(!row("確定者").contains("鈴木 一郎"), "{}", row("確定者"));
+    assert!(row("署名欄の記入").contains("鈴木 一郎"));
+}

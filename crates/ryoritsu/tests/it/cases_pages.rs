@@ -544,7 +544,10 @@ async fn the_hospital_joins_a_case_with_the_workers_share_code() {
     assert_eq!(code.matches('-').count(), 2, "{code}");
     assert!(issued.body.contains("<svg"), "an inline QR code");
     assert!(issued.body.contains(&format!("/share/{code}")));
-    assert!(issued.body.contains("令和8年4月15日（2026年）"), "expires in 14 days");
+    assert!(
+        issued.body.contains("令和8年4月15日（2026年）"),
+        "expires in 14 days"
+    );
     assert!(issued.body.contains(
         "このコードは1回だけ使えます。有効期限までに医療機関で入力してもらってください。"
     ));

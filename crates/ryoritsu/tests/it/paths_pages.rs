@@ -122,7 +122,10 @@ async fn the_leave_and_return_path_runs_through_the_pages_to_a_return() {
     )
     .await;
     assert!(p.body.contains("休業中"));
-    assert!(p.body.contains("令和8年6月30日（2026年）"), "the expected end");
+    assert!(
+        p.body.contains("令和8年6月30日（2026年）"),
+        "the expected end"
+    );
     let p = step_ok(
         &mut hr,
         &case,

@@ -1604,6 +1604,8 @@ struct DocView<'a> {
     doc: Option<&'a DocumentRecord>,
     answers: &'a Answers,
     errors: &'a [FieldError],
+    /// The account that confirmed the document (確定), by name, when the reader may know it.
+    confirmer: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)] // one page: each argument is part of what it shows
@@ -1646,15 +1648,22 @@ fn document_render<S: Store>(
                 _ => None,
             })
             .unwrap_or("");
+        // Who confirmed is the account that did it; the name on the signature line is
+        // what was written there, shown apart when it differs.
+        let line_label = line.map_or("署名欄", |l| l.label);
         confirmed.push((
             "確定者",
-            format!(
-                "{}　{}（{}）",
-                f.attestation().party.label(),
-                name,
-                line.map_or("署名欄", |l| l.label)
-            ),
+            match &v.confirmer {
+                Some(who) => format!(
+                    "{who}（{}・{line_label}の欄）",
+                    f.attestation().party.label()
+                ),
+                None => format!("{}（{line_label}の欄）", f.attestation().party.label()),
+            },
         ));
+        if !name.is_empty() && v.confirmer.as_deref() != Some(name) {
+            confirmed.push(("署名欄の記入", name.to_owned()));
+        }
         if f.transcribed_from().is_some() {
             confirmed.push((
                 "転記",
@@ -1748,6 +1757,7 @@ async fn new_document<S: Store>(
             doc: None,
             answers: &answers,
             errors: &[],
+            confirmer: None,
         },
         None,
         None,
@@ -1801,6 +1811,7 @@ async fn create_document<S: Store>(
                 doc: None,
                 answers: &answers,
                 errors: &v.errors,
+                confirmer: None,
             },
             None,
             None,
@@ -1847,6 +1858,7 @@ async fn document_page<S: Store>(
         Some("finalised") => Some("書類を確定しました。".to_owned()),
         _ => None,
     };
+    let confirmer = st.app.confirmer_name(&auth, &d).await.unwrap_or_default();
     document_render(
         &st,
         &csrf,
@@ -1859,6 +1871,7 @@ async fn document_page<S: Store>(
             doc: Some(&d),
             answers: doc_answers(&d),
             errors: &[],
+            confirmer,
         },
         notice,
         None,
@@ -1939,6 +1952,7 @@ async fn save_part<S: Store>(
                 doc: Some(d),
                 answers,
                 errors,
+                confirmer: None,
             },
             None,
             message,
@@ -2052,6 +2066,7 @@ async fn finalise_document<S: Store>(
                 doc: Some(&saved),
                 answers: doc_answers(&saved),
                 errors: &v.errors,
+                confirmer: None,
             },
             None,
             Some(
@@ -2072,6 +2087,7 @@ async fn finalise_document<S: Store>(
                 doc: Some(&saved),
                 answers: doc_answers(&saved),
                 errors: &[],
+                confirmer: None,
             },
             None,
             Some(DOCUMENT_CONFLICT_MESSAGE.to_owned()),
