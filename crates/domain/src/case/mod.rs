@@ -154,6 +154,31 @@ impl StepKind {
         )
     }
 
+    /// What the button that takes the step says: what the person does, in their words
+    /// (「主治医の意見を記録する」, not 「主治医意見書の記録を記録する」).
+    pub fn action(self) -> &'static str {
+        match self {
+            StepKind::FileRequest => "両立支援を申し出る",
+            StepKind::DraftWorkInformation => "勤務情報提供書を作成済みにする",
+            StepKind::ConfirmWorkInformation => "勤務情報提供書の内容を確認した",
+            StepKind::HandToPhysician => "勤務情報提供書を主治医に渡した",
+            StepKind::RecordOpinion => "主治医の意見を記録する",
+            StepKind::RecordOccupationalPhysicianOpinion => "産業医の意見を記録する",
+            StepKind::SkipOccupationalPhysician => "産業医の意見を省略する（産業医がいない）",
+            StepKind::DraftPlan => "プランを本人に示す",
+            StepKind::ConfirmPlan => "プランの内容を確認した",
+            StepKind::RevisePlan => "プランを見直す",
+            StepKind::RecordFollowUp => "フォローアップ面談を記録する",
+            StepKind::StartLeave => "休業を開始する",
+            StepKind::RecordLeaveContact => "休業中の連絡を記録する",
+            StepKind::RecordReturnOpinion => "職場復帰についての主治医の意見を記録する",
+            StepKind::CardWorkerSection => "両立支援カードの本人記載欄を記入した",
+            StepKind::CardPhysicianSection => "両立支援カードの医師記載欄を記入した",
+            StepKind::CardHandedToEmployer => "両立支援カードを会社に提出した",
+            StepKind::Close => "この事例を終了する",
+        }
+    }
+
     /// The step as the case history shows it: to those who may not see medical
     /// information a clinical step is only 「主治医の意見が届きました」.
     pub fn history_label(self, sees_medical: bool) -> &'static str {

@@ -340,10 +340,10 @@ struct Shots {
 }
 
 impl Shots {
-    /// The folder is `RYORITSU_SCREENSHOTS` if set, else `ryoritsu-journey-<pid>` in the
+    /// The folder is `RYORITSU_TEST_SCREENSHOTS` if set, else `ryoritsu-journey-<pid>` in the
     /// temporary directory; screenshots of an earlier run there are removed first.
     fn new() -> Shots {
-        let dir = std::env::var_os("RYORITSU_SCREENSHOTS")
+        let dir = std::env::var_os("RYORITSU_TEST_SCREENSHOTS")
             .filter(|s| !s.is_empty())
             .map_or_else(
                 || std::env::temp_dir().join(format!("ryoritsu-journey-{}", std::process::id())),
@@ -458,7 +458,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
 
     // 3. HR records the draft, then confirms it as the 会社.
     d.go(&case_url).await;
-    d.wait_for("勤務情報提供書の作成を記録する").await;
+    d.wait_for("勤務情報提供書を作成済みにする").await;
     take_step(&d, "draft_work_information", None).await;
     wait_status(&d, "勤務情報提供書の作成中").await;
     shots.take(&d, "hr-records-work-information").await;
@@ -545,7 +545,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
 
     // 8. She records handing the 勤務情報提供書 to her 主治医 (the task is hers).
     d.go(&case_url).await;
-    d.wait_for("勤務情報提供書の主治医への提出を記録する").await;
+    d.wait_for("勤務情報提供書を主治医に渡した").await;
     take_step(&d, "hand_to_physician", None).await;
     wait_status(&d, "主治医意見書の依頼中").await;
     shots.take(&d, "worker2-hands-to-physician").await;
@@ -592,7 +592,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
 
     // 10. …and records it on the case.
     d.go(&case_url).await;
-    d.wait_for("主治医意見書の記録を記録する").await;
+    d.wait_for("主治医の意見を記録する").await;
     d.click("form:has(input[name='step'][value='record_opinion']) input[name='fitness'][value='fit_with_conditions']")
         .await;
     take_step(&d, "record_opinion", None).await;
@@ -603,7 +603,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     // 11. The 産業医 records his opinion.
     d.sign_in(base, "sangyoi", DEMO_PASSWORD).await;
     d.go(&case_url).await;
-    d.wait_for("産業医の意見の記録を記録する").await;
+    d.wait_for("産業医の意見を記録する").await;
     take_step(&d, "record_occupational_physician_opinion", None).await;
     wait_status(&d, "プラン作成中").await;
     shots.take(&d, "sangyoi-records-opinion").await;
@@ -611,7 +611,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     // 12. HR drafts the 両立支援プラン and takes 「プランの作成」 with its dates.
     d.sign_in(base, "jinji", DEMO_PASSWORD).await;
     d.go(&case_url).await;
-    d.wait_for("プランの作成を記録する").await;
+    d.wait_for("プランを本人に示す").await;
     d.click(&format!(
         "a[href='/cases/{case}/documents/new?form=support_plan']"
     ))
@@ -638,7 +638,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     d.wait_for("下書きを保存しました").await;
     shots.take(&d, "hr-drafts-plan").await;
     d.go(&case_url).await;
-    d.wait_for("プランの作成を記録する").await;
+    d.wait_for("プランを本人に示す").await;
     d.set_value("#s-draft_plan-follow_up_on", "2026-04-15")
         .await;
     d.set_value("#s-draft_plan-review_on", "2026-05-01").await;
@@ -649,7 +649,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     // 13. 佐藤さん reads the plan and confirms it: support is under way.
     d.sign_in(base, "worker2", DEMO_PASSWORD).await;
     d.go(&case_url).await;
-    let w_case = d.wait_for("プランの確認を記録する").await;
+    let w_case = d.wait_for("プランの内容を確認した").await;
     assert!(w_case.contains("確認待ちのプラン"), "{w_case}");
     let marker = "両立支援プラン（";
     let at = w_case.find(marker).expect("the plan is listed");
@@ -660,7 +660,7 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
     assert!(plan.contains("通院日は1時間早く退勤"), "{plan}");
     shots.take(&d, "worker2-reads-plan").await;
     d.go(&case_url).await;
-    d.wait_for("プランの確認を記録する").await;
+    d.wait_for("プランの内容を確認した").await;
     take_step(&d, "confirm_plan", None).await;
     let active = wait_status(&d, "支援中（プラン実施中）").await;
     assert!(active.contains("手続きを記録しました"));

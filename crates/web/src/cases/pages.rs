@@ -528,6 +528,8 @@ async fn file_request<S: Store>(
 pub struct StepForm {
     pub code: &'static str,
     pub label: String,
+    /// What the button says (「主治医の意見を記録する」).
+    pub action: String,
     pub explain: &'static str,
     /// The step's own inputs, built and escaped here.
     pub inputs: String,
@@ -662,6 +664,7 @@ fn step_form(step: &Step, worker: bool) -> StepForm {
     let kind = step.kind();
     let prefix = format!("s-{}", kind.code());
     let mut label = kind.label().to_owned();
+    let mut action = kind.action().to_owned();
     let mut danger = false;
     let (explain, inputs) = match step {
         Step::FileRequest => ("", String::new()),
@@ -671,6 +674,7 @@ fn step_form(step: &Step, worker: bool) -> StepForm {
         ),
         Step::ConfirmWorkInformation { by } => {
             label = format!("{}（{}として）", kind.label(), by.label());
+            action = format!("{}（{}として）", kind.action(), by.label());
             (
                 "勤務情報提供書の内容を確認したことを記録します。",
                 format!(
@@ -862,6 +866,7 @@ fn step_form(step: &Step, worker: bool) -> StepForm {
     StepForm {
         code: kind.code(),
         label,
+        action,
         explain,
         inputs,
         danger,
