@@ -314,6 +314,27 @@ fn deadline_ja(t: OffsetDateTime) -> String {
 }
 
 /// The plain-Japanese explanation of a prospective consent, e.g.
+/// The caution shown before a worker shares health information with their 所属長 or the
+/// HR department: the 指針 expects a line manager to need only the work measures, and HR
+/// rarely more. `None` when the consent is not of that kind.
+pub fn caution(draft: &ConsentDraft) -> Option<String> {
+    let to_workplace = matches!(draft.recipient.role, Role::LineManager | Role::HrOfficer);
+    let health: Vec<&str> = draft
+        .categories
+        .iter()
+        .filter(|c| c.requires_consent())
+        .map(|c| c.label())
+        .collect();
+    if !to_workplace || health.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}に「{}」を共有しようとしています。治療と就業の両立支援指針では、職場の上司や人事には、通常、就業上の措置（どのような配慮が必要か）を伝えれば足りるとされています。診断名や治療の内容まで伝える必要があるか、もう一度確かめてください。",
+        draft.recipient.role.label(),
+        health.join("」「")
+    ))
+}
+
 /// 「〇〇株式会社の産業医に、診断名・症状・治療の状況を、「職場での配慮を検討する」という目的で、
 /// 2027年3月31日まで共有します。」 The purpose is quoted so any phrasing the worker typed reads
 /// grammatically. followed by what not consenting and withdrawing mean.
@@ -494,6 +515,29 @@ mod tests {
             purpose: "職場での配慮を検討する".to_owned(),
             expires_at: Some(datetime!(2027-04-01 00:00 +9)),
         }
+    }
+
+    #[test]
+    fn health_information_for_the_manager_or_hr_asks_the_worker_to_think_again() {
+        let mut d = draft();
+        assert_eq!(
+            caution(&d),
+            None,
+            "the 産業医 needs the medical information"
+        );
+        for role in [Role::LineManager, Role::HrOfficer] {
+            d.recipient.role = role;
+            let c = caution(&d).expect("a caution");
+            assert!(
+                c.contains(role.label()) && c.contains("診断名・症状・治療の状況"),
+                "{c}"
+            );
+            assert!(c.contains("就業上の措置"), "{c}");
+        }
+        d.categories = [InformationCategory::WorkMeasures].into();
+        assert_eq!(caution(&d), None, "work measures are what a manager needs");
+        d.categories = [InformationCategory::ConsultationNotes].into();
+        assert!(caution(&d).is_some());
     }
 
     fn consent() -> Consent {

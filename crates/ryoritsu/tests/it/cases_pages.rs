@@ -369,8 +369,23 @@ async fn the_continuation_path_runs_through_the_pages() {
         404,
         "nothing is shared before 「同意する」"
     );
+    // Medical information for HR: the page asks the worker to think again, and granting
+    // needs their explicit check.
+    assert!(
+        confirm
+            .body
+            .contains("通常、就業上の措置（どのような配慮が必要か）を伝えれば足りる"),
+        "the caution of the 指針"
+    );
     let mut pairs = pairs.clone();
     pairs.push(("confirm", "yes"));
+    let unchecked = worker
+        .post_form(&format!("/cases/{case}/consents"), &pairs)
+        .await;
+    assert_eq!(unchecked.status, 422, "{}", unchecked.body);
+    assert!(unchecked.body.contains("確認欄にチェックを入れてください"));
+    assert_eq!(hr.get(&opinion_path).await.status, 404, "still not shared");
+    pairs.push(("understood", "yes"));
     let r = worker
         .post_form(&format!("/cases/{case}/consents"), &pairs)
         .await;
@@ -397,8 +412,24 @@ async fn the_continuation_path_runs_through_the_pages() {
         .unwrap();
     let i = row + granted.body[row..].find(&marker).expect("a withdraw form");
     let action = granted.body[i..].split('"').next().unwrap().to_owned();
-    let r = worker
+    // Withdrawing asks first, saying who will no longer see what.
+    let ask = worker
         .post_form(&action, &[("csrf_token", &granted.csrf_field())])
+        .await;
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    check_page("withdrawal confirmation", &ask);
+    assert!(ask.body.contains("この同意を撤回しますか"));
+    assert!(
+        ask.body.contains(
+            "人事労務担当者は、これから先「診断名・症状・治療の状況」を見られなくなります"
+        )
+    );
+    assert_eq!(hr.get(&opinion_path).await.status, 200, "not withdrawn yet");
+    let r = worker
+        .post_form(
+            &action,
+            &[("csrf_token", &ask.csrf_field()), ("confirm", "yes")],
+        )
         .await;
     location(&r);
     assert_eq!(hr.get(&opinion_path).await.status, 404);

@@ -2137,6 +2137,11 @@ struct ConsentConfirmPage {
     layout: Layout,
     case_id: Uuid,
     sentences: Vec<String>,
+    /// Health information for the 所属長 or HR: why to think again
+    /// (`ryoritsu_domain::consent::caution`); granting then needs an explicit check.
+    caution: Option<String>,
+    /// The check was left out.
+    unchecked: bool,
     recipient: String,
     categories: Vec<String>,
     purpose: String,
@@ -2486,8 +2491,11 @@ async fn grant_consent<S: Store>(
         Ok(v) => v,
         Err(errs) => return back(errs, StatusCode::UNPROCESSABLE_ENTITY),
     };
+    let caution = ryoritsu_domain::consent::caution(&draft);
+    let understood = value(&pairs, "understood") == Some("yes");
+    let unchecked = caution.is_some() && !understood && value(&pairs, "confirm") == Some("yes");
     match value(&pairs, "confirm") {
-        Some("yes") => match st.app.grant_consent(&ctx, &auth, id, draft).await {
+        Some("yes") if !unchecked => match st.app.grant_consent(&ctx, &auth, id, draft).await {
             Ok(_) => Redirect::to(&format!("/cases/{id}/consents?done=granted")).into_response(),
             Err(AppError::Invalid(v)) => back(v.errors, StatusCode::UNPROCESSABLE_ENTITY),
             Err(e) => Failure::from(e).into_response(),
@@ -2507,6 +2515,8 @@ async fn grant_consent<S: Store>(
                     layout: Layout::new(&st, "同意の内容の確認", &csrf, Some(&auth), HERE),
                     case_id: id,
                     sentences: explanation.sentences,
+                    caution,
+                    unchecked,
                     recipient: value(&pairs, "recipient").unwrap_or_default().to_owned(),
                     categories: draft
                         .categories
@@ -2516,20 +2526,68 @@ async fn grant_consent<S: Store>(
                     purpose: draft.purpose.clone(),
                     expires: value(&pairs, "expires").unwrap_or_default().to_owned(),
                 },
-                StatusCode::OK,
+                if unchecked {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::OK
+                },
             )
         }
     }
 }
 
+#[derive(Template)]
+#[template(path = "cases/case_consent_withdraw.html")]
+struct ConsentWithdrawPage {
+    layout: Layout,
+    case_id: Uuid,
+    consent: Uuid,
+    /// Whom the consent shares with, and what.
+    recipient: String,
+    categories: String,
+}
+
+/// Withdrawing asks first, as granting does: the page says who will no longer see what.
 async fn withdraw_consent<S: Store>(
     State(st): State<AppState<S>>,
+    Csrf(csrf): Csrf,
     Ctx(ctx): Ctx,
     User(auth): User,
     PathParam((id, consent)): PathParam<(Uuid, Uuid)>,
+    PageForm(pairs): PageForm<Pairs>,
 ) -> Response {
-    if let Err(f) = worker_case(&st, &auth, id).await {
-        return f.into_response();
+    let (loaded, _) = match worker_case(&st, &auth, id).await {
+        Ok(v) => v,
+        Err(f) => return f.into_response(),
+    };
+    if value(&pairs, "confirm") != Some("yes") {
+        let Some(c) = loaded.context.consents.iter().find(|c| c.id == consent) else {
+            return Failure::not_found().into_response();
+        };
+        let names = st
+            .app
+            .case_organisation_names(&auth, id)
+            .await
+            .unwrap_or_default();
+        let org = names
+            .get(&c.recipient.organisation)
+            .cloned()
+            .unwrap_or_default();
+        return render(
+            &ConsentWithdrawPage {
+                layout: Layout::new(&st, "同意の撤回の確認", &csrf, Some(&auth), HERE),
+                case_id: id,
+                consent,
+                recipient: format!("{org}の{}", c.recipient.role.label()),
+                categories: c
+                    .categories
+                    .iter()
+                    .map(|c| c.label())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            },
+            StatusCode::OK,
+        );
     }
     match st.app.withdraw_consent(&ctx, &auth, id, consent).await {
         Ok(()) => Redirect::to(&format!("/cases/{id}/consents?done=withdrawn")).into_response(),
