@@ -742,3 +742,41 @@ async fn the_worker_reads_who_saw_their_information_on_a_page() {
     );
     assert!(page.body.contains("/api/v1/me/export"));
 }
+
+/// No dead ends: reloading or going back to the address of a form post (a step, a 確定, a
+/// withdrawal) leads to the page above it, never to a 405; the JSON API still says 405.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloading_the_address_of_a_form_post_leads_back_to_its_page() {
+    let s = TestServer::demo().await;
+    let mut worker = person(&s, "worker").await;
+    let cases = worker.get("/api/v1/cases").await.json()["items"].clone();
+    let case = cases[0]["id"].as_str().unwrap().to_owned();
+    let docs = worker
+        .get(&format!("/api/v1/cases/{case}/documents"))
+        .await
+        .json();
+    let doc = docs[0]["id"].as_str().unwrap().to_owned();
+    for (path, to) in [
+        (format!("/cases/{case}/steps"), format!("/cases/{case}")),
+        (
+            format!("/cases/{case}/documents/{doc}/finalise"),
+            format!("/cases/{case}/documents/{doc}"),
+        ),
+        (
+            format!("/cases/{case}/consents/{doc}/withdraw"),
+            format!("/cases/{case}/consents"),
+        ),
+        (
+            format!("/cases/{case}/share-code"),
+            format!("/cases/{case}"),
+        ),
+    ] {
+        let r = worker.get(&path).await;
+        assert_eq!(r.status, 303, "GET {path}: {}", r.body);
+        assert_eq!(location(&r), to, "GET {path}");
+        let page = worker.get(&to).await;
+        assert_eq!(page.status, 200, "{to}");
+    }
+    let api = worker.get(&format!("/api/v1/cases/{case}/steps")).await;
+    assert_eq!(api.status, 405);
+}

@@ -2,10 +2,13 @@
 //! policy entry cannot exist; tests walk [`RouteTable::entries`]. Areas also register here
 //! what they put on the home page.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, on};
 use ryoritsu_app::ports::Store;
 
@@ -111,8 +114,92 @@ impl<S: Store> RouteTable<S> {
     }
 
     /// The routes, and the home page's task sources for the router to hand to the page.
+    /// A page address that only takes a form post (a step, a 確定, a withdrawal) answers a
+    /// GET, as after a reload or going back, with the nearest page above it instead of 405
+    /// ([`nearest_page`]).
     pub(crate) fn into_parts(self) -> (Router<AppState<S>>, HomeTasks<S>) {
-        (self.router, HomeTasks::new(self.home_tasks))
+        let pages: Arc<Vec<&'static str>> = Arc::new(
+            self.entries
+                .iter()
+                .filter(|e| e.method == Method::GET && is_page(e.path))
+                .map(|e| e.path)
+                .collect(),
+        );
+        let router = self
+            .router
+            .layer(axum::middleware::from_fn(move |req, next| {
+                no_dead_end(pages.clone(), req, next)
+            }));
+        (router, HomeTasks::new(self.home_tasks))
+    }
+}
+
+/// Pages, as against the JSON API and FHIR (whose clients get the 405 they asked for).
+fn is_page(path: &str) -> bool {
+    !path.starts_with("/api/") && !path.starts_with("/fhir/")
+}
+
+async fn no_dead_end(
+    pages: Arc<Vec<&'static str>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let get = matches!(*req.method(), Method::GET | Method::HEAD);
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    if get && resp.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED && is_page(&path) {
+        let to = nearest_page(&pages, &path);
+        return axum::response::Redirect::to(&to).into_response();
+    }
+    resp
+}
+
+/// The longest leading part of `path` that is a page (`templates` are the GET pages'
+/// route paths, `{…}` matching any one segment), or the home page.
+pub fn nearest_page(templates: &[&str], path: &str) -> String {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    for n in (2..segments.len()).rev() {
+        let candidate = &segments[..n];
+        let matches = |t: &&str| {
+            let parts: Vec<&str> = t.split('/').collect();
+            parts.len() == candidate.len()
+                && parts
+                    .iter()
+                    .zip(candidate)
+                    .all(|(p, c)| (p.starts_with('{') && !c.is_empty()) || p == c)
+        };
+        if templates.iter().any(matches) {
+            return candidate.join("/");
+        }
+    }
+    "/".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest_page;
+
+    #[test]
+    fn a_post_only_address_leads_to_the_page_above_it() {
+        let pages = [
+            "/",
+            "/cases",
+            "/cases/{id}",
+            "/cases/{id}/consents",
+            "/cases/{id}/documents/{document}",
+        ];
+        for (path, to) in [
+            ("/cases/abc/steps", "/cases/abc"),
+            (
+                "/cases/abc/documents/d1/finalise",
+                "/cases/abc/documents/d1",
+            ),
+            ("/cases/abc/consents/c1/withdraw", "/cases/abc/consents"),
+            ("/cases/abc/share-code", "/cases/abc"),
+            ("/sign-out", "/"),
+        ] {
+            assert_eq!(nearest_page(&pages, path), to, "{path}");
+        }
     }
 }
 
