@@ -175,6 +175,9 @@ pub fn nearest_page(templates: &[&str], path: &str) -> String {
     "/".to_owned()
 }
 
+/// The body limit of upload routes: one scan and the form around it.
+pub const UPLOAD_BODY_LIMIT: usize = ryoritsu_domain::attachment::MAX_SCAN_BYTES + 64 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::nearest_page;
@@ -202,6 +205,3 @@ mod tests {
         }
     }
 }
-
-/// The body limit of upload routes: one scan and the form around it.
-pub const UPLOAD_BODY_LIMIT: usize = ryoritsu_domain::attachment::MAX_SCAN_BYTES + 64 * 1024;
