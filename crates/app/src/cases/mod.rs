@@ -1721,6 +1721,34 @@ impl<S: Store> App<S> {
         Ok(out)
     }
 
+    /// The forms of the case's 確定 documents the principal may not read, for the case page
+    /// to say that they exist and why they are hidden (nothing of their content is read,
+    /// so nothing is recorded). Drafts are not listed: they are their author's work.
+    pub async fn hidden_documents(
+        &self,
+        auth: &Authenticated,
+        case_id: Uuid,
+    ) -> Result<Vec<FormKind>, AppError> {
+        let (_, access) = self.case_access(auth, case_id).await?;
+        let mut forms: Vec<FormKind> = self
+            .store
+            .read()
+            .await?
+            .list_documents(case_id)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d.is_finalised()
+                    && d.created_by != auth.user.id
+                    && !access.may_view(d.form.category())
+            })
+            .map(|d| d.form)
+            .collect();
+        forms.sort_by_key(|f| f.code());
+        forms.dedup();
+        Ok(forms)
+    }
+
     /// Who confirmed (確定) a document the principal has read, by the name of the account
     /// whose session finalised it, never a name typed on a signature line. `None` for a
     /// draft, and for a hospital's staff when the principal may not know who treats the

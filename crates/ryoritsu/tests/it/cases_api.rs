@@ -1424,6 +1424,12 @@ async fn who_treats_the_worker_reaches_only_those_who_may_see_medical_informatio
         }
         assert!(page.body.contains("医療機関"), "{who}");
         assert!(page.body.contains("主治医の意見が届きました"), "{who}");
+        assert!(
+            page.body.contains(
+                "主治医意見書（就業継続）があります。本人の同意がないため表示されません。"
+            ),
+            "{who}: hidden, not absent"
+        );
         let api = c.get(&format!("/api/v1/cases/{case}")).await;
         assert_eq!(api.status, 200, "{who}");
         assert!(!api.body.contains(&hospital), "{who}: {}", api.body);

@@ -313,9 +313,15 @@ async fn the_continuation_path_runs_through_the_pages() {
     // Before consent, HR's pages show neither the opinion nor the fitness.
     let opinion_path = format!("/cases/{case}/documents/{op}");
     let hr_case = page(&mut hr, &format!("/cases/{case}")).await;
-    for hidden in ["胃がん", "主治医意見書（就業継続）", "条件付きで可", &op] {
+    for hidden in ["胃がん", "条件付きで可", &op] {
         assert!(!hr_case.body.contains(hidden), "HR sees {hidden}");
     }
+    // Hidden, not absent: HR learns that the opinion exists and why they cannot read it.
+    assert!(
+        hr_case
+            .body
+            .contains("主治医意見書（就業継続）があります。本人の同意がないため表示されません。")
+    );
     assert_eq!(hr.get(&opinion_path).await.status, 404);
     let w_case = page(&mut worker, &format!("/cases/{case}")).await;
     assert!(w_case.body.contains("主治医意見書（就業継続）"));

@@ -593,6 +593,8 @@ struct CasePage {
     tasks: Vec<TaskRow>,
     parties: Vec<PartyRow>,
     events: Vec<EventRow>,
+    /// Documents that exist but that the viewer may not read, and why, in words.
+    hidden_documents: Vec<String>,
     worker: bool,
     closed: bool,
     /// The worker's view of the attached hospitals: (name, when it joined).
@@ -1111,6 +1113,21 @@ async fn case_render_with<S: Store>(
         .await
         .unwrap_or_default();
     let people = st.app.case_people_names(auth, id).await.unwrap_or_default();
+    let hidden_documents: Vec<String> = st
+        .app
+        .hidden_documents(auth, id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            let why = if f.category().requires_consent() {
+                "本人の同意がないため"
+            } else {
+                "閲覧の権限がないため"
+            };
+            format!("{}があります。{why}表示されません。", f.label())
+        })
+        .collect();
     let candidates = st.app.party_candidates(auth, id).await.unwrap_or_default();
     let steps = st
         .app
@@ -1243,6 +1260,7 @@ async fn case_render_with<S: Store>(
         tasks,
         parties,
         events,
+        hidden_documents,
         worker,
         closed: access.closed(),
         hospitals,
