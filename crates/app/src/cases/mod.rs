@@ -1721,6 +1721,44 @@ impl<S: Store> App<S> {
         Ok(out)
     }
 
+    /// The answers a new document of `form` starts with, from the 確定 documents the
+    /// principal may read (an audited read, as opening them is) and the worker's name
+    /// ([`ryoritsu_domain::forms::prefill`]).
+    pub async fn prefill(
+        &self,
+        ctx: &RequestContext,
+        auth: &Authenticated,
+        case_id: Uuid,
+        form: FormKind,
+        version: FormVersion,
+    ) -> Result<Answers, AppError> {
+        let (loaded, _) = self.case_access(auth, case_id).await?;
+        let worker = self
+            .store
+            .read()
+            .await?
+            .get_user(loaded.case.worker_id)
+            .await?
+            .map(|u| u.display_name.to_string());
+        let wanted = |d: &DocumentRecord| d.is_finalised() && d.form != form;
+        let (_, mut docs) = self
+            .read_documents_where(ctx, auth, case_id, wanted)
+            .await?;
+        docs.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
+        let documents = docs
+            .iter()
+            .filter_map(|d| match &d.body {
+                DocumentBody::Finalised(f) => Some((d.form, f.answers())),
+                DocumentBody::Draft(_) => None,
+            })
+            .collect();
+        let sources = ryoritsu_domain::forms::Sources {
+            worker_name: worker.as_deref(),
+            documents,
+        };
+        Ok(ryoritsu_domain::forms::prefill(form, version, &sources))
+    }
+
     /// The forms of the case's 確定 documents the principal may not read, for the case page
     /// to say that they exist and why they are hidden (nothing of their content is read,
     /// so nothing is recorded). Drafts are not listed: they are their author's work.

@@ -13,6 +13,7 @@ mod answer;
 mod catalogue;
 mod document;
 mod options;
+mod prefill;
 mod schema;
 mod validate;
 mod withhold;
@@ -31,6 +32,7 @@ pub use options::{
     AccidentRiskTask, AvailableSystem, CardWorkOpinion, CommuteMethod, FitnessForWork,
     MentalBurdenTask, PhysicalLoadTask, ReturnToWorkFitness, Sex, WorkPattern, WorkTask,
 };
+pub use prefill::{Sources, prefill};
 pub use schema::{
     ChoiceOption, DATE_RANGE_FIELDS, FieldKind, FieldSpec, FormSchema, RequiredWhen,
     SIGNATURE_FIELDS,

@@ -559,8 +559,12 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
         "a[href='/cases/{case}/documents/new?form=continuation_opinion']"
     ))
     .await;
-    d.wait_for("name=\"diagnosis\"").await;
-    d.type_into("#f-patient_name", "佐藤 美咲").await;
+    let blank = d.wait_for("name=\"diagnosis\"").await;
+    // The new opinion starts from the 勤務情報提供書: the patient's name is there already.
+    assert!(
+        blank.contains("id=\"f-patient_name\" name=\"patient_name\" value=\"佐藤 美咲\""),
+        "the opinion is prefilled from the work information"
+    );
     d.type_into("#f-diagnosis", "乳がん（術後）").await;
     d.type_into(
         "#f-treatment_plan",
@@ -616,9 +620,12 @@ async fn five_people_take_a_continuation_case_from_request_to_plan_in_a_real_bro
         "a[href='/cases/{case}/documents/new?form=support_plan']"
     ))
     .await;
-    d.wait_for("name=\"plan_periods[0].period\"").await;
+    let blank = d.wait_for("name=\"plan_periods[0].period\"").await;
+    assert!(
+        blank.contains("id=\"f-employee_name\" name=\"employee_name\" value=\"佐藤 美咲\""),
+        "the plan is prefilled"
+    );
     d.set_value("#f-created_on", "2026-04-01").await;
-    d.type_into("#f-employee_name", "佐藤 美咲").await;
     d.type_into("#f-plan_periods-0-period", "1か月目").await;
     d.type_into("#f-plan_periods-0-working_hours", "9:00～16:30")
         .await;

@@ -1753,6 +1753,7 @@ fn form_and_version(form: Option<&str>, version: Option<&str>) -> Option<(FormKi
 async fn new_document<S: Store>(
     State(st): State<AppState<S>>,
     Csrf(csrf): Csrf,
+    Ctx(ctx): Ctx,
     User(auth): User,
     PathParam(id): PathParam<Uuid>,
     QueryParams(q): QueryParams<NewDocQuery>,
@@ -1767,7 +1768,11 @@ async fn new_document<S: Store>(
     if !may_write(&access, form) {
         return Failure::not_found().into_response();
     }
-    let answers = Answers::new();
+    // A new document starts from what the case already holds (as the author may read it).
+    let answers = match st.app.prefill(&ctx, &auth, id, form, version).await {
+        Ok(a) => a,
+        Err(e) => return Failure::from(e).into_response(),
+    };
     document_render(
         &st,
         &csrf,
