@@ -231,6 +231,20 @@ fn refused(r: StepRefused) -> AppError {
     AppError::Invalid(FieldError::new("step", r.code(), r.message()).into())
 }
 
+/// The organisation the principal acts for in this case, for the audit log: the one of
+/// their memberships that takes part in it (the hospital for its physician, the agency for
+/// its coordinator), else the employer (its staff, and the worker).
+fn acting_for(auth: &Authenticated, loaded: &LoadedCase) -> Uuid {
+    let ctx = &loaded.context;
+    auth.memberships
+        .iter()
+        .map(|m| m.organisation_id)
+        .find(|o| {
+            ctx.hospitals.contains(o) || ctx.coordinators.iter().any(|c| c.organisation == *o)
+        })
+        .unwrap_or(loaded.case.employer_id)
+}
+
 /// Which organisation a task's assignee works in: hospital roles at the attached hospital
 /// (until one is attached, the employer tracks the wait), everyone else at the employer.
 fn assignee_organisation(loaded: &LoadedCase, role: Role) -> Uuid {
@@ -503,7 +517,7 @@ impl<S: Store> App<S> {
         let ev = self.case_event(
             ctx,
             auth,
-            loaded.case.employer_id,
+            acting_for(auth, &loaded),
             AuditAction::ShareCodeIssued,
             case_id,
         );
@@ -783,7 +797,7 @@ impl<S: Store> App<S> {
             let mut ev = self.case_event(
                 ctx,
                 auth,
-                loaded.case.employer_id,
+                acting_for(auth, &loaded),
                 AuditAction::Read,
                 case_id,
             );
@@ -1186,7 +1200,7 @@ impl<S: Store> App<S> {
         let mut ev = self.case_event(
             ctx,
             auth,
-            loaded.case.employer_id,
+            acting_for(auth, &loaded),
             AuditAction::DocumentSaved,
             case_id,
         );
@@ -1270,7 +1284,7 @@ impl<S: Store> App<S> {
         let mut ev = self.case_event(
             ctx,
             auth,
-            loaded.case.employer_id,
+            acting_for(auth, &loaded),
             AuditAction::DocumentFinalised,
             case,
         );
@@ -1350,7 +1364,7 @@ impl<S: Store> App<S> {
         let mut ev = self.case_event(
             ctx,
             auth,
-            loaded.case.employer_id,
+            acting_for(auth, &loaded),
             AuditAction::ConsentGranted,
             case_id,
         );
@@ -1391,7 +1405,7 @@ impl<S: Store> App<S> {
         let mut ev = self.case_event(
             ctx,
             auth,
-            loaded.case.employer_id,
+            acting_for(auth, &loaded),
             AuditAction::ConsentWithdrawn,
             case_id,
         );
@@ -1492,7 +1506,7 @@ impl<S: Store> App<S> {
         let mut ev = self.case_event(
             ctx,
             auth,
-            loaded.case.employer_id,
+            acting_for(auth, &loaded),
             AuditAction::PartyAdded,
             case_id,
         );
@@ -1863,7 +1877,7 @@ impl<S: Store> App<S> {
                 let mut ev = self.case_event(
                     ctx,
                     auth,
-                    loaded.case.employer_id,
+                    acting_for(auth, &loaded),
                     AuditAction::Read,
                     case_id,
                 );

@@ -403,7 +403,7 @@ impl<S: Store> App<S> {
             Some(FhirCursor::Log(seq)) => Some(seq),
             _ => None,
         };
-        let page = self.access_log_page(auth, before, count).await?;
+        let page = self.access_log_page(auth, before, count, true).await?;
         Ok(FhirPage {
             resources: page
                 .items

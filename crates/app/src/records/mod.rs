@@ -80,7 +80,7 @@ impl<S: Store> App<S> {
         let mut before = None;
         loop {
             let page = self
-                .access_log_page(auth, before, MAX_ACCESS_LOG_PAGE)
+                .access_log_page(auth, before, MAX_ACCESS_LOG_PAGE, true)
                 .await?;
             out.extend(page.items);
             match page.next {
@@ -94,11 +94,15 @@ impl<S: Store> App<S> {
     /// [`MAX_ACCESS_LOG_PAGE`]) older than `before` (the `next` of the page before). Each of
     /// the worker's cases is read backwards through its audit index only as far as the page
     /// needs.
+    ///
+    /// `own`: the worker's own reads of their information are listed too; without it the
+    /// log is what others did (the 開示 export lists everything).
     pub async fn access_log_page(
         &self,
         auth: &Authenticated,
         before: Option<i64>,
         limit: u32,
+        own: bool,
     ) -> Result<AccessLogPage, AppError> {
         const CHUNK: u32 = 200;
         let limit = limit.clamp(1, MAX_ACCESS_LOG_PAGE) as usize;
@@ -115,7 +119,9 @@ impl<S: Store> App<S> {
                 let read = chunk.len();
                 for r in chunk {
                     cursor = r.seq;
-                    if worth_showing(r.event.action) {
+                    let own_read =
+                        r.event.action == AuditAction::Read && r.event.actor == Some(auth.user.id);
+                    if worth_showing(r.event.action) && (own || !own_read) {
                         found.push((case.id, r));
                         shown += 1;
                     }

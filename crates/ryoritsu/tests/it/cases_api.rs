@@ -1540,3 +1540,60 @@ async fn the_confirmer_is_the_account_that_finalised_never_a_typed_name() {
     assert!(!row("確定者").contains("鈴木 一郎"), "{}", row("確定者"));
     assert!(row("署名欄の記入").contains("鈴木 一郎"));
 }
+
+/// わたしの情報 lists what others did: the worker's own reads only when asked for, and each
+/// actor with the organisation they acted for (the 主治医 for the hospital, not the employer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_shows_others_by_the_organisation_they_acted_for() {
+    let s = TestServer::demo().await;
+    let case = demo_case(&s).await;
+    let mut worker = signed_in(&s, "worker").await;
+    let mut doctor = signed_in(&s, "doctor").await;
+    let me = worker.get("/api/v1/me").await.json()["display_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        worker
+            .get(&format!("/api/v1/cases/{case}/documents"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        doctor
+            .get(&format!("/api/v1/cases/{case}/documents"))
+            .await
+            .status,
+        200
+    );
+    let items = |v: Value| v["items"].as_array().unwrap().clone();
+    let log = items(worker.get("/api/v1/me/access-log?limit=500").await.json());
+    assert!(
+        !log.iter()
+            .any(|e| e["action"] == "read" && e["actor_name"] == me.as_str()),
+        "the worker's own reads are left out"
+    );
+    let with_own = items(
+        worker
+            .get("/api/v1/me/access-log?limit=500&own=1")
+            .await
+            .json(),
+    );
+    assert!(
+        with_own
+            .iter()
+            .any(|e| e["action"] == "read" && e["actor_name"] == me.as_str()),
+        "…and listed when asked for"
+    );
+    let by_doctor: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["action"] == "read" && e["actor_name"] == "伊藤 健一")
+        .collect();
+    assert!(!by_doctor.is_empty(), "{log:?}");
+    for e in by_doctor {
+        assert_eq!(e["organisation"], "都立さくら総合病院", "{e}");
+    }
+    let page = worker.get("/me/records").await.body;
+    assert!(page.contains("自分の閲覧も表示する"));
+}

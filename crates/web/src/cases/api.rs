@@ -805,9 +805,17 @@ pub struct AccessLogQuery {
     pub before: Option<String>,
     #[serde(default)]
     pub limit: Option<u32>,
+    /// `1`: list the caller's own reads too (left out otherwise).
+    #[serde(default)]
+    pub own: Option<String>,
 }
 
 impl AccessLogQuery {
+    /// Whether the caller's own reads are asked for.
+    pub fn own(&self) -> bool {
+        matches!(self.own.as_deref(), Some("1" | "true"))
+    }
+
     /// The cursor and the page length, or the error for a cursor that is not one.
     pub fn parse(&self, default_limit: u32) -> Result<(Option<i64>, u32), Failure> {
         let before = match self.before.as_deref() {
@@ -844,6 +852,7 @@ pub struct AccessLogPageOut {
     params(
         ("before" = Option<String>, Query, description = "前のページの `next`"),
         ("limit" = Option<u32>, Query, description = "1ページの件数（1〜500、既定100）"),
+        ("own" = Option<String>, Query, description = "`1` で本人自身の閲覧も含める（既定は含めない）"),
     ),
     responses((status = 200, body = AccessLogPageOut), (status = 400, body = ErrorBody)))]
 pub async fn my_access_log<S: Store>(
@@ -855,7 +864,7 @@ pub async fn my_access_log<S: Store>(
         Ok(x) => x,
         Err(f) => return f.into_response(),
     };
-    match st.app.access_log_page(&auth, before, limit).await {
+    match st.app.access_log_page(&auth, before, limit, q.own()).await {
         Ok(page) => json(
             StatusCode::OK,
             &AccessLogPageOut {

@@ -45,6 +45,8 @@ struct RecordsPage {
     older: Option<String>,
     /// Whether this page is not the newest.
     later: bool,
+    /// Whether the worker's own reads are listed.
+    own: bool,
     corrections: Vec<super::corrections::MyCorrectionRow>,
     correction_links: Vec<super::corrections::CorrectionLink>,
 }
@@ -62,11 +64,15 @@ async fn records<S: Store>(
         Ok(x) => x,
         Err(f) => return f.into_response(),
     };
-    let page = match st.app.access_log_page(&auth, before, limit).await {
+    let own = q.own();
+    let page = match st.app.access_log_page(&auth, before, limit, own).await {
         Ok(p) => p,
         Err(e) => return Failure::from(e).into_response(),
     };
-    let older = page.next.map(|n| format!("/me/records?before={n}"));
+    let own_param = if own { "&own=1" } else { "" };
+    let older = page
+        .next
+        .map(|n| format!("/me/records?before={n}{own_param}"));
     let later = before.is_some();
     let log = page.items;
     let (corrections, correction_links) =
@@ -99,6 +105,7 @@ async fn records<S: Store>(
         rows,
         older,
         later,
+        own,
         corrections,
         correction_links,
     })
