@@ -1315,6 +1315,12 @@ impl<S: Store> App<S> {
                 })
             })
             .await?;
+        // Someone else's document: the finaliser's copy leaves out what they may not read.
+        if record.created_by != auth.user.id {
+            let access = case_access(&auth.principal, &loaded.context, now)?;
+            let treating = treats(&loaded, &access);
+            record.withheld = withhold_for(&mut record, |c| access.may_view(c), treating).withheld;
+        }
         Ok(record)
     }
 
