@@ -1227,8 +1227,7 @@ impl<S: Store> App<S> {
             .await?;
         let mut record = record;
         if let Some(access) = reader {
-            let treating = treats(&loaded, &access);
-            record.withheld = withhold_for(&mut record, |c| access.may_view(c), treating).withheld;
+            record.withheld = reader_copy(&mut record, auth.user.id, &loaded, &access).withheld;
         }
         Ok(record)
     }
@@ -1318,8 +1317,7 @@ impl<S: Store> App<S> {
         // Someone else's document: the finaliser's copy leaves out what they may not read.
         if record.created_by != auth.user.id {
             let access = case_access(&auth.principal, &loaded.context, now)?;
-            let treating = treats(&loaded, &access);
-            record.withheld = withhold_for(&mut record, |c| access.may_view(c), treating).withheld;
+            record.withheld = reader_copy(&mut record, auth.user.id, &loaded, &access).withheld;
         }
         Ok(record)
     }
@@ -1863,14 +1861,12 @@ impl<S: Store> App<S> {
         // Within a document, an answer revealing more than the form's category (a plan's
         // treatment status) reaches only those who may view that too; its author sees it.
         let mut categories: BTreeSet<InformationCategory> = BTreeSet::new();
-        let treating = treats(&loaded, &access);
         let visible: Vec<DocumentRecord> = all
             .into_iter()
             .filter(|d| access.may_view(d.form.category()) || d.created_by == auth.user.id)
             .filter(|d| wanted(d))
             .map(|mut d| {
-                let author = d.created_by == auth.user.id;
-                let shown = withhold_for(&mut d, |c| author || access.may_view(c), treating);
+                let shown = reader_copy(&mut d, auth.user.id, &loaded, &access);
                 categories.extend(shown.revealed);
                 d.withheld = shown.withheld;
                 d
@@ -1993,19 +1989,19 @@ impl<S: Store> App<S> {
     }
 }
 
-/// The organisation a document comes from: the 主治医's hospital for the opinions, the
-/// employer for the 勤務情報提供書 and the plans. The card is the worker's own: handing it
-/// over is the worker's act, not a provision by an organisation.
-/// Takes out of a reader's copy of `d` the answers they may not see.
-/// `treats`: the reader acts for a hospital treating the worker ([`treats`]).
-fn withhold_for(
+/// Makes `d` the copy of `user` (who may see what `access` says in the case `loaded`):
+/// the answers they may not see are taken out, unless they wrote the document.
+fn reader_copy(
     d: &mut DocumentRecord,
-    may_view: impl Fn(InformationCategory) -> bool,
-    treats: bool,
+    user: Uuid,
+    loaded: &LoadedCase,
+    access: &CaseAccess,
 ) -> ryoritsu_domain::forms::Shown {
+    let author = d.created_by == user;
+    let may_view = |c| author || access.may_view(c);
     let reader = Reader {
         may_view: &may_view,
-        treats,
+        treats: treats(loaded, access),
     };
     match &mut d.body {
         DocumentBody::Draft(draft) => {
@@ -2034,6 +2030,9 @@ fn treats(loaded: &LoadedCase, access: &CaseAccess) -> bool {
     })
 }
 
+/// The organisation a document comes from: the 主治医's hospital for the opinions, the
+/// employer for the 勤務情報提供書 and the plans. The card is the worker's own: handing it
+/// over is the worker's act, not a provision by an organisation.
 fn origin_organisation(loaded: &LoadedCase, doc: &DocumentRecord) -> Option<Uuid> {
     // A transcription copies what the worker handed over themselves.
     let transcribed = match &doc.body {

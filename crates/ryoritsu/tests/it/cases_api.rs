@@ -1378,25 +1378,7 @@ async fn who_treats_the_worker_reaches_only_those_who_may_see_medical_informatio
     let mut worker = signed_in(&s, "worker").await;
     let mut hr = signed_in(&s, "jinji").await;
     let mut manager = signed_in(&s, "manager").await;
-    let me = manager.get("/api/v1/me").await.json();
-    let r = worker
-        .api(
-            "POST",
-            &format!("/api/v1/cases/{case}/parties"),
-            Some(json!({
-                "kind": "line_manager",
-                "organisation_id": me["memberships"][0]["organisation_id"],
-                "user_id": me["id"],
-            })),
-            &[],
-        )
-        .await;
-    assert!(
-        r.status == 204 || r.status == 409,
-        "{}: {}",
-        r.status,
-        r.body
-    );
+    crate::harness::name_line_manager(&mut worker, &mut manager, &case).await;
     // The worker sees whom they chose, and the physician's step by name.
     let own = worker.get(&format!("/cases/{case}")).await.body;
     for seen in ["都立さくら総合病院", "伊藤 健一", "主治医意見書の記録"] {

@@ -519,6 +519,29 @@ impl WithStore for AuditRows {
     }
 }
 
+/// The worker names `manager` (signed in) as the 所属長 of their case.
+pub async fn name_line_manager(worker: &mut Client, manager: &mut Client, case: &str) {
+    let me = manager.get("/api/v1/me").await.json();
+    let r = worker
+        .api(
+            "POST",
+            &format!("/api/v1/cases/{case}/parties"),
+            Some(serde_json::json!({
+                "kind": "line_manager",
+                "organisation_id": me["memberships"][0]["organisation_id"],
+                "user_id": me["id"],
+            })),
+            &[],
+        )
+        .await;
+    assert!(
+        r.status == 204 || r.status == 409,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+}
+
 /// Every audit record of a test database, read directly.
 pub async fn audit_records(url: &str) -> Vec<ryoritsu_domain::audit::AuditRecord> {
     server::with_store(&DatabaseUrl::new(url.to_owned()), AuditRows)

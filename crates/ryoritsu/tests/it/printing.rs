@@ -552,25 +552,7 @@ async fn a_plans_treatment_lines_reach_no_channel_of_a_manager_without_medical_c
     assert_eq!(r.status, 201, "{}", r.body);
     let plan = r.json()["id"].as_str().unwrap().to_owned();
     // The worker names the 所属長 on the case.
-    let me = manager.get("/api/v1/me").await.json();
-    let r = worker
-        .api(
-            "POST",
-            &format!("/api/v1/cases/{case}/parties"),
-            Some(json!({
-                "kind": "line_manager",
-                "organisation_id": me["memberships"][0]["organisation_id"],
-                "user_id": me["id"],
-            })),
-            &[],
-        )
-        .await;
-    assert!(
-        r.status == 204 || r.status == 409,
-        "{}: {}",
-        r.status,
-        r.body
-    );
+    crate::harness::name_line_manager(&mut worker, &mut manager, &case).await;
     // The lines as written (the search page repeats the words searched for).
     let medical = ["外来で抗がん剤治療を半年間", "毎週火曜に点滴"];
     let medical_reads = |log: &Value| {
